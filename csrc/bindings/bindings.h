@@ -1,0 +1,64 @@
+// bindings.h — pybind11 glue shared by the bind_*.cpp files.
+//
+// The bindings are thin: they check dtype, contiguity and rank, hand raw
+// pointers and sizes to a family's validating *_shape() function, allocate
+// outputs, release the GIL and call the kernel. Only csrc/bindings/ includes
+// pybind11. pycnn.ops (Python) is the public face and converts inputs to
+// contiguous float32 before calling here; these checks are the last guard.
+#pragma once
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/check.h"
+
+namespace pycnn {
+namespace py = pybind11;
+
+// The arrays the core accepts: float32, C-contiguous. Without forcecast,
+// pybind11 refuses other dtypes instead of silently converting them.
+using FloatArray = py::array_t<float, py::array::c_style>;
+using IntArray = py::array_t<int32_t, py::array::c_style>;
+using Int64Array = py::array_t<int64_t, py::array::c_style>;
+
+inline std::vector<int64_t> shape_of(const py::array& a) {
+  return std::vector<int64_t>(a.shape(), a.shape() + a.ndim());
+}
+
+inline std::string shape_str(const py::array& a) {
+  auto s = shape_of(a);
+  return shape_str(s.begin(), s.end());
+}
+
+// "[op] expected `name` with rank 4 (N, H, W, C), got shape (28, 28)"
+inline void require_rank(const py::array& a, int rank, const char* op, const char* name,
+                         const char* layout) {
+  check(a.ndim() == rank, op, "expected ", name, " with rank ", rank, " ", layout,
+        ", got shape ", shape_str(a));
+}
+
+// A fresh C-contiguous float32 array; numpy raises MemoryError if too big.
+template <typename T = float>
+py::array_t<T> empty_array(const std::vector<int64_t>& shape, const char* op) {
+  int64_t count = 1;
+  for (int64_t d : shape) count = checked_mul(count, d, op);
+  return py::array_t<T>(std::vector<py::ssize_t>(shape.begin(), shape.end()));
+}
+
+void bind_runtime(py::module_& m);
+void bind_gemm(py::module_& m);
+void bind_conv2d(py::module_& m);
+void bind_dense(py::module_& m);
+void bind_pool2d(py::module_& m);
+void bind_batchnorm(py::module_& m);
+void bind_activations(py::module_& m);
+void bind_losses(py::module_& m);
+void bind_dropout(py::module_& m);
+void bind_optim(py::module_& m);
+
+}  // namespace pycnn

@@ -1,0 +1,29 @@
+// activation.h — the activation functions that kernels can fuse into their
+// epilogues (GEMM, conv2d, dense, batch norm). Scalar forms, used by epilogues
+// and by the reference paths; activations/ has the vectorised array versions.
+#pragma once
+
+#include <cmath>
+
+namespace pycnn {
+
+enum class Activation : int { kNone = 0, kRelu, kLeakyRelu, kElu, kSigmoid, kTanh };
+
+struct ActivationSpec {
+  Activation kind = Activation::kNone;
+  float alpha = 0.f;  // leaky_relu negative slope, or elu alpha
+};
+
+inline float apply_activation(float v, const ActivationSpec& a) {
+  switch (a.kind) {
+    case Activation::kNone: return v;
+    case Activation::kRelu: return v > 0.f ? v : 0.f;
+    case Activation::kLeakyRelu: return v > 0.f ? v : v * a.alpha;
+    case Activation::kElu: return v > 0.f ? v : a.alpha * std::expm1(v);
+    case Activation::kSigmoid: return 1.f / (1.f + std::exp(-v));
+    case Activation::kTanh: return std::tanh(v);
+  }
+  return v;
+}
+
+}  // namespace pycnn

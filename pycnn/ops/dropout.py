@@ -1,0 +1,3 @@
+"""pycnn.ops.dropout (filled in with its kernel family)."""
+
+__all__ = []

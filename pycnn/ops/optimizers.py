@@ -1,0 +1,3 @@
+"""pycnn.ops.optimizers (filled in with its kernel family)."""
+
+__all__ = []

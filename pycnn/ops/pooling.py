@@ -1,0 +1,3 @@
+"""pycnn.ops.pooling (filled in with its kernel family)."""
+
+__all__ = []
