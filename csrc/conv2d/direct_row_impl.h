@@ -1,0 +1,128 @@
+// direct_row_impl.h — body of the direct forward row kernel, compiled once per
+// ISA (direct_row.cpp baseline, direct_row_avx512.cpp with AVX-512 flags).
+// Include only from those files: everything here has internal linkage.
+//
+// Interior pixels (whole window inside the width) go kPix at a time with
+// kPix x kBlock accumulators held in registers across the window; border
+// pixels and the channel tail take the plain per-pixel loop.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "conv2d/conv2d.h"
+
+namespace pycnn {
+namespace {
+
+constexpr int kBlock = 16;  // output channels per accumulator row
+constexpr int kPix = 4;     // pixels per register block
+
+struct RowWindow {
+  const float* x_img;
+  int64_t ih0, ilo, ihi;  // window rows [ilo, ihi) are inside the height
+};
+
+// One pixel, channels from `from` on (k when kg == 1, m when kg > 1).
+inline void pixel_generic(float* yp, const float* w, const float* bias, const Conv2dShape& s,
+                          const RowWindow& rw, int64_t ow, int64_t from) {
+  const int64_t K = s.k, C = s.c, kg = s.kg, row_stride = s.w * C;
+  const int64_t iw0 = ow * s.sw - s.pad_left;
+  for (int64_t c = 0; c < (kg == 1 ? 1 : C); ++c) {
+    int64_t k0 = kg == 1 ? from : c * kg + from, k1 = kg == 1 ? K : (c + 1) * kg;
+    for (int64_t k = k0; k < k1; ++k) yp[k] = bias ? bias[k] : 0.f;
+  }
+  for (int64_t i = rw.ilo; i < rw.ihi; ++i) {
+    const float* row = rw.x_img + (rw.ih0 + i * s.dh) * row_stride;
+    for (int64_t j = 0; j < s.kw; ++j) {
+      int64_t iw = iw0 + j * s.dw;
+      if (iw < 0 || iw >= s.w) continue;
+      const float* xp = row + iw * C;
+      const float* wp = w + (i * s.kw + j) * K;
+      if (kg == 1) {
+#pragma omp simd
+        for (int64_t k = from; k < K; ++k) yp[k] += xp[k] * wp[k];
+      } else {
+        for (int64_t c = 0; c < C; ++c) {
+          const float xv = xp[c];
+          float* yc = yp + c * kg;
+          const float* wc = wp + c * kg;
+#pragma omp simd
+          for (int64_t m = from; m < kg; ++m) yc[m] += xv * wc[m];
+        }
+      }
+    }
+  }
+}
+
+// kPix interior pixels from ow, output channel block starting at k0; when
+// kg > 1 every lane reads the same input channel c.
+template <bool kPerChannel>
+inline void block_interior(float* y_row, const float* w, const float* bias, const Conv2dShape& s,
+                           const RowWindow& rw, int64_t ow, int64_t k0, int64_t c) {
+  const int64_t K = s.k, C = s.c, row_stride = s.w * C;
+  float acc[kPix][kBlock];
+  for (int p = 0; p < kPix; ++p)
+    for (int t = 0; t < kBlock; ++t) acc[p][t] = bias ? bias[k0 + t] : 0.f;
+  int64_t off[kPix];
+  for (int p = 0; p < kPix; ++p) off[p] = ((ow + p) * s.sw - s.pad_left) * C + (kPerChannel ? k0 : c);
+  for (int64_t i = rw.ilo; i < rw.ihi; ++i) {
+    const float* row = rw.x_img + (rw.ih0 + i * s.dh) * row_stride;
+    for (int64_t j = 0; j < s.kw; ++j) {
+      const float* wp = w + (i * s.kw + j) * K + k0;
+      const float* xj = row + j * s.dw * C;
+      for (int p = 0; p < kPix; ++p) {
+        const float* xp = xj + off[p];
+        if (kPerChannel) {
+          for (int t = 0; t < kBlock; ++t) acc[p][t] += xp[t] * wp[t];
+        } else {
+          const float xv = xp[0];
+          for (int t = 0; t < kBlock; ++t) acc[p][t] += xv * wp[t];
+        }
+      }
+    }
+  }
+  for (int p = 0; p < kPix; ++p) {
+    float* yp = y_row + (ow + p) * K + k0;
+    for (int t = 0; t < kBlock; ++t) yp[t] = acc[p][t];
+  }
+}
+
+inline void forward_row_impl(float* y_row, const float* x, const float* w, const float* bias,
+                             const Conv2dShape& s, int64_t n, int64_t oh) {
+  const int64_t kg = s.kg;
+  RowWindow rw{x + n * s.h * s.w * s.c, oh * s.sh - s.pad_top, 0, s.kh};
+  if (rw.ih0 < 0) rw.ilo = std::min<int64_t>(s.kh, (-rw.ih0 + s.dh - 1) / s.dh);
+  {
+    int64_t room = s.h - 1 - rw.ih0;
+    rw.ihi = room < 0 ? 0 : std::min<int64_t>(s.kh, room / s.dh + 1);
+    rw.ihi = std::max(rw.ihi, rw.ilo);
+  }
+  // Interior pixels: ow*sw - pl >= 0 and ow*sw - pl + (kw-1)*dw <= W-1.
+  const int64_t ow_lo = (s.pad_left + s.sw - 1) / s.sw;
+  const int64_t last = s.w - 1 - (s.kw - 1) * s.dw + s.pad_left;
+  const int64_t ow_hi = std::max(ow_lo, last < 0 ? 0 : std::min<int64_t>(s.ow, last / s.sw + 1));
+  const int64_t len = kg == 1 ? s.k : kg, full = len / kBlock * kBlock;
+  int64_t ow = 0;
+  while (ow < s.ow) {
+    if (ow >= ow_lo && ow + kPix <= ow_hi && full > 0) {
+      if (kg == 1) {
+        for (int64_t k0 = 0; k0 < full; k0 += kBlock)
+          block_interior<true>(y_row, w, bias, s, rw, ow, k0, 0);
+      } else {
+        for (int64_t c = 0; c < s.c; ++c)
+          for (int64_t m0 = 0; m0 < full; m0 += kBlock)
+            block_interior<false>(y_row, w, bias, s, rw, ow, c * kg + m0, c);
+      }
+      if (full < len)
+        for (int p = 0; p < kPix; ++p) pixel_generic(y_row + (ow + p) * s.k, w, bias, s, rw, ow + p, full);
+      ow += kPix;
+    } else {
+      pixel_generic(y_row + ow * s.k, w, bias, s, rw, ow, 0);
+      ow += 1;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace pycnn
