@@ -3,12 +3,14 @@
 // conv2d_forward / conv2d_backward take float32 C-contiguous arrays (pycnn.ops
 // converts), build Conv2dArgs from the shapes, validate through
 // conv2d_shape() and run with the GIL released. The optional out arrays are a
-// test hook: tests pre-fill them with NaN so an unwritten element shows.
+// test hook: tests pre-fill them with NaN so an unwritten element shows;
+// need_weight_grad=False (benchmarks) computes dx alone.
 #include <array>
 #include <optional>
 
 #include "bindings/bindings.h"
 #include "conv2d/conv2d.h"
+#include "dense/dense.h"
 
 namespace pycnn {
 namespace {
@@ -79,15 +81,19 @@ void bind_conv2d(py::module_& m) {
       "conv2d_backward",
       [](FloatArray dy, FloatArray x, FloatArray weight, Pair strides, int padding, Pads pads,
          Pair dilation, int64_t groups, bool need_input_grad, bool need_bias_grad,
-         std::optional<py::array> out_dx, std::optional<py::array> out_dweight,
+         bool need_weight_grad, std::optional<py::array> out_dx, std::optional<py::array> out_dweight,
          std::optional<py::array> out_dbias) {
         Conv2dShape s = conv2d_shape(make_args(x, weight, -1, strides, padding, pads, dilation, groups));
         std::vector<int64_t> y_shape{s.n, s.oh, s.ow, s.k};
         check(shape_of(dy) == y_shape, kOp, "expected dy of shape ", shape_str(y_shape.begin(), y_shape.end()),
               " (the output shape for x.shape=", shape_str(x), "), got ", shape_str(dy));
-        FloatArray dweight = output(out_dweight, shape_of(weight), kOp, "out_dweight");
-        py::object dx = py::none(), dbias = py::none();
-        float *dx_ptr = nullptr, *db_ptr = nullptr;
+        py::object dx = py::none(), dweight = py::none(), dbias = py::none();
+        float *dx_ptr = nullptr, *dw_ptr = nullptr, *db_ptr = nullptr;
+        if (need_weight_grad) {
+          FloatArray a = output(out_dweight, shape_of(weight), kOp, "out_dweight");
+          dw_ptr = a.mutable_data();
+          dweight = a;
+        }
         if (need_input_grad) {
           FloatArray a = output(out_dx, shape_of(x), kOp, "out_dx");
           dx_ptr = a.mutable_data();
@@ -101,13 +107,16 @@ void bind_conv2d(py::module_& m) {
         {
           py::gil_scoped_release release;
           if (dx_ptr) conv2d_backward_input(dx_ptr, dy.data(), weight.data(), s);
-          conv2d_backward_weight(dweight.mutable_data(), db_ptr, dy.data(), x.data(), s);
+          if (dw_ptr)
+            conv2d_backward_weight(dw_ptr, db_ptr, dy.data(), x.data(), s);
+          else if (db_ptr)
+            column_sums(db_ptr, dy.data(), s.rows(), s.k);
         }
         return py::make_tuple(dx, dweight, dbias);
       },
       py::arg("dy"), py::arg("x"), py::arg("weight"), py::arg("strides"), py::arg("padding"),
       py::arg("pads"), py::arg("dilation"), py::arg("groups"), py::arg("need_input_grad") = true,
-      py::arg("need_bias_grad") = true, py::arg("out_dx") = py::none(),
+      py::arg("need_bias_grad") = true, py::arg("need_weight_grad") = true, py::arg("out_dx") = py::none(),
       py::arg("out_dweight") = py::none(), py::arg("out_dbias") = py::none());
 }
 
