@@ -109,7 +109,7 @@ def test_one_and_two_threads_bitwise_equal(case, rng):
         np.testing.assert_array_equal(a, b)
 
 
-DIRECT_CASES = [c for c in CASES if c.c // c.groups == 1][:12]
+DIRECT_CASES = [c for c in CASES if c.c // c.groups == 1][:16]
 
 
 @pytest.mark.parametrize("isa", [i for i in ("portable", "avx2", "avx512") if i in _core.supported_isas()])
@@ -118,11 +118,14 @@ def test_direct_kernel_every_isa(case, isa, rng):
     x, kernel, bias = _data(case, rng)
     _core.set_isa(isa)
     try:
-        y = _run_nan_filled(case, x, kernel, bias, 1)[0]
+        y, dy, dx, dk, db = _run_nan_filled(case, x, kernel, bias, 1)
     finally:
         _core.set_isa(None)
     want = np.maximum(ref.conv2d(x, kernel, bias, **_ref_kwargs(case)), 0)
     _assert_close(y, want, case.kh * case.kw)
+    rdx, rdk, _ = ref.conv2d_backward(dy, x, kernel, **_ref_kwargs(case))
+    _assert_close(dx, rdx, case.k * case.kh * case.kw)
+    _assert_close(dk, rdk, dy.size // case.k)
 
 
 def test_ops_accept_float64_int_and_noncontiguous(rng):

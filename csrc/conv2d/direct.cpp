@@ -95,8 +95,36 @@ void direct_backward_input(float* dx, const float* dy, const float* weight, cons
   });
 }
 
+// Adds pixel (n, oh, ow)'s contribution to pw for channels from `from` on
+// (k when kg == 1, m when kg > 1).
+static void weight_pixel(float* pw, const float* x, const float* dyp, const Conv2dShape& s, int64_t n,
+                  int64_t ih0, int64_t ilo, int64_t ihi, int64_t ow, int64_t from) {
+  const int64_t K = s.k, C = s.c, kg = s.kg;
+  const float* x_img = x + n * s.h * s.w * C;
+  const int64_t iw0 = ow * s.sw - s.pad_left;
+  for (int64_t i = ilo; i < ihi; ++i) {
+    const float* row = x_img + (ih0 + i * s.dh) * s.w * C;
+    for (int64_t j = 0; j < s.kw; ++j) {
+      int64_t iw = iw0 + j * s.dw;
+      if (iw < 0 || iw >= s.w) continue;
+      const float* xp = row + iw * C;
+      float* wp = pw + (i * s.kw + j) * K;
+      if (kg == 1) {
+#pragma omp simd
+        for (int64_t c = from; c < C; ++c) wp[c] += xp[c] * dyp[c];
+      } else {
+        for (int64_t c = 0; c < C; ++c) {
+          const float xv = xp[c];
+#pragma omp simd
+          for (int64_t m = from; m < kg; ++m) wp[c * kg + m] += xv * dyp[c * kg + m];
+        }
+      }
+    }
+  }
+}
+
 void direct_backward_weight(float* dweight, const float* dy, const float* x, const Conv2dShape& s) {
-  const int64_t K = s.k, C = s.c, kg = s.kg, wsize = s.kh * s.kw * K;
+  const int64_t K = s.k, wsize = s.kh * s.kw * K;
   const int64_t units = s.n * s.oh;
   // About 2^15 multiply-adds per chunk, at most 64 chunks: a function of the
   // problem alone.
@@ -105,35 +133,29 @@ void direct_backward_weight(float* dweight, const float* dy, const float* x, con
   FixedChunks chunks = fixed_chunks(units, chunk);
   float* partial = chunks.count > 1 ? thread_scratch(kScratchPartial).floats(size_t((chunks.count - 1) * wsize))
                                     : nullptr;
+  // Interior pixels (whole window inside the width) and whole 16-channel
+  // blocks go to the register-blocked AVX-512 kernel when available.
+  bool blocked = false;
+#if defined(PYCNN_X86)
+  blocked = active_isa() == Isa::kAvx512;
+#endif
+  const int64_t len = s.kg == 1 ? K : s.kg, full = blocked ? len / 16 * 16 : 0;
+  const int64_t ow_lo = (s.pad_left + s.sw - 1) / s.sw;
+  const int64_t last = s.w - 1 - (s.kw - 1) * s.dw + s.pad_left;
+  const int64_t ow_hi = std::max(ow_lo, last < 0 ? int64_t(0) : std::min<int64_t>(s.ow, last / s.sw + 1));
   parallel_for_chunks(chunks.count, [&](int64_t ci) {
     float* pw = ci == 0 ? dweight : partial + (ci - 1) * wsize;
     std::memset(pw, 0, sizeof(float) * wsize);
     for (int64_t u = chunks.begin(ci); u < chunks.end(ci); ++u) {
       int64_t n = u / s.oh, oh = u % s.oh, ih0 = oh * s.sh - s.pad_top, ilo, ihi;
       valid_rows(s, ih0, ilo, ihi);
-      const float* x_img = x + n * s.h * s.w * C;
+      const float* dy_row = dy + u * s.ow * K;
+#if defined(PYCNN_X86)
+      if (full > 0) direct_weight_row_avx512(pw, x, dy_row, s, n, ih0, ilo, ihi, ow_lo, ow_hi, full);
+#endif
       for (int64_t ow = 0; ow < s.ow; ++ow) {
-        const float* dyp = dy + (u * s.ow + ow) * K;
-        const int64_t iw0 = ow * s.sw - s.pad_left;
-        for (int64_t i = ilo; i < ihi; ++i) {
-          const float* row = x_img + (ih0 + i * s.dh) * s.w * C;
-          for (int64_t j = 0; j < s.kw; ++j) {
-            int64_t iw = iw0 + j * s.dw;
-            if (iw < 0 || iw >= s.w) continue;
-            const float* xp = row + iw * C;
-            float* wp = pw + (i * s.kw + j) * K;
-            if (kg == 1) {
-#pragma omp simd
-              for (int64_t c = 0; c < C; ++c) wp[c] += xp[c] * dyp[c];
-            } else {
-              for (int64_t c = 0; c < C; ++c) {
-                const float xv = xp[c];
-#pragma omp simd
-                for (int64_t m = 0; m < kg; ++m) wp[c * kg + m] += xv * dyp[c * kg + m];
-              }
-            }
-          }
-        }
+        int64_t from = (full > 0 && ow >= ow_lo && ow < ow_hi) ? full : 0;
+        if (from < len) weight_pixel(pw, x, dy_row + ow * K, s, n, ih0, ilo, ihi, ow, from);
       }
     }
   });

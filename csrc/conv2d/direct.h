@@ -25,6 +25,12 @@ void direct_forward_row_avx512(float* y_row, const float* x, const float* weight
                                const float* bias, const Conv2dShape& s, int64_t n, int64_t oh,
                                const ActivationSpec& act);
 
+// d-weight of output row (n, oh) for its interior pixels [ow_lo, ow_hi) and
+// channels [0, full) (whole 16-blocks), added into pw (KH*KW*K floats).
+void direct_weight_row_avx512(float* pw, const float* x, const float* dy_row, const Conv2dShape& s,
+                              int64_t n, int64_t ih0, int64_t ilo, int64_t ihi, int64_t ow_lo,
+                              int64_t ow_hi, int64_t full);
+
 // y[0..count) = act(y) with the switch outside the loop (vectorisable).
 void activate_inplace(float* y, int64_t count, const ActivationSpec& act);
 

@@ -7,7 +7,7 @@ namespace pycnn {
 void direct_forward_row_portable(float* y_row, const float* x, const float* weight,
                                  const float* bias, const Conv2dShape& s, int64_t n, int64_t oh,
                                  const ActivationSpec& act) {
-  forward_row_impl(y_row, x, weight, bias, s, n, oh);
+  forward_row_impl<PortableBlock>(y_row, x, weight, bias, s, n, oh);
   activate_inplace(y_row, s.ow * s.k, act);
 }
 

@@ -1,17 +1,50 @@
-// direct_row_avx512.cpp — the direct forward row kernel built with AVX-512
-// flags (one 16-float accumulator row per zmm register); called only when
-// active_isa() is kAvx512.
+// direct_row_avx512.cpp — the direct forward row kernel with an AVX-512
+// register block: kPix pixels x 16 channels in zmm accumulators across the
+// whole window. Called only when active_isa() is kAvx512.
 #include "conv2d/direct.h"
 
 #if defined(PYCNN_X86)
+#include <immintrin.h>
+
 #include "conv2d/direct_row_impl.h"
 
 namespace pycnn {
+namespace {
+
+static_assert(kBlock == 16, "one zmm register per accumulator row");
+
+struct Avx512Block {
+  template <bool kPerChannel, int kPix>
+  static void run(float* y_row, const float* w, const float* bias, const Conv2dShape& s,
+                  const RowWindow& rw, int64_t ow, int64_t k0, int64_t c) {
+    const int64_t K = s.k, C = s.c, row_stride = s.w * C;
+    __m512 acc[kPix];
+    const __m512 init = bias ? _mm512_loadu_ps(bias + k0) : _mm512_setzero_ps();
+    for (int p = 0; p < kPix; ++p) acc[p] = init;
+    const int64_t step = s.sw * C;
+    const float* x0 = rw.x_img + (ow * s.sw - s.pad_left) * C + (kPerChannel ? k0 : c);
+    for (int64_t i = rw.ilo; i < rw.ihi; ++i) {
+      const float* row = x0 + (rw.ih0 + i * s.dh) * row_stride;
+      const float* wrow = w + i * s.kw * K + k0;
+      for (int64_t j = 0; j < s.kw; ++j) {
+        const __m512 wv = _mm512_loadu_ps(wrow + j * K);
+        const float* xp = row + j * s.dw * C;
+        for (int p = 0; p < kPix; ++p) {
+          const __m512 xv = kPerChannel ? _mm512_loadu_ps(xp + p * step) : _mm512_set1_ps(xp[p * step]);
+          acc[p] = _mm512_fmadd_ps(xv, wv, acc[p]);
+        }
+      }
+    }
+    for (int p = 0; p < kPix; ++p) _mm512_storeu_ps(y_row + (ow + p) * K + k0, acc[p]);
+  }
+};
+
+}  // namespace
 
 void direct_forward_row_avx512(float* y_row, const float* x, const float* weight,
                                const float* bias, const Conv2dShape& s, int64_t n, int64_t oh,
                                const ActivationSpec& act) {
-  forward_row_impl(y_row, x, weight, bias, s, n, oh);
+  forward_row_impl<Avx512Block>(y_row, x, weight, bias, s, n, oh);
   activate_inplace(y_row, s.ow * s.k, act);
 }
 

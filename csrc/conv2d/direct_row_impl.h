@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "conv2d/conv2d.h"
 
@@ -16,7 +17,7 @@ namespace pycnn {
 namespace {
 
 constexpr int kBlock = 16;  // output channels per accumulator row
-constexpr int kPix = 4;     // pixels per register block
+constexpr int kPix = 8;     // pixels per register block (then 4, then one at a time)
 
 struct RowWindow {
   const float* x_img;
@@ -56,9 +57,11 @@ inline void pixel_generic(float* yp, const float* w, const float* bias, const Co
 }
 
 // kPix interior pixels from ow, output channel block starting at k0; when
-// kg > 1 every lane reads the same input channel c.
-template <bool kPerChannel>
-inline void block_interior(float* y_row, const float* w, const float* bias, const Conv2dShape& s,
+// kg > 1 every lane reads the same input channel c. The portable block; an
+// ISA file may pass its own with the same signature to forward_row_impl.
+struct PortableBlock {
+template <bool kPerChannel, int kPix>
+static void run(float* y_row, const float* w, const float* bias, const Conv2dShape& s,
                            const RowWindow& rw, int64_t ow, int64_t k0, int64_t c) {
   const int64_t K = s.k, C = s.c, row_stride = s.w * C;
   float acc[kPix][kBlock];
@@ -87,7 +90,9 @@ inline void block_interior(float* y_row, const float* w, const float* bias, cons
     for (int t = 0; t < kBlock; ++t) yp[t] = acc[p][t];
   }
 }
+};
 
+template <typename Block>
 inline void forward_row_impl(float* y_row, const float* x, const float* w, const float* bias,
                              const Conv2dShape& s, int64_t n, int64_t oh) {
   const int64_t kg = s.kg;
@@ -104,19 +109,26 @@ inline void forward_row_impl(float* y_row, const float* x, const float* w, const
   const int64_t ow_hi = std::max(ow_lo, last < 0 ? 0 : std::min<int64_t>(s.ow, last / s.sw + 1));
   const int64_t len = kg == 1 ? s.k : kg, full = len / kBlock * kBlock;
   int64_t ow = 0;
+  auto group = [&](auto pixels) {
+    constexpr int np = decltype(pixels)::value;
+    if (kg == 1) {
+      for (int64_t k0 = 0; k0 < full; k0 += kBlock)
+        Block::template run<true, np>(y_row, w, bias, s, rw, ow, k0, 0);
+    } else {
+      for (int64_t c = 0; c < s.c; ++c)
+        for (int64_t m0 = 0; m0 < full; m0 += kBlock)
+          Block::template run<false, np>(y_row, w, bias, s, rw, ow, c * kg + m0, c);
+    }
+    if (full < len)
+      for (int p = 0; p < np; ++p) pixel_generic(y_row + (ow + p) * s.k, w, bias, s, rw, ow + p, full);
+    ow += np;
+  };
   while (ow < s.ow) {
-    if (ow >= ow_lo && ow + kPix <= ow_hi && full > 0) {
-      if (kg == 1) {
-        for (int64_t k0 = 0; k0 < full; k0 += kBlock)
-          block_interior<true>(y_row, w, bias, s, rw, ow, k0, 0);
-      } else {
-        for (int64_t c = 0; c < s.c; ++c)
-          for (int64_t m0 = 0; m0 < full; m0 += kBlock)
-            block_interior<false>(y_row, w, bias, s, rw, ow, c * kg + m0, c);
-      }
-      if (full < len)
-        for (int p = 0; p < kPix; ++p) pixel_generic(y_row + (ow + p) * s.k, w, bias, s, rw, ow + p, full);
-      ow += kPix;
+    const bool interior = ow >= ow_lo && full > 0;
+    if (interior && ow + kPix <= ow_hi) {
+      group(std::integral_constant<int, kPix>());
+    } else if (interior && ow + kPix / 2 <= ow_hi) {
+      group(std::integral_constant<int, kPix / 2>());
     } else {
       pixel_generic(y_row + ow * s.k, w, bias, s, rw, ow, 0);
       ow += 1;
