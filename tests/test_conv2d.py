@@ -10,7 +10,14 @@ from reference import conv as ref
 from reference.dense import activation as ref_activation
 from shapes import ConvCase, random_conv_cases, small_seed_conv
 
-CASES = random_conv_cases(220) + small_seed_conv(2)
+# Direct-kernel shapes with several channels per group (cg 2..4, kg >= 16).
+DIRECT_EXTRA = [
+    ConvCase(2, 9, 11, 6, 48, 3, 3, (1, 2), "same", groups=3, seed=901),
+    ConvCase(1, 10, 13, 4, 33, 5, 5, (2, 1), ((2, 1), (0, 3)), (1, 2), seed=902),
+    ConvCase(2, 12, 21, 3, 32, 3, 3, (1, 1), "same", seed=903),
+    ConvCase(1, 7, 30, 2, 16, 2, 4, (1, 1), "valid", (2, 1), seed=904),
+]
+CASES = random_conv_cases(220) + small_seed_conv(2) + DIRECT_EXTRA
 ACTIVATIONS = [None, "relu", "leaky_relu", "elu", "sigmoid", "tanh"]
 
 
@@ -109,7 +116,7 @@ def test_one_and_two_threads_bitwise_equal(case, rng):
         np.testing.assert_array_equal(a, b)
 
 
-DIRECT_CASES = [c for c in CASES if c.c // c.groups == 1][:16]
+DIRECT_CASES = [c for c in CASES if c.c // c.groups == 1][:12] + DIRECT_EXTRA
 
 
 @pytest.mark.parametrize("isa", [i for i in ("portable", "avx2", "avx512") if i in _core.supported_isas()])

@@ -71,9 +71,7 @@ void conv2d_forward(float* y, const float* x, const float* weight, const float* 
 void conv2d_backward_input(float* dx, const float* dy, const float* weight, const Conv2dShape& s) {
   const int64_t M = s.rows(), P = s.patch(), K = s.k;
   if (M == 0) return;
-  // A single-channel plain conv (C == 1) has P = KH*KW: dcols = dy · W^T is
-  // a thin GEMM, cheaper than the per-tap dot products of the direct kernel.
-  if (s.direct() && s.groups > 1) return direct_backward_input(dx, dy, weight, s);
+  if (s.direct_input()) return direct_backward_input(dx, dy, weight, s);
   if (s.pointwise()) {
     // dx_g[M, C/G] = dy_g[M, K/G] · weight_g^T[K/G, C/G]
     for (int64_t g = 0; g < s.groups; ++g)

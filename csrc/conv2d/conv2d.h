@@ -45,8 +45,13 @@ struct Conv2dShape {
     return kh == 1 && kw == 1 && sh == 1 && sw == 1 && pad_top == 0 && pad_bottom == 0 &&
            pad_left == 0 && pad_right == 0;
   }
-  // One input channel per group (depthwise, or C == 1): the direct kernel.
-  bool direct() const { return cg == 1; }
+  // Few input channels per group (depthwise, first layers with C <= 4):
+  // the GEMM would have K = KH*KW*C/G <= 36, so forward and d-weight run the
+  // direct kernel instead (vectorised over output channels).
+  bool direct() const { return cg == 1 || (cg <= 4 && kg >= 16); }
+  // d-input runs direct only for true depthwise shapes (one channel per
+  // group, several groups); otherwise dcols = dy · W^T is a GEMM.
+  bool direct_input() const { return cg == 1 && groups > 1; }
 };
 
 // The one validation point: throws std::invalid_argument "[conv2d] ...".

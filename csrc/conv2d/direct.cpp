@@ -96,10 +96,10 @@ void direct_backward_input(float* dx, const float* dy, const float* weight, cons
 }
 
 // Adds pixel (n, oh, ow)'s contribution to pw for channels from `from` on
-// (k when kg == 1, m when kg > 1).
+// (k when kg == 1, m of every group when kg > 1).
 static void weight_pixel(float* pw, const float* x, const float* dyp, const Conv2dShape& s, int64_t n,
                   int64_t ih0, int64_t ilo, int64_t ihi, int64_t ow, int64_t from) {
-  const int64_t K = s.k, C = s.c, kg = s.kg;
+  const int64_t K = s.k, C = s.c, kg = s.kg, cg = s.cg;
   const float* x_img = x + n * s.h * s.w * C;
   const int64_t iw0 = ow * s.sw - s.pad_left;
   for (int64_t i = ilo; i < ihi; ++i) {
@@ -108,23 +108,26 @@ static void weight_pixel(float* pw, const float* x, const float* dyp, const Conv
       int64_t iw = iw0 + j * s.dw;
       if (iw < 0 || iw >= s.w) continue;
       const float* xp = row + iw * C;
-      float* wp = pw + (i * s.kw + j) * K;
+      float* wp = pw + (i * s.kw + j) * cg * K;
       if (kg == 1) {
 #pragma omp simd
         for (int64_t c = from; c < C; ++c) wp[c] += xp[c] * dyp[c];
       } else {
-        for (int64_t c = 0; c < C; ++c) {
-          const float xv = xp[c];
+        for (int64_t g = 0; g < s.groups; ++g)
+          for (int64_t ci = 0; ci < cg; ++ci) {
+            const float xv = xp[g * cg + ci];
+            float* wg = wp + ci * K + g * kg;
+            const float* dyg = dyp + g * kg;
 #pragma omp simd
-          for (int64_t m = from; m < kg; ++m) wp[c * kg + m] += xv * dyp[c * kg + m];
-        }
+            for (int64_t m = from; m < kg; ++m) wg[m] += xv * dyg[m];
+          }
       }
     }
   }
 }
 
 void direct_backward_weight(float* dweight, const float* dy, const float* x, const Conv2dShape& s) {
-  const int64_t K = s.k, wsize = s.kh * s.kw * K;
+  const int64_t K = s.k, wsize = s.kh * s.kw * s.cg * K;
   const int64_t units = s.n * s.oh;
   // About 2^15 multiply-adds per chunk, at most 64 chunks: a function of the
   // problem alone.

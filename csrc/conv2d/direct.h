@@ -1,10 +1,12 @@
-// direct.h — convolution with one input channel per group (depthwise, or a
-// plain conv on a single-channel image), computed directly over NHWC.
+// direct.h — convolution with few input channels per group (depthwise, or a
+// first layer on a 1- or 3-channel image), computed directly over NHWC.
 //
-// With C/G == 1 output channel k = c*kg + m reads input channel c only, so
-// the GEMM view degenerates (K = KH*KW); these kernels instead vectorise over
-// the contiguous output channels: over c when kg == 1, over m otherwise.
-// Same contracts as conv2d.h; called for Conv2dShape::direct() shapes.
+// Output channel k = g*kg + m reads the cg input channels of group g only;
+// with cg small the GEMM view degenerates (K = KH*KW*cg <= 36), so these
+// kernels vectorise over the contiguous output channels instead: over g when
+// kg == 1 (depthwise), over m otherwise. Weight row of tap (i, j) and group
+// channel ci: ((i*KW + j)*cg + ci)*K. Same contracts as conv2d.h; called for
+// Conv2dShape::direct() shapes (d-input: direct_input()).
 #pragma once
 
 #include "common/activation.h"

@@ -16,22 +16,25 @@ static_assert(kBlock == 16, "one zmm register per accumulator row");
 struct Avx512Block {
   template <bool kPerChannel, int kPix>
   static void run(float* y_row, const float* w, const float* bias, const Conv2dShape& s,
-                  const RowWindow& rw, int64_t ow, int64_t k0, int64_t c) {
-    const int64_t K = s.k, C = s.c, row_stride = s.w * C;
+                  const RowWindow& rw, int64_t ow, int64_t k0, int64_t g) {
+    const int64_t K = s.k, C = s.c, cg = kPerChannel ? 1 : s.cg, row_stride = s.w * C;
     __m512 acc[kPix];
     const __m512 init = bias ? _mm512_loadu_ps(bias + k0) : _mm512_setzero_ps();
     for (int p = 0; p < kPix; ++p) acc[p] = init;
     const int64_t step = s.sw * C;
-    const float* x0 = rw.x_img + (ow * s.sw - s.pad_left) * C + (kPerChannel ? k0 : c);
+    const float* x0 = rw.x_img + (ow * s.sw - s.pad_left) * C + (kPerChannel ? k0 : g * cg);
     for (int64_t i = rw.ilo; i < rw.ihi; ++i) {
       const float* row = x0 + (rw.ih0 + i * s.dh) * row_stride;
-      const float* wrow = w + i * s.kw * K + k0;
+      const float* wrow = w + i * s.kw * cg * K + k0;
       for (int64_t j = 0; j < s.kw; ++j) {
-        const __m512 wv = _mm512_loadu_ps(wrow + j * K);
-        const float* xp = row + j * s.dw * C;
-        for (int p = 0; p < kPix; ++p) {
-          const __m512 xv = kPerChannel ? _mm512_loadu_ps(xp + p * step) : _mm512_set1_ps(xp[p * step]);
-          acc[p] = _mm512_fmadd_ps(xv, wv, acc[p]);
+        const float* xj = row + j * s.dw * C;
+        for (int64_t ci = 0; ci < cg; ++ci) {
+          const __m512 wv = _mm512_loadu_ps(wrow + (j * cg + ci) * K);
+          const float* xp = xj + ci;
+          for (int p = 0; p < kPix; ++p) {
+            const __m512 xv = kPerChannel ? _mm512_loadu_ps(xp + p * step) : _mm512_set1_ps(xp[p * step]);
+            acc[p] = _mm512_fmadd_ps(xv, wv, acc[p]);
+          }
         }
       }
     }

@@ -24,13 +24,14 @@ struct RowWindow {
   int64_t ih0, ilo, ihi;  // window rows [ilo, ihi) are inside the height
 };
 
-// One pixel, channels from `from` on (k when kg == 1, m when kg > 1).
+// One pixel, channels from `from` on (k when kg == 1, m of every group when
+// kg > 1). Weight row of tap (i, j), group channel ci: ((i*KW + j)*cg + ci)*K.
 inline void pixel_generic(float* yp, const float* w, const float* bias, const Conv2dShape& s,
                           const RowWindow& rw, int64_t ow, int64_t from) {
-  const int64_t K = s.k, C = s.c, kg = s.kg, row_stride = s.w * C;
+  const int64_t K = s.k, C = s.c, kg = s.kg, cg = s.cg, row_stride = s.w * C;
   const int64_t iw0 = ow * s.sw - s.pad_left;
-  for (int64_t c = 0; c < (kg == 1 ? 1 : C); ++c) {
-    int64_t k0 = kg == 1 ? from : c * kg + from, k1 = kg == 1 ? K : (c + 1) * kg;
+  for (int64_t g = 0; g < (kg == 1 ? 1 : s.groups); ++g) {
+    int64_t k0 = kg == 1 ? from : g * kg + from, k1 = kg == 1 ? K : (g + 1) * kg;
     for (int64_t k = k0; k < k1; ++k) yp[k] = bias ? bias[k] : 0.f;
   }
   for (int64_t i = rw.ilo; i < rw.ihi; ++i) {
@@ -39,18 +40,19 @@ inline void pixel_generic(float* yp, const float* w, const float* bias, const Co
       int64_t iw = iw0 + j * s.dw;
       if (iw < 0 || iw >= s.w) continue;
       const float* xp = row + iw * C;
-      const float* wp = w + (i * s.kw + j) * K;
+      const float* wp = w + (i * s.kw + j) * cg * K;
       if (kg == 1) {
 #pragma omp simd
         for (int64_t k = from; k < K; ++k) yp[k] += xp[k] * wp[k];
       } else {
-        for (int64_t c = 0; c < C; ++c) {
-          const float xv = xp[c];
-          float* yc = yp + c * kg;
-          const float* wc = wp + c * kg;
+        for (int64_t g = 0; g < s.groups; ++g)
+          for (int64_t ci = 0; ci < cg; ++ci) {
+            const float xv = xp[g * cg + ci];
+            float* yg = yp + g * kg;
+            const float* wc = wp + ci * K + g * kg;
 #pragma omp simd
-          for (int64_t m = from; m < kg; ++m) yc[m] += xv * wc[m];
-        }
+            for (int64_t m = from; m < kg; ++m) yg[m] += xv * wc[m];
+          }
       }
     }
   }
@@ -62,25 +64,28 @@ inline void pixel_generic(float* yp, const float* w, const float* bias, const Co
 struct PortableBlock {
 template <bool kPerChannel, int kPix>
 static void run(float* y_row, const float* w, const float* bias, const Conv2dShape& s,
-                           const RowWindow& rw, int64_t ow, int64_t k0, int64_t c) {
-  const int64_t K = s.k, C = s.c, row_stride = s.w * C;
+                const RowWindow& rw, int64_t ow, int64_t k0, int64_t g) {
+  const int64_t K = s.k, C = s.c, cg = kPerChannel ? 1 : s.cg, row_stride = s.w * C;
   float acc[kPix][kBlock];
   for (int p = 0; p < kPix; ++p)
     for (int t = 0; t < kBlock; ++t) acc[p][t] = bias ? bias[k0 + t] : 0.f;
   int64_t off[kPix];
-  for (int p = 0; p < kPix; ++p) off[p] = ((ow + p) * s.sw - s.pad_left) * C + (kPerChannel ? k0 : c);
+  for (int p = 0; p < kPix; ++p)
+    off[p] = ((ow + p) * s.sw - s.pad_left) * C + (kPerChannel ? k0 : g * cg);
   for (int64_t i = rw.ilo; i < rw.ihi; ++i) {
     const float* row = rw.x_img + (rw.ih0 + i * s.dh) * row_stride;
     for (int64_t j = 0; j < s.kw; ++j) {
-      const float* wp = w + (i * s.kw + j) * K + k0;
       const float* xj = row + j * s.dw * C;
-      for (int p = 0; p < kPix; ++p) {
-        const float* xp = xj + off[p];
-        if (kPerChannel) {
-          for (int t = 0; t < kBlock; ++t) acc[p][t] += xp[t] * wp[t];
-        } else {
-          const float xv = xp[0];
-          for (int t = 0; t < kBlock; ++t) acc[p][t] += xv * wp[t];
+      for (int64_t ci = 0; ci < cg; ++ci) {
+        const float* wp = w + ((i * s.kw + j) * cg + ci) * K + k0;
+        for (int p = 0; p < kPix; ++p) {
+          const float* xp = xj + off[p] + ci;
+          if (kPerChannel) {
+            for (int t = 0; t < kBlock; ++t) acc[p][t] += xp[t] * wp[t];
+          } else {
+            const float xv = xp[0];
+            for (int t = 0; t < kBlock; ++t) acc[p][t] += xv * wp[t];
+          }
         }
       }
     }
@@ -115,9 +120,9 @@ inline void forward_row_impl(float* y_row, const float* x, const float* w, const
       for (int64_t k0 = 0; k0 < full; k0 += kBlock)
         Block::template run<true, np>(y_row, w, bias, s, rw, ow, k0, 0);
     } else {
-      for (int64_t c = 0; c < s.c; ++c)
+      for (int64_t g = 0; g < s.groups; ++g)
         for (int64_t m0 = 0; m0 < full; m0 += kBlock)
-          Block::template run<false, np>(y_row, w, bias, s, rw, ow, c * kg + m0, c);
+          Block::template run<false, np>(y_row, w, bias, s, rw, ow, g * kg + m0, g);
     }
     if (full < len)
       for (int p = 0; p < np; ++p) pixel_generic(y_row + (ow + p) * s.k, w, bias, s, rw, ow + p, full);

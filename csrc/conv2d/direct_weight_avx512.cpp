@@ -1,5 +1,5 @@
 // direct_weight_avx512.cpp — register-blocked d-weight of the direct
-// (one input channel per group) conv for interior pixels: for one output row
+// (few input channels per group) conv for interior pixels: for one output row
 // and one 16-channel block, up to 8 taps accumulate in zmm registers across
 // all interior pixels, then add once into the partial. Called only when
 // active_isa() is kAvx512; border pixels and channel tails stay with the
@@ -55,17 +55,17 @@ void direct_weight_row_avx512(float* pw, const float* x, const float* dy_row, co
   const int64_t K = s.k, C = s.c, kg = s.kg;
   const int64_t npix = ow_hi - ow_lo;
   if (npix <= 0 || full <= 0 || ihi <= ilo) return;
-  // Offsets of the valid taps (window rows [ilo, ihi), every column) from
-  // the first interior pixel's window origin.
+  // Virtual taps t = (i*KW + j)*cg + ci over window rows [ilo, ihi): pw row
+  // t, x offset from the first interior pixel's window origin.
   int64_t xoff[8];
-  const int64_t t0 = ilo * s.kw, taps = (ihi - ilo) * s.kw;
+  const int64_t cg = s.cg, t0 = ilo * s.kw * cg, taps = (ihi - ilo) * s.kw * cg;
   const float* x0 = x + ((n * s.h + ih0 + ilo * s.dh) * s.w + ow_lo * s.sw - s.pad_left) * C;
   const int64_t px_step = s.sw * C;
   for (int64_t tb = 0; tb < taps; tb += 8) {
     const int cnt = int(std::min<int64_t>(8, taps - tb));
     for (int t = 0; t < cnt; ++t) {
-      int64_t tap = t0 + tb + t, i = tap / s.kw - ilo, j = tap % s.kw;
-      xoff[t] = (i * s.dh * s.w + j * s.dw) * C;
+      int64_t v = tb + t, ci = v % cg, tap = v / cg, i = tap / s.kw, j = tap % s.kw;
+      xoff[t] = (i * s.dh * s.w + j * s.dw) * C + ci;
     }
     float* pt = pw + (t0 + tb) * K;
     const float* dy0 = dy_row + ow_lo * K;
@@ -73,9 +73,9 @@ void direct_weight_row_avx512(float* pw, const float* x, const float* dy_row, co
       for (int64_t k0 = 0; k0 < full; k0 += 16)
         accumulate_any<true>(cnt, pt + k0, K, x0 + k0, xoff, px_step, dy0 + k0, npix);
     } else {
-      for (int64_t c = 0; c < C; ++c)
+      for (int64_t g = 0; g < s.groups; ++g)
         for (int64_t m0 = 0; m0 < full; m0 += 16)
-          accumulate_any<false>(cnt, pt + c * kg + m0, K, x0 + c, xoff, px_step, dy0 + c * kg + m0, npix);
+          accumulate_any<false>(cnt, pt + g * kg + m0, K, x0 + g * cg, xoff, px_step, dy0 + g * kg + m0, npix);
     }
   }
 }
