@@ -62,9 +62,14 @@ inline void pixel_generic(float* yp, const float* w, const float* bias, const Co
 // kg > 1 every lane reads the same input channel c. The portable block; an
 // ISA file may pass its own with the same signature to forward_row_impl.
 struct PortableBlock {
-template <bool kPerChannel, int kPix>
+template <bool kPerChannel, int kPix, int kNb>
 static void run(float* y_row, const float* w, const float* bias, const Conv2dShape& s,
                 const RowWindow& rw, int64_t ow, int64_t k0, int64_t g) {
+  for (int b = 0; b < kNb; ++b) run_one<kPerChannel, kPix>(y_row, w, bias, s, rw, ow, k0 + b * kBlock, g);
+}
+template <bool kPerChannel, int kPix>
+static void run_one(float* y_row, const float* w, const float* bias, const Conv2dShape& s,
+                    const RowWindow& rw, int64_t ow, int64_t k0, int64_t g) {
   const int64_t K = s.k, C = s.c, cg = kPerChannel ? 1 : s.cg, row_stride = s.w * C;
   float acc[kPix][kBlock];
   for (int p = 0; p < kPix; ++p)
@@ -116,13 +121,19 @@ inline void forward_row_impl(float* y_row, const float* x, const float* w, const
   int64_t ow = 0;
   auto group = [&](auto pixels) {
     constexpr int np = decltype(pixels)::value;
+    // Two 16-channel blocks at once where possible: each broadcast input
+    // value then feeds two FMAs.
+    auto blocks = [&](int64_t base, int64_t g) {
+      int64_t m0 = 0;
+      for (; m0 + 2 * kBlock <= full; m0 += 2 * kBlock)
+        Block::template run<false, np, 2>(y_row, w, bias, s, rw, ow, base + m0, g);
+      for (; m0 < full; m0 += kBlock) Block::template run<false, np, 1>(y_row, w, bias, s, rw, ow, base + m0, g);
+    };
     if (kg == 1) {
       for (int64_t k0 = 0; k0 < full; k0 += kBlock)
-        Block::template run<true, np>(y_row, w, bias, s, rw, ow, k0, 0);
+        Block::template run<true, np, 1>(y_row, w, bias, s, rw, ow, k0, 0);
     } else {
-      for (int64_t g = 0; g < s.groups; ++g)
-        for (int64_t m0 = 0; m0 < full; m0 += kBlock)
-          Block::template run<false, np>(y_row, w, bias, s, rw, ow, g * kg + m0, g);
+      for (int64_t g = 0; g < s.groups; ++g) blocks(g * kg, g);
     }
     if (full < len)
       for (int p = 0; p < np; ++p) pixel_generic(y_row + (ow + p) * s.k, w, bias, s, rw, ow + p, full);
