@@ -13,6 +13,7 @@
 
 #include "common/workspace.h"
 #include "conv2d/conv2d.h"
+#include "conv2d/direct.h"
 
 namespace pycnn {
 namespace {
@@ -128,14 +129,7 @@ inline void forward_row_impl(float* y_row, const float* x, const float* w, const
     const int64_t wp = (owp - 1) * s.sw + (s.kw - 1) * s.dw + 1, rows = ihi - ilo;
     float* buf = thread_scratch(kScratchMisc).floats(size_t(std::max<int64_t>(rows * wp * C, 1) + owp * s.k));
     float* y_tmp = buf + rows * wp * C;
-    for (int64_t r = 0; r < rows; ++r) {
-      float* dst = buf + r * wp * C;
-      const float* src = x + ((n * s.h + ih0 + (ilo + r) * s.dh) * s.w) * C;
-      const int64_t lead = std::min(s.pad_left, wp), body = std::max<int64_t>(0, std::min(s.w, wp - lead));
-      std::fill(dst, dst + lead * C, 0.f);
-      std::copy(src, src + body * C, dst + lead * C);
-      std::fill(dst + (lead + body) * C, dst + wp * C, 0.f);
-    }
+    pad_window_rows(buf, x, s, n, ih0, ilo, ihi, wp);
     RowWindow pw{buf, -ilo * wp * C, wp * C, 0, ilo, ihi};
     for (int64_t gi = 0; gi < groups; ++gi) {
       const int64_t ow = gi * kPix;
