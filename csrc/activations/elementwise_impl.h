@@ -134,7 +134,8 @@ void forward(float* y, const float* x, int64_t n, ActivationSpec a) {
 }
 
 // The derivative from the output: relu y > 0; leaky_relu (slope > 0) y > 0;
-// elu (alpha > 0) y >= 0 ? 1 : y + alpha; sigmoid y(1-y); tanh 1 - y^2.
+// elu (alpha > 0) y >= 0 ? 1 : y + alpha; sigmoid y(1-y); tanh (1-y)(1+y)
+// (1 - y and 1 + y are exact near |y| = 1, where 1 - y^2 would cancel).
 void backward_from_output(float* dx, const float* dy, const float* y, int64_t n, ActivationSpec a) {
   const float alpha = a.alpha;
   switch (a.kind) {
@@ -150,7 +151,7 @@ void backward_from_output(float* dx, const float* dy, const float* y, int64_t n,
     case Activation::kSigmoid:
       return map_binary(dx, dy, y, n, [](float g, float v) { return g * (v * (1.f - v)); });
     case Activation::kTanh:
-      return map_binary(dx, dy, y, n, [](float g, float v) { return g * (1.f - v * v); });
+      return map_binary(dx, dy, y, n, [](float g, float v) { return g * ((1.f - v) * (1.f + v)); });
   }
 }
 
@@ -174,7 +175,7 @@ void backward_from_input(float* dx, const float* dy, const float* x, int64_t n, 
     case Activation::kTanh:
       return map_binary(dx, dy, x, n, [](float g, float v) {
         float t = tanh_approx(v);
-        return g * (1.f - t * t);
+        return g * ((1.f - t) * (1.f + t));
       });
   }
 }
