@@ -1,3 +1,130 @@
-"""pycnn.ops.normalization (filled in with its kernel family)."""
+"""Batch normalisation over the last axis (Keras ``BatchNormalization(axis=-1)``).
 
-__all__ = []
+``x`` has any rank >= 2: (N, H, W, C) after a convolution, (N, C) after a
+dense layer; statistics are taken over all axes but the last. Training uses
+the batch mean and the biased batch variance and updates the moving
+statistics in place, Keras' way: ``moving = moving * momentum + batch * (1 -
+momentum)``. ``gamma`` / ``beta`` may be None (``scale=False`` /
+``center=False``). An activation can be fused into the output pass; the
+backward then expects ``dy`` with respect to the normalised output, before
+the activation (apply ``activation_backward`` first).
+
+Results do not depend on the thread count. With an empty batch the output is
+empty, ``mean`` is 0, ``inv_std`` is ``1/sqrt(epsilon)`` and the moving
+statistics are left unchanged.
+"""
+
+import numbers
+
+import numpy as np
+
+from pycnn import _core
+from pycnn.ops._validate import as_float32, op_error
+
+__all__ = ["batch_norm_train", "batch_norm_inference", "batch_norm_backward"]
+
+_ACTIVATIONS = {None: 0, "linear": 0, "relu": 1, "leaky_relu": 2, "elu": 3, "sigmoid": 4, "tanh": 5}
+_DEFAULT_ALPHA = {"leaky_relu": 0.2, "elu": 1.0}
+
+
+def _activation(activation, alpha, op):
+    key = activation.lower() if isinstance(activation, str) else activation
+    if key not in _ACTIVATIONS:
+        raise op_error(op, f"expected activation None, 'linear', 'relu', 'leaky_relu', 'elu', 'sigmoid' or 'tanh', got {activation!r}")
+    if alpha is None:
+        alpha = _DEFAULT_ALPHA.get(key, 0.0)
+    return _ACTIVATIONS[key], _real(alpha, op, "alpha")
+
+
+def _real(value, op, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise op_error(op, f"expected `{name}` to be a finite number, got {value!r}")
+    return float(value)
+
+
+def _input(x, op):
+    x = as_float32(x, op, "x")
+    if x.ndim < 2:
+        raise op_error(op, f"expected `x` of rank >= 2 (..., channels), got shape {x.shape}")
+    return x
+
+
+def _channel_vector(v, channels, op, name, optional=False):
+    if v is None and optional:
+        return None
+    v = as_float32(v, op, name)
+    if v.shape != (channels,):
+        raise op_error(op, f"expected `{name}` of shape ({channels},) for x with {channels} channels, got {v.shape}")
+    return v
+
+
+def _moving(v, channels, op, name):
+    if not (isinstance(v, np.ndarray) and v.dtype == np.float32 and v.flags.c_contiguous and v.flags.writeable):
+        kind = f"{v.dtype} array" if isinstance(v, np.ndarray) else type(v).__name__
+        raise op_error(op, f"`{name}` is updated in place and must be a writeable float32 C-contiguous array, got {kind}")
+    if v.shape != (channels,):
+        raise op_error(op, f"expected `{name}` of shape ({channels},) for x with {channels} channels, got {v.shape}")
+    return v
+
+
+def _epsilon(epsilon, op):
+    epsilon = _real(epsilon, op, "epsilon")
+    if epsilon <= 0:
+        raise op_error(op, f"expected `epsilon` > 0, got {epsilon}")
+    return epsilon
+
+
+def batch_norm_train(x, gamma, beta, moving_mean, moving_variance, momentum=0.99, epsilon=1e-3,
+                     activation=None, alpha=None):
+    """Training-mode batch norm -> (y, mean, inv_std); updates the moving statistics in place.
+
+    ``inv_std = 1 / sqrt(var + epsilon)`` with the biased batch variance;
+    ``mean`` and ``inv_std`` (shape (C,)) are what ``batch_norm_backward`` needs.
+    """
+    op = "batch_norm"
+    x = _input(x, op)
+    c = x.shape[-1]
+    gamma = _channel_vector(gamma, c, op, "gamma", optional=True)
+    beta = _channel_vector(beta, c, op, "beta", optional=True)
+    moving_mean = _moving(moving_mean, c, op, "moving_mean")
+    moving_variance = _moving(moving_variance, c, op, "moving_variance")
+    momentum = _real(momentum, op, "momentum")
+    if not 0.0 <= momentum <= 1.0:
+        raise op_error(op, f"expected `momentum` in [0, 1], got {momentum}")
+    act, alpha = _activation(activation, alpha, op)
+    return _core.batch_norm_train(x, gamma, beta, moving_mean, moving_variance, momentum,
+                                  _epsilon(epsilon, op), act, alpha)
+
+
+def batch_norm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon=1e-3, activation=None, alpha=None):
+    """Inference-mode batch norm with the moving statistics -> y."""
+    op = "batch_norm"
+    x = _input(x, op)
+    c = x.shape[-1]
+    gamma = _channel_vector(gamma, c, op, "gamma", optional=True)
+    beta = _channel_vector(beta, c, op, "beta", optional=True)
+    moving_mean = _channel_vector(moving_mean, c, op, "moving_mean")
+    moving_variance = _channel_vector(moving_variance, c, op, "moving_variance")
+    if moving_variance.size and moving_variance.min() < 0:
+        raise op_error(op, f"expected `moving_variance` >= 0, got a minimum of {moving_variance.min()}")
+    act, alpha = _activation(activation, alpha, op)
+    return _core.batch_norm_inference(x, gamma, beta, moving_mean, moving_variance, _epsilon(epsilon, op), act, alpha)
+
+
+def batch_norm_backward(dy, x, gamma, mean, inv_std):
+    """Training-mode backward -> (dx, dgamma, dbeta).
+
+    ``dy`` is the gradient of the normalised output (before any fused
+    activation); ``mean`` / ``inv_std`` are those returned by
+    ``batch_norm_train``. ``gamma`` None means a scale of 1.
+    """
+    op = "batch_norm_backward"
+    x = _input(x, op)
+    dy = as_float32(dy, op, "dy")
+    if dy.shape != x.shape:
+        raise op_error(op, f"expected `dy` of the shape of x {x.shape}, got {dy.shape}")
+    c = x.shape[-1]
+    gamma = _channel_vector(gamma, c, op, "gamma", optional=True)
+    mean = _channel_vector(mean, c, op, "mean")
+    inv_std = _channel_vector(inv_std, c, op, "inv_std")
+    return _core.batch_norm_backward(dy, x, gamma, mean, inv_std)

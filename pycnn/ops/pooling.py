@@ -1,3 +1,146 @@
-"""pycnn.ops.pooling (filled in with its kernel family)."""
+"""Max and average pooling over NHWC images, Keras 3 semantics.
 
-__all__ = []
+``padding`` is 'valid' or 'same' (TF rule: out = ceil(in / stride), the odd
+padded cell at the bottom/right). Padded cells never count: max ignores them
+and the average divides by the number of real cells in each window. Any
+pool size and stride is allowed, strides larger than the pool included; with
+'valid', a pool larger than the input is an error.
+
+Max pooling returns ``argmax`` (int32, shaped like ``y``): for every output
+element, the flat index ``(h * W + w) * C + c`` of its maximum inside its
+input image. The backward functions scatter ``dy`` through it, so they need
+only the input shape; indices are range-checked, never trusted.
+"""
+
+import numbers
+
+import numpy as np
+
+from pycnn import _core
+from pycnn.ops._validate import as_float32, int_tuple, op_error, padding_mode, require_rank
+
+__all__ = [
+    "max_pool2d",
+    "max_pool2d_backward",
+    "avg_pool2d",
+    "avg_pool2d_backward",
+    "global_avg_pool2d",
+    "global_avg_pool2d_backward",
+    "global_max_pool2d",
+    "global_max_pool2d_backward",
+]
+
+
+def _pool_args(pool_size, strides, padding, op):
+    pool = int_tuple(pool_size, 2, op, "pool_size")
+    stride = pool if strides is None else int_tuple(strides, 2, op, "strides")
+    mode = padding_mode(padding, op)
+    if not isinstance(mode, str):
+        raise op_error(op, f"expected padding 'valid' or 'same', got {padding!r}")
+    return pool, stride, mode == "same"
+
+
+def _input_shape(input_shape, op, rank=4):
+    try:
+        shape = tuple(input_shape)
+    except TypeError:
+        raise op_error(op, f"expected `input_shape` as a tuple (N, H, W, C), got {input_shape!r}") from None
+    if len(shape) != rank or not all(
+        isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 0 for d in shape
+    ):
+        raise op_error(op, f"expected `input_shape` as {rank} non-negative ints (N, H, W, C), got {input_shape!r}")
+    return tuple(int(d) for d in shape)
+
+
+def _argmax(argmax, dy_shape, op):
+    if not isinstance(argmax, np.ndarray) or argmax.dtype.kind not in "iu":
+        kind = argmax.dtype if isinstance(argmax, np.ndarray) else type(argmax).__name__
+        raise op_error(op, f"expected `argmax` as the integer array returned by the forward pass, got {kind}")
+    if argmax.shape != dy_shape:
+        raise op_error(op, f"expected `argmax` of the shape of dy {dy_shape}, got {argmax.shape}")
+    if argmax.dtype != np.int32 and argmax.size:
+        lo, hi = int(argmax.min()), int(argmax.max())
+        if lo < 0 or hi > np.iinfo(np.int32).max:
+            raise op_error(op, f"`argmax` holds indices in [{lo}, {hi}], outside any input image")
+    return np.ascontiguousarray(argmax, dtype=np.int32)
+
+
+def max_pool2d(x, pool_size=(2, 2), strides=None, padding="valid"):
+    """Max pooling of x (N, H, W, C) -> (y (N, OH, OW, C), argmax int32 like y)."""
+    op = "max_pool2d"
+    x = as_float32(x, op, "x")
+    require_rank(x, 4, op, "x", "(N, H, W, C)")
+    (ph, pw), (sh, sw), same = _pool_args(pool_size, strides, padding, op)
+    return _core.max_pool2d(x, ph, pw, sh, sw, same, op=op)
+
+
+def max_pool2d_backward(dy, argmax, input_shape):
+    """dx (input_shape): dy scattered through the argmax of ``max_pool2d``."""
+    op = "max_pool2d_backward"
+    dy = as_float32(dy, op, "dy")
+    require_rank(dy, 4, op, "dy", "(N, OH, OW, C)")
+    shape = _input_shape(input_shape, op)
+    if dy.shape[0] != shape[0] or dy.shape[3] != shape[3]:
+        raise op_error(op, f"dy of shape {dy.shape} does not match input_shape {shape}")
+    return _core.max_pool2d_backward(dy, _argmax(argmax, dy.shape, op), list(shape), op=op)
+
+
+def avg_pool2d(x, pool_size=(2, 2), strides=None, padding="valid"):
+    """Average pooling of x (N, H, W, C) -> y (N, OH, OW, C); padded cells excluded."""
+    op = "avg_pool2d"
+    x = as_float32(x, op, "x")
+    require_rank(x, 4, op, "x", "(N, H, W, C)")
+    (ph, pw), (sh, sw), same = _pool_args(pool_size, strides, padding, op)
+    return _core.avg_pool2d(x, ph, pw, sh, sw, same, op=op)
+
+
+def avg_pool2d_backward(dy, input_shape, pool_size=(2, 2), strides=None, padding="valid"):
+    """dx (input_shape) of ``avg_pool2d`` with the same pooling arguments."""
+    op = "avg_pool2d_backward"
+    dy = as_float32(dy, op, "dy")
+    require_rank(dy, 4, op, "dy", "(N, OH, OW, C)")
+    shape = _input_shape(input_shape, op)
+    (ph, pw), (sh, sw), same = _pool_args(pool_size, strides, padding, op)
+    return _core.avg_pool2d_backward(dy, list(shape), ph, pw, sh, sw, same, op=op)
+
+
+def _global_dy(dy, input_shape, op):
+    dy = as_float32(dy, op, "dy")
+    require_rank(dy, 2, op, "dy", "(N, C)")
+    shape = _input_shape(input_shape, op)
+    if dy.shape != (shape[0], shape[3]):
+        raise op_error(op, f"expected dy of shape {(shape[0], shape[3])} for input_shape {shape}, got {dy.shape}")
+    return dy, shape
+
+
+def global_avg_pool2d(x):
+    """The mean over H and W: x (N, H, W, C) -> (N, C)."""
+    op = "global_avg_pool2d"
+    x = as_float32(x, op, "x")
+    require_rank(x, 4, op, "x", "(N, H, W, C)")
+    n, h, w, c = x.shape
+    return _core.avg_pool2d(x, h, w, 1, 1, False, op=op).reshape(n, c)
+
+
+def global_avg_pool2d_backward(dy, input_shape):
+    """dx (N, H, W, C) = dy / (H * W) at every position."""
+    op = "global_avg_pool2d_backward"
+    dy, (n, h, w, c) = _global_dy(dy, input_shape, op)
+    return _core.avg_pool2d_backward(dy.reshape(n, 1, 1, c), [n, h, w, c], h, w, 1, 1, False, op=op)
+
+
+def global_max_pool2d(x):
+    """The max over H and W: x (N, H, W, C) -> (y (N, C), argmax (N, C) int32)."""
+    op = "global_max_pool2d"
+    x = as_float32(x, op, "x")
+    require_rank(x, 4, op, "x", "(N, H, W, C)")
+    n, h, w, c = x.shape
+    y, argmax = _core.max_pool2d(x, h, w, 1, 1, False, op=op)
+    return y.reshape(n, c), argmax.reshape(n, c)
+
+
+def global_max_pool2d_backward(dy, argmax, input_shape):
+    """dx (input_shape): dy scattered through the argmax of ``global_max_pool2d``."""
+    op = "global_max_pool2d_backward"
+    dy, shape = _global_dy(dy, input_shape, op)
+    return _core.max_pool2d_backward(dy, _argmax(argmax, dy.shape, op), list(shape), op=op)

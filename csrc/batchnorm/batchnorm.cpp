@@ -1,0 +1,176 @@
+// batchnorm.cpp — validation, row chunking, exact merges and ISA dispatch.
+//
+// Reductions over the M rows use fixed_chunks: the chunk size depends on C
+// alone, each chunk yields double partials, and the partials are merged in
+// chunk order on the calling thread, so 1 and 2 threads agree bit for bit.
+#include "batchnorm/batchnorm.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "batchnorm/batchnorm_kernels.h"
+#include "common/check.h"
+#include "common/cpu_features.h"
+#include "common/parallel.h"
+#include "common/workspace.h"
+
+namespace pycnn {
+namespace {
+
+const BatchNormKernels& kernels() {
+#if defined(PYCNN_X86)
+  switch (active_isa()) {
+    case Isa::kAvx512: return batchnorm_kernels_avx512;
+    case Isa::kAvx2: return batchnorm_kernels_avx2;
+    case Isa::kPortable: break;
+  }
+#endif
+  return batchnorm_kernels_portable;
+}
+
+// Rows per reduction chunk: ~4K elements (L1/L2 resident for the second
+// pass), at least 32 rows so the serial merge stays small next to the data.
+FixedChunks row_chunks(const BatchNormShape& s) {
+  int64_t rows = std::clamp<int64_t>(4096 / std::max<int64_t>(s.channels, 1), 32, 256);
+  return fixed_chunks(s.rows, rows);
+}
+
+// Runs body(chunk index) over all chunks, forking only for enough work.
+template <typename Body>
+void for_each_chunk(const FixedChunks& ch, int64_t channels, Body&& body) {
+  int64_t grain = std::max<int64_t>(1, kSerialElementwise / std::max<int64_t>(ch.chunk * channels, 1));
+  parallel_for(ch.count, grain, [&](int64_t b, int64_t e) {
+    float* scratch = thread_scratch(kScratchMisc).floats(size_t(3 * channels));
+    for (int64_t i = b; i < e; ++i) body(i, scratch);
+  });
+}
+
+// Runs body(row begin, row count) over all rows, forking only for enough work.
+template <typename Body>
+void for_rows(const BatchNormShape& s, Body&& body) {
+  int64_t grain = std::max<int64_t>(1, kSerialElementwise / std::max<int64_t>(s.channels, 1));
+  parallel_for(s.rows, grain, [&](int64_t b, int64_t e) { body(b, e - b); });
+}
+
+}  // namespace
+
+BatchNormShape batch_norm_shape(const char* op, int64_t rows, int64_t channels) {
+  check(rows >= 0 && channels >= 0, op, "sizes must be >= 0, got ", rows, " rows of ", channels,
+        " channels");
+  checked_product(op, rows, channels);
+  return {rows, channels};
+}
+
+void batch_norm_forward_train(float* y, float* mean, float* inv_std, float* moving_mean,
+                              float* moving_var, const float* x, const float* gamma,
+                              const float* beta, float momentum, float eps, ActivationSpec act,
+                              const BatchNormShape& s) {
+  const int64_t C = s.channels;
+  if (s.rows == 0) {
+    for (int64_t c = 0; c < C; ++c) {
+      mean[c] = 0.f;
+      inv_std[c] = float(1.0 / std::sqrt(double(eps)));
+    }
+    return;
+  }
+  const BatchNormKernels& k = kernels();
+  const FixedChunks ch = row_chunks(s);
+  // partials: [chunk][mean | m2][C], then three float vectors of C.
+  double* part = static_cast<double*>(
+      thread_scratch(kScratchPartial).bytes(sizeof(double) * size_t(2 * ch.count * C) + sizeof(float) * size_t(3 * C)));
+  float* scale = reinterpret_cast<float*>(part + 2 * ch.count * C);
+  float* shift = scale + C;
+  for_each_chunk(ch, C, [&](int64_t i, float* scratch) {
+    k.chunk_moments(part + 2 * i * C, part + (2 * i + 1) * C, x + ch.begin(i) * C,
+                    ch.end(i) - ch.begin(i), C, scratch);
+  });
+  // Chan et al.: merge (n_a, mean_a, M2_a) with chunk (n_b, mean_b, M2_b).
+  for (int64_t c = 0; c < C; ++c) {
+    double n_a = 0, mu = 0, m2 = 0;
+    for (int64_t i = 0; i < ch.count; ++i) {
+      double n_b = double(ch.end(i) - ch.begin(i)), mu_b = part[2 * i * C + c];
+      double n = n_a + n_b, delta = mu_b - mu;
+      mu += delta * (n_b / n);
+      m2 += part[(2 * i + 1) * C + c] + delta * delta * (n_a * n_b / n);
+      n_a = n;
+    }
+    double var = m2 / double(s.rows);
+    double is = 1.0 / std::sqrt(var + double(eps));
+    double g = gamma ? double(gamma[c]) : 1.0;
+    mean[c] = float(mu);
+    inv_std[c] = float(is);
+    scale[c] = float(g * is);
+    // x - mean[c] is exact near the mean; the shift absorbs mean's rounding.
+    shift[c] = float((beta ? double(beta[c]) : 0.0) + (double(mean[c]) - mu) * g * is);
+    moving_mean[c] = float(double(moving_mean[c]) * momentum + mu * (1.0 - double(momentum)));
+    moving_var[c] = float(double(moving_var[c]) * momentum + var * (1.0 - double(momentum)));
+  }
+  for_rows(s, [&](int64_t r, int64_t rows) {
+    k.normalize(y + r * C, x + r * C, mean, scale, shift, rows, C, act);
+  });
+}
+
+void batch_norm_forward_inference(float* y, const float* x, const float* gamma, const float* beta,
+                                  const float* moving_mean, const float* moving_var, float eps,
+                                  ActivationSpec act, const BatchNormShape& s) {
+  const int64_t C = s.channels;
+  if (s.rows == 0) return;
+  float* scale = thread_scratch(kScratchPartial).floats(size_t(2 * C));
+  float* shift = scale + C;
+  for (int64_t c = 0; c < C; ++c) {
+    double g = gamma ? double(gamma[c]) : 1.0;
+    scale[c] = float(g / std::sqrt(double(moving_var[c]) + double(eps)));
+    shift[c] = beta ? beta[c] : 0.f;
+  }
+  const BatchNormKernels& k = kernels();
+  for_rows(s, [&](int64_t r, int64_t rows) {
+    k.normalize(y + r * C, x + r * C, moving_mean, scale, shift, rows, C, act);
+  });
+}
+
+void batch_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
+                         const float* gamma, const float* mean, const float* inv_std,
+                         const BatchNormShape& s) {
+  const int64_t C = s.channels;
+  const BatchNormKernels& k = kernels();
+  const FixedChunks ch = row_chunks(s);
+  double* part = static_cast<double*>(
+      thread_scratch(kScratchPartial).bytes(sizeof(double) * size_t(3 * ch.count * C) + sizeof(float) * size_t(3 * C)));
+  float* a = reinterpret_cast<float*>(part + 3 * ch.count * C);
+  float* b = a + C;
+  float* kk = b + C;
+  for_each_chunk(ch, C, [&](int64_t i, float* scratch) {
+    double* p = part + 3 * i * C;
+    k.chunk_grad_sums(p, p + C, p + 2 * C, dy + ch.begin(i) * C, x + ch.begin(i) * C, mean,
+                      ch.end(i) - ch.begin(i), C, scratch);
+  });
+  // `mean` is the float32 rounding of the batch mean mu; with delta = mu - mean
+  // = sum(x - mean) / M the sums are re-centred on mu exactly:
+  //   dgamma = inv_std * (sum dy (x - mean) - delta * sum dy)
+  //   dx = A dy + B (x - mu) + K = A dy + B (x - mean) + (K - B delta)
+  // with A = g is, B = -g is^2 dgamma / M, K = -A dbeta / M.
+  const double m = double(std::max<int64_t>(s.rows, 1));
+  for (int64_t c = 0; c < C; ++c) {
+    double sdy = 0, sdyx = 0, sx = 0;
+    for (int64_t i = 0; i < ch.count; ++i) {
+      const double* p = part + 3 * i * C;
+      sdy += p[c];
+      sdyx += p[C + c];
+      sx += p[2 * C + c];
+    }
+    double is = inv_std[c], g = gamma ? double(gamma[c]) : 1.0;
+    double delta = sx / m;
+    double dg = (sdyx - delta * sdy) * is;
+    double bb = -g * is * is * dg / m;
+    dbeta[c] = float(sdy);
+    dgamma[c] = float(dg);
+    a[c] = float(g * is);
+    b[c] = float(bb);
+    kk[c] = float(-g * is * sdy / m - bb * delta);
+  }
+  for_rows(s, [&](int64_t r, int64_t rows) {
+    k.backward_apply(dx + r * C, dy + r * C, x + r * C, mean, a, b, kk, rows, C);
+  });
+}
+
+}  // namespace pycnn

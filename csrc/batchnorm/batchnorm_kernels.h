@@ -1,0 +1,38 @@
+// batchnorm_kernels.h — the per-ISA loops behind batchnorm.h.
+//
+// batchnorm_impl.h holds them once; batchnorm_kernels{,_avx2,_avx512}.cpp
+// compile it with their instruction sets; batchnorm.cpp chunks the rows,
+// merges the per-chunk results and picks one table at run time.
+#pragma once
+
+#include <cstdint>
+
+#include "common/activation.h"
+
+namespace pycnn {
+
+struct BatchNormKernels {
+  // Rows [0, rows) of x (row stride C): per-channel mean and sum of squared
+  // deviations (M2) of this chunk, in double. `scratch` holds 2*C floats.
+  void (*chunk_moments)(double* mean, double* m2, const float* x, int64_t rows, int64_t c,
+                        float* scratch);
+  // y = act((x - center) * scale + shift) for `rows` rows.
+  void (*normalize)(float* y, const float* x, const float* center, const float* scale,
+                    const float* shift, int64_t rows, int64_t c, ActivationSpec act);
+  // sum dy, sum dy * (x - center) and sum (x - center) over a chunk of rows,
+  // in double. `scratch` holds 3*C floats.
+  void (*chunk_grad_sums)(double* sum_dy, double* sum_dy_xc, double* sum_xc, const float* dy,
+                          const float* x, const float* center, int64_t rows, int64_t c,
+                          float* scratch);
+  // dx = a * dy + b * (x - center) + k for `rows` rows.
+  void (*backward_apply)(float* dx, const float* dy, const float* x, const float* center,
+                         const float* a, const float* b, const float* k, int64_t rows, int64_t c);
+};
+
+extern const BatchNormKernels batchnorm_kernels_portable;
+#if defined(PYCNN_X86)
+extern const BatchNormKernels batchnorm_kernels_avx2;
+extern const BatchNormKernels batchnorm_kernels_avx512;
+#endif
+
+}  // namespace pycnn

@@ -1,0 +1,159 @@
+// pool2d_impl.h — the pooling loops, compiled once per instruction set.
+//
+// Included by pool2d_kernels{,_avx2,_avx512}.cpp inside their own namespace
+// (PYCNN_POOL_NS) and define their table (PYCNN_POOL_TABLE), so each copy is built with its own flags. Channels are
+// innermost in NHWC, so every loop body is a vector over C; work is split
+// over images, which also makes the backward scatters deterministic (one
+// thread owns an image and adds in output order).
+#include <cstring>
+
+#include "common/parallel.h"
+#include "pool2d/pool2d_kernels.h"
+
+namespace pycnn {
+namespace PYCNN_POOL_NS {
+namespace {
+
+// Images per parallel grain: enough elements that a fork pays for itself.
+int64_t image_grain(int64_t per_image) {
+  return std::max<int64_t>(1, kSerialElementwise / std::max<int64_t>(per_image, 1));
+}
+
+// The real (unpadded) rows [*b, *e) of output row o along one axis.
+inline void window(int64_t o, int64_t stride, int64_t pad, int64_t pool, int64_t in,
+                   int64_t* b, int64_t* e) {
+  int64_t start = o * stride - pad;
+  *b = std::max<int64_t>(start, 0);
+  *e = std::min<int64_t>(start + pool, in);
+}
+
+void max_forward(float* y, int32_t* argmax, const float* x, const Pool2dShape& s) {
+  const int64_t C = s.c, W = s.w, in_img = s.h * s.w * C, out_img = s.oh * s.ow * C;
+  parallel_for(s.n, image_grain(in_img + 2 * out_img), [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; ++n) {
+      const float* xi = x + n * in_img;
+      for (int64_t oh = 0; oh < s.oh; ++oh) {
+        int64_t h0, h1;
+        window(oh, s.stride_h, s.pad_top, s.pool_h, s.h, &h0, &h1);
+        for (int64_t ow = 0; ow < s.ow; ++ow) {
+          int64_t w0, w1;
+          window(ow, s.stride_w, s.pad_left, s.pool_w, W, &w0, &w1);
+          float* __restrict yo = y + n * out_img + (oh * s.ow + ow) * C;
+          int32_t* __restrict ao = argmax + n * out_img + (oh * s.ow + ow) * C;
+          const int32_t first = int32_t((h0 * W + w0) * C);
+#pragma omp simd
+          for (int64_t c = 0; c < C; ++c) {
+            yo[c] = xi[first + c];
+            ao[c] = first + int32_t(c);
+          }
+          for (int64_t h = h0; h < h1; ++h) {
+            for (int64_t w = (h == h0 ? w0 + 1 : w0); w < w1; ++w) {
+              const int32_t base = int32_t((h * W + w) * C);
+              const float* __restrict xr = xi + base;
+#pragma omp simd
+              for (int64_t c = 0; c < C; ++c) {
+                float v = xr[c];
+                bool gt = v > yo[c];
+                yo[c] = gt ? v : yo[c];
+                ao[c] = gt ? base + int32_t(c) : ao[c];
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+bool max_backward(float* dx, const float* dy, const int32_t* argmax, int64_t n,
+                  int64_t in_img, int64_t out_img) {
+  int bad = 0;
+  parallel_for(n, image_grain(in_img + 2 * out_img), [&](int64_t n0, int64_t n1) {
+    int local_bad = 0;
+    for (int64_t i = n0; i < n1; ++i) {
+      float* __restrict dxi = dx + i * in_img;
+      const float* __restrict dyi = dy + i * out_img;
+      const int32_t* __restrict ai = argmax + i * out_img;
+      std::memset(dxi, 0, sizeof(float) * size_t(in_img));
+      const uint32_t limit = uint32_t(in_img);
+      for (int64_t j = 0; j < out_img; ++j) {
+        uint32_t a = uint32_t(ai[j]);  // negative indices wrap above the limit
+        if (a < limit)
+          dxi[a] += dyi[j];
+        else
+          local_bad = 1;
+      }
+    }
+    if (local_bad) {
+#pragma omp atomic write
+      bad = 1;
+    }
+  });
+  return !bad;
+}
+
+void avg_forward(float* y, const float* x, const Pool2dShape& s) {
+  const int64_t C = s.c, W = s.w, in_img = s.h * s.w * C, out_img = s.oh * s.ow * C;
+  parallel_for(s.n, image_grain(in_img + out_img), [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; ++n) {
+      const float* xi = x + n * in_img;
+      for (int64_t oh = 0; oh < s.oh; ++oh) {
+        int64_t h0, h1;
+        window(oh, s.stride_h, s.pad_top, s.pool_h, s.h, &h0, &h1);
+        for (int64_t ow = 0; ow < s.ow; ++ow) {
+          int64_t w0, w1;
+          window(ow, s.stride_w, s.pad_left, s.pool_w, W, &w0, &w1);
+          float* __restrict yo = y + n * out_img + (oh * s.ow + ow) * C;
+          const float inv = 1.f / float((h1 - h0) * (w1 - w0));
+          const float* __restrict x0 = xi + (h0 * W + w0) * C;
+#pragma omp simd
+          for (int64_t c = 0; c < C; ++c) yo[c] = x0[c];
+          for (int64_t h = h0; h < h1; ++h) {
+            for (int64_t w = (h == h0 ? w0 + 1 : w0); w < w1; ++w) {
+              const float* __restrict xr = xi + (h * W + w) * C;
+#pragma omp simd
+              for (int64_t c = 0; c < C; ++c) yo[c] += xr[c];
+            }
+          }
+#pragma omp simd
+          for (int64_t c = 0; c < C; ++c) yo[c] *= inv;
+        }
+      }
+    }
+  });
+}
+
+void avg_backward(float* dx, const float* dy, const Pool2dShape& s) {
+  const int64_t C = s.c, W = s.w, in_img = s.h * s.w * C, out_img = s.oh * s.ow * C;
+  parallel_for(s.n, image_grain(in_img + out_img), [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; ++n) {
+      float* dxi = dx + n * in_img;
+      std::memset(dxi, 0, sizeof(float) * size_t(in_img));
+      for (int64_t oh = 0; oh < s.oh; ++oh) {
+        int64_t h0, h1;
+        window(oh, s.stride_h, s.pad_top, s.pool_h, s.h, &h0, &h1);
+        for (int64_t ow = 0; ow < s.ow; ++ow) {
+          int64_t w0, w1;
+          window(ow, s.stride_w, s.pad_left, s.pool_w, W, &w0, &w1);
+          const float* __restrict g = dy + n * out_img + (oh * s.ow + ow) * C;
+          const float inv = 1.f / float((h1 - h0) * (w1 - w0));
+          for (int64_t h = h0; h < h1; ++h) {
+            for (int64_t w = w0; w < w1; ++w) {
+              float* __restrict d = dxi + (h * W + w) * C;
+#pragma omp simd
+              for (int64_t c = 0; c < C; ++c) d[c] += g[c] * inv;
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+}  // namespace PYCNN_POOL_NS
+
+extern const Pool2dKernels PYCNN_POOL_TABLE{PYCNN_POOL_NS::max_forward, PYCNN_POOL_NS::max_backward,
+                                            PYCNN_POOL_NS::avg_forward, PYCNN_POOL_NS::avg_backward};
+
+}  // namespace pycnn
