@@ -92,3 +92,17 @@ def test_graph_disconnected_and_bad_inputs():
         models.Model(a, out)
     with pytest.raises(TypeError):
         models.Model([1], out)
+
+
+def test_output_without_loss_leaves_its_branch_unchanged(rng):
+    inp = layers.Input((3,))
+    out1 = layers.Dense(2, name="used")(inp)
+    out2 = layers.Dense(2, name="unused")(inp)
+    model = models.Model(inp, [out1, out2])
+    model.compile(optimizer=optimizers.SGD(0.1), loss={"used": "mse"})
+    before = model.get_layer("unused").get_weights()
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    for _ in range(2):
+        model.train_on_batch(x, [rng.standard_normal((4, 2)), np.zeros((4, 2))])
+    for a, b in zip(before, model.get_layer("unused").get_weights()):
+        np.testing.assert_array_equal(a, b)

@@ -15,6 +15,7 @@ import numpy as np
 
 from pycnn import losses as losses_module
 from pycnn import optimizers as optimizers_module
+from pycnn.layers import layer as layer_module
 from pycnn.callbacks import CallbackList, History, ProgbarLogger
 from pycnn.metrics import Mean
 from pycnn.models import data_adapter as da
@@ -70,9 +71,19 @@ class Trainer:
                 out.append(None)
         return out
 
-    def _regularization(self, apply_grads):
+    def _trainable_state(self):
+        """(trainable variables, their arrays, those with a regulariser), cached until a trainable flag changes."""
+        key = (self.trainable,) + tuple(layer.trainable for layer in self.layers)
+        cache = getattr(self, "_trainable_cache", None)
+        if cache is None or cache[0] != key:
+            variables = self.trainable_weights
+            cache = (key, (variables, [v.value for v in variables], [v for v in variables if v.regularizer is not None]))
+            self._trainable_cache = cache
+        return cache[1]
+
+    def _regularization(self, regularized, apply_grads):
         total = 0.0
-        for var in self._regularized:
+        for var in regularized:
             total += var.regularizer(var.value)
             if apply_grads and var.grad is not None:
                 var.grad = var.grad + var.regularizer.gradient(var.value)
@@ -82,10 +93,10 @@ class Trainer:
         outputs, caches = self._graph.forward(xs, training=True)
         loss, _, grads, logit_outputs = self.compiled_loss.compute(ys, outputs, sws, self._fused_logits(caches))
         self._graph.backward(caches, grads, logit_outputs)
-        variables = self.trainable_weights
-        if self._regularized:
-            loss += self._regularization(apply_grads=True)
-        self.optimizer.apply([v.grad for v in variables], [v.value for v in variables])
+        variables, params, regularized = self._trainable_state()
+        if regularized:
+            loss += self._regularization(regularized, apply_grads=True)
+        self.optimizer.apply(_current_grads(variables), params)
         self._loss_tracker.update_state(loss, sample_weight=len(xs[0]))
         self.compiled_metrics.update(ys, outputs, sws)
         return loss
@@ -93,15 +104,12 @@ class Trainer:
     def _test_batch(self, xs, ys, sws):
         outputs, caches = self._graph.forward(xs, training=False)
         loss, _, _, _ = self.compiled_loss.compute(ys, outputs, sws, self._fused_logits(caches))
-        if self._regularized:
-            loss += self._regularization(apply_grads=False)
+        regularized = self._trainable_state()[2]
+        if regularized:
+            loss += self._regularization(regularized, apply_grads=False)
         self._loss_tracker.update_state(loss, sample_weight=len(xs[0]))
         self.compiled_metrics.update(ys, outputs, sws)
         return loss
-
-    @property
-    def _regularized(self):
-        return [v for v in self.trainable_weights if v.regularizer is not None]
 
     def _logs(self):
         logs = {"loss": float(self._loss_tracker.result())}
@@ -259,6 +267,13 @@ class Trainer:
         outputs = [np.concatenate(c) if c else np.zeros((0,) + tuple(t.shape[1:]), np.float32)
                    for c, t in zip(chunks, self.outputs)]
         return self._pack_outputs(outputs)
+
+
+def _current_grads(variables):
+    """Each variable's gradient from this backward pass; zeros for one the loss does not reach
+    (keeps the optimizer's slots aligned; Keras warns and skips such variables)."""
+    current = layer_module._backward_pass[0]
+    return [v.grad if v._grad_pass == current else np.zeros_like(v.value) for v in variables]
 
 
 def _batch_size(batch_size):
