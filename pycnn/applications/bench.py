@@ -32,11 +32,14 @@ def gemm_report(n=1024, reps=5):
     rng = np.random.default_rng(0)
     a = rng.standard_normal((n, n), dtype=np.float32)
     b = rng.standard_normal((n, n), dtype=np.float32)
-    np.testing.assert_allclose(ops.gemm(a[:64, :64], b[:64, :64]), a[:64, :64] @ b[:64, :64],
-                               rtol=1e-4, atol=1e-3)
     flops = 2.0 * n ** 3
-    rows = [("pycnn.ops.gemm", flops / _median_time(lambda: ops.gemm(a, b), reps) / 1e9),
-            ("numpy matmul (BLAS)", flops / _median_time(lambda: a @ b, reps) / 1e9)]
+    rows = []
+    gemm = getattr(ops, "gemm", None)
+    if callable(gemm):
+        # Refuse to time a wrong product.
+        np.testing.assert_allclose(gemm(a[:64], b[:, :64]), a[:64] @ b[:, :64], rtol=1e-3, atol=1e-2)
+        rows.append(("pycnn.ops.gemm", flops / _median_time(lambda: gemm(a, b), reps) / 1e9))
+    rows.append(("numpy matmul (BLAS)", flops / _median_time(lambda: a @ b, reps) / 1e9))
     torch = _torch()
     if torch is not None:
         ta, tb = torch.from_numpy(a), torch.from_numpy(b)
