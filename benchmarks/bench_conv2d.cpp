@@ -133,17 +133,19 @@ bool check_input(const Problem& p) {
 }
 
 // The im2col phase alone (the GEMM path's copy), over the whole layer in
-// 4096-row pieces: its share of a pass is this time over the pass time.
+// pieces of about 64 Ki floats as conv2d uses: its share of a pass is this
+// time over the pass time.
 void add_im2col_case(const Layer& l, const std::shared_ptr<Problem>& p, const std::string& shape) {
   const Conv2dShape& s = p->s;
   if (s.direct() || s.pointwise()) return;
-  auto cols = std::make_shared<std::vector<float>>(size_t(4096 * s.patch()));
+  const int64_t piece = std::max<int64_t>(64, 65536 / s.patch());
+  auto cols = std::make_shared<std::vector<float>>(size_t(piece * s.patch()));
   double bytes = 4.0 * double(s.rows()) * double(s.patch());  // floats written
-  pycnn::bench::add({"conv2d", std::string(l.name) + " im2col phase" + shape, 0, bytes, [p, cols] {
+  pycnn::bench::add({"conv2d", std::string(l.name) + " im2col phase" + shape, 0, bytes, [p, cols, piece] {
                        const Conv2dShape& s = p->s;
-                       for (int64_t r0 = 0; r0 < s.rows(); r0 += 4096)
+                       for (int64_t r0 = 0; r0 < s.rows(); r0 += piece)
                          pycnn::im2col(cols->data(), s.patch(), p->x.data(), s, r0,
-                                       std::min<int64_t>(4096, s.rows() - r0), 0);
+                                       std::min<int64_t>(piece, s.rows() - r0), 0);
                      },
                      {}});
 }
