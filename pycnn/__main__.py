@@ -1,0 +1,7 @@
+"""``python -m pycnn`` runs the ``pycnn`` command."""
+
+import sys
+
+from pycnn.cli import main
+
+sys.exit(main())

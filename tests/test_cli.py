@@ -1,0 +1,80 @@
+"""The pycnn command, run as a user runs it (a subprocess)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pycnn.models")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args, cwd=None, env=None):
+    environment = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="2",
+                       PYCNN_CACHE_DIR=str(Path(cwd or ".") / "cache"))
+    environment.pop("PYCNN_DATA_DIR", None)
+    environment.update(env or {})
+    return subprocess.run([sys.executable, "-m", "pycnn", *args], capture_output=True, text=True,
+                          cwd=cwd, env=environment, timeout=300)
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.returncode == 1, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pycnn: error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_summary(tmp_path):
+    result = run("summary", "mnist", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Total params: 93,322" in result.stdout
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (("summary", "resnet"), ("unknown network 'resnet'", "mnist")),
+    (("train", "imagenet"), ("unknown network 'imagenet'",)),
+    (("train", "mnist", "--epochs", "0"), ("--epochs must be >= 1",)),
+    (("evaluate", "missing.pycnn", "mnist"), ("'missing.pycnn' does not exist",)),
+    (("train", "cifar10", "--data-dir", "nowhere"), ("[cifar10] cifar-10-batches-bin/data_batch_1.bin not found",
+                                                     "To fix it")),
+], ids=["summary-name", "train-name", "epochs", "no-model", "no-data"])
+def test_bad_input_gives_one_line(tmp_path, args, fragments, monkeypatch):
+    env = {}
+    if "nowhere" in args:
+        # No network here: point the download at a folder that does not exist.
+        env["PYCNN_CACHE_DIR"] = str(tmp_path / "cache")
+    result = run(*args, cwd=tmp_path, env=env)
+    if "nowhere" in args and "download failed" not in result.stderr:
+        pytest.skip("this machine can reach the network")
+    assert_one_line_error(result, *fragments)
+
+
+def test_usage_error_exits_2(tmp_path):
+    result = run("train", cwd=tmp_path)
+    assert result.returncode == 2 and "usage: pycnn train" in result.stderr
+
+
+def test_train_evaluate_and_wrong_files(tmp_path):
+    result = run("train", "mnist", "--subset", "embedded", "--epochs", "1", "--limit", "256",
+                 "--out", "tiny.pycnn", "--threads", "2", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "MNIST (embedded subset" in out and "Test accuracy: " in out
+    assert f"Model saved to {tmp_path / 'tiny.pycnn'}" in out and (tmp_path / "tiny.pycnn").is_file()
+    assert "Time per epoch: " in out and "at 2 threads" in out
+
+    result = run("evaluate", "tiny.pycnn", "mnist", "--subset", "embedded", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Test accuracy: " in result.stdout and "weighted avg" in result.stdout
+
+    (tmp_path / "junk.pycnn").write_bytes(b"not a model at all")
+    assert_one_line_error(run("evaluate", "junk.pycnn", "mnist", cwd=tmp_path), "junk.pycnn")
+    faces_dir = tmp_path / "data"
+    assert_one_line_error(run("evaluate", "tiny.pycnn", "cifar10", "--data-dir", str(faces_dir), cwd=tmp_path),
+                          "cifar10")
