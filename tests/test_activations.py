@@ -32,6 +32,8 @@ def random_shape(rng, max_rank=4, max_size=6000):
 
 def random_layout(rng, x):
     """x as float32, float64, an int array or a non-contiguous view (values kept)."""
+    if np.all(x == np.round(x)) and rng.random() < 0.5:
+        return x.astype(rng.choice([np.int32, np.int64]))
     kind = rng.integers(4)
     if kind == 1:
         return x.astype(np.float64)
@@ -80,7 +82,9 @@ def test_elementwise_matches_reference(name, seed):
     shape = random_shape(rng)
     scale = float(rng.choice([0.1, 1.0, 4.0, 30.0]))
     x32 = (rng.standard_normal(shape) * scale).astype(np.float32)
-    x32[np.abs(x32) < 1e-3] = 0.5  # off the kinks, for the backward checks
+    if rng.random() < 0.2:
+        x32 = np.round(x32)  # integer-valued: may be passed as an int array
+    x32[np.abs(x32) < 1e-3] = 1.0  # off the kinks, for the backward checks
     x = random_layout(rng, x32)
     alpha = alpha_for(name, rng)
     a = ref.FORWARD[name](x32.astype(np.float64), alpha if alpha is not None else 0.0)
