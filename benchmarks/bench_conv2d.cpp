@@ -3,6 +3,7 @@
 //
 // Each pass is verified once by spot checks against double-precision sums
 // computed straight from the definition, then timed by the harness.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include "bench.h"
 #include "conv2d/conv2d.h"
+#include "conv2d/im2col.h"
 
 namespace {
 
@@ -130,6 +132,24 @@ bool check_input(const Problem& p) {
   return true;
 }
 
+// The im2col phase alone (the GEMM path's copy), over the whole layer in
+// pieces of about 64 Ki floats as conv2d uses: its share of a pass is this
+// time over the pass time.
+void add_im2col_case(const Layer& l, const std::shared_ptr<Problem>& p, const std::string& shape) {
+  const Conv2dShape& s = p->s;
+  if (s.direct() || s.pointwise()) return;
+  const int64_t piece = std::max<int64_t>(64, 65536 / s.patch());
+  auto cols = std::make_shared<std::vector<float>>(size_t(piece * s.patch()));
+  double bytes = 4.0 * double(s.rows()) * double(s.patch());  // floats written
+  pycnn::bench::add({"conv2d", std::string(l.name) + " im2col phase" + shape, 0, bytes, [p, cols, piece] {
+                       const Conv2dShape& s = p->s;
+                       for (int64_t r0 = 0; r0 < s.rows(); r0 += piece)
+                         pycnn::im2col(cols->data(), s.patch(), p->x.data(), s, r0,
+                                       std::min<int64_t>(piece, s.rows() - r0), 0);
+                     },
+                     {}});
+}
+
 bool register_all() {
   for (const Layer& l : kLayers) {
     auto p = make_problem(l);
@@ -155,6 +175,7 @@ bool register_all() {
                          pycnn::conv2d_backward_weight(p->dw.data(), nullptr, p->dy.data(), p->x.data(), p->s);
                          return check_weight(*p);
                        }});
+    add_im2col_case(l, p, shape);
   }
   return true;
 }

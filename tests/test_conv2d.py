@@ -16,6 +16,8 @@ DIRECT_EXTRA = [
     ConvCase(1, 10, 13, 4, 33, 5, 5, (2, 1), ((2, 1), (0, 3)), (1, 2), seed=902),
     ConvCase(2, 12, 21, 3, 32, 3, 3, (1, 1), "same", seed=903),
     ConvCase(1, 7, 30, 2, 16, 2, 4, (1, 1), "valid", (2, 1), seed=904),
+    ConvCase(2, 9, 10, 2, 32, 3, 3, (2, 1), ((1, 2), (0, 1)), (2, 1), seed=905),
+    ConvCase(1, 6, 5, 4, 16, 3, 3, (1, 1), "same", groups=2, seed=906),
 ]
 CASES = random_conv_cases(220) + small_seed_conv(2) + DIRECT_EXTRA
 ACTIVATIONS = [None, "relu", "leaky_relu", "elu", "sigmoid", "tanh"]

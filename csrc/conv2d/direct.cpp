@@ -26,6 +26,19 @@ inline void valid_rows(const Conv2dShape& s, int64_t ih0, int64_t& ilo, int64_t&
 
 }  // namespace
 
+void pad_window_rows(float* buf, const float* x, const Conv2dShape& s, int64_t n, int64_t ih0,
+                     int64_t ilo, int64_t ihi, int64_t wp) {
+  const int64_t C = s.c;
+  const int64_t lead = std::min(s.pad_left, wp), body = std::max<int64_t>(0, std::min(s.w, wp - lead));
+  for (int64_t r = 0; r < ihi - ilo; ++r) {
+    float* dst = buf + r * wp * C;
+    const float* src = x + ((n * s.h + ih0 + (ilo + r) * s.dh) * s.w) * C;
+    std::fill(dst, dst + lead * C, 0.f);
+    std::copy(src, src + body * C, dst + lead * C);
+    std::fill(dst + (lead + body) * C, dst + wp * C, 0.f);
+  }
+}
+
 void activate_inplace(float* y, int64_t count, const ActivationSpec& act) {
   const float a = act.alpha;
   switch (act.kind) {
@@ -146,6 +159,10 @@ void direct_backward_weight(float* dweight, const float* dy, const float* x, con
   const int64_t ow_lo = (s.pad_left + s.sw - 1) / s.sw;
   const int64_t last = s.w - 1 - (s.kw - 1) * s.dw + s.pad_left;
   const int64_t ow_hi = std::max(ow_lo, last < 0 ? int64_t(0) : std::min<int64_t>(s.ow, last / s.sw + 1));
+  // Stride-1 3-wide windows with whole blocks: pad the window rows so every
+  // pixel, borders included, takes the sliding kernel.
+  const bool padded = full > 0 && full == len && s.kg > 1 && s.kw == 3 && s.sw == 1 && s.dw == 1 && s.cg <= 4;
+  const int64_t wp = s.ow + 2;
   parallel_for_chunks(chunks.count, [&](int64_t ci) {
     float* pw = ci == 0 ? dweight : partial + (ci - 1) * wsize;
     std::memset(pw, 0, sizeof(float) * wsize);
@@ -154,6 +171,12 @@ void direct_backward_weight(float* dweight, const float* dy, const float* x, con
       valid_rows(s, ih0, ilo, ihi);
       const float* dy_row = dy + u * s.ow * K;
 #if defined(PYCNN_X86)
+      if (padded) {
+        float* buf = thread_scratch(kScratchMisc).floats(size_t(std::max<int64_t>(1, (ihi - ilo) * wp * s.c)));
+        pad_window_rows(buf, x, s, n, ih0, ilo, ihi, wp);
+        direct_weight_row_padded_avx512(pw, buf, wp * s.c, dy_row, s, ilo, ihi, full);
+        continue;
+      }
       if (full > 0) direct_weight_row_avx512(pw, x, dy_row, s, n, ih0, ilo, ihi, ow_lo, ow_hi, full);
 #endif
       for (int64_t ow = 0; ow < s.ow; ++ow) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "common/activation.h"
+#include "common/workspace.h"
 #include "conv2d/conv2d.h"
 
 namespace pycnn {
@@ -32,6 +33,24 @@ void direct_forward_row_avx512(float* y_row, const float* x, const float* weight
 void direct_weight_row_avx512(float* pw, const float* x, const float* dy_row, const Conv2dShape& s,
                               int64_t n, int64_t ih0, int64_t ilo, int64_t ihi, int64_t ow_lo,
                               int64_t ow_hi, int64_t full);
+
+// d-input of one dx row (n, ih) for 3-wide, width-stride-1, undilated
+// windows with C/G <= 4 and K/G a multiple of 16 (direct_input_applies).
+bool direct_input_applies_avx512(const Conv2dShape& s);
+void direct_input_row_avx512(float* dx_row, const float* dy, const float* weight, const Conv2dShape& s,
+                             int64_t n, int64_t ih);
+
+// The same for a stride-1, 3-wide window over zero-padded window rows:
+// row r of `rows` (row_stride floats apart) is window row ilo + r, its column
+// 0 is input column -pad_left; every pixel of the row counts.
+void direct_weight_row_padded_avx512(float* pw, const float* rows, int64_t row_stride,
+                                     const float* dy_row, const Conv2dShape& s, int64_t ilo,
+                                     int64_t ihi, int64_t full);
+
+// Copies input rows ih0 + i*dh, i in [ilo, ihi), of image n into buf with
+// pad_left zero columns in front and zeros after, wp columns per row.
+void pad_window_rows(float* buf, const float* x, const Conv2dShape& s, int64_t n, int64_t ih0,
+                     int64_t ilo, int64_t ihi, int64_t wp);
 
 // y[0..count) = act(y) with the switch outside the loop (vectorisable).
 void activate_inplace(float* y, int64_t count, const ActivationSpec& act);

@@ -25,9 +25,9 @@ struct Avx512Block {
     __m512 acc[kPix];
     const __m512 init = bias ? _mm512_loadu_ps(bias + k0) : _mm512_setzero_ps();
     for (int p = 0; p < kPix; ++p) acc[p] = init;
-    const float* x0 = rw.x_img + (ow - s.pad_left) * C + g * kCg;
+    const int64_t x0 = (ow - rw.pad_left) * C + g * kCg;
     for (int64_t i = rw.ilo; i < rw.ihi; ++i) {
-      const float* row = x0 + (rw.ih0 + i * s.dh) * s.w * C;
+      const float* row = rw.row(i) + x0;
       __m512 wv[3][kCg];
 #pragma GCC unroll 4
       for (int j = 0; j < 3; ++j)
@@ -63,16 +63,16 @@ struct Avx512Block {
       }
       return;
     }
-    const int64_t K = s.k, C = s.c, cg = kPerChannel ? 1 : s.cg, row_stride = s.w * C;
+    const int64_t K = s.k, C = s.c, cg = kPerChannel ? 1 : s.cg;
     __m512 acc[kPix][kNb];
     for (int b = 0; b < kNb; ++b) {
       const __m512 init = bias ? _mm512_loadu_ps(bias + k0 + 16 * b) : _mm512_setzero_ps();
       for (int p = 0; p < kPix; ++p) acc[p][b] = init;
     }
     const int64_t step = s.sw * C;
-    const float* x0 = rw.x_img + (ow * s.sw - s.pad_left) * C + (kPerChannel ? k0 : g * cg);
+    const int64_t x0 = (ow * s.sw - rw.pad_left) * C + (kPerChannel ? k0 : g * cg);
     for (int64_t i = rw.ilo; i < rw.ihi; ++i) {
-      const float* row = x0 + (rw.ih0 + i * s.dh) * row_stride;
+      const float* row = rw.row(i) + x0;
       const float* wrow = w + i * s.kw * cg * K + k0;
       for (int64_t j = 0; j < s.kw; ++j) {
         const float* xj = row + j * s.dw * C;

@@ -11,7 +11,9 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "common/workspace.h"
 #include "conv2d/conv2d.h"
+#include "conv2d/direct.h"
 
 namespace pycnn {
 namespace {
@@ -19,23 +21,28 @@ namespace {
 constexpr int kBlock = 16;  // output channels per accumulator row
 constexpr int kPix = 8;     // pixels per register block (then 4, then one at a time)
 
+// Where output row (n, oh)'s window rows live: window row i starts at
+// base + row0 + i*istride (floats), column 0 of that row is input column
+// -pad_left. Either the input itself or a zero-padded copy of its rows.
 struct RowWindow {
-  const float* x_img;
-  int64_t ih0, ilo, ihi;  // window rows [ilo, ihi) are inside the height
+  const float* base;
+  int64_t row0, istride, pad_left;
+  int64_t ilo, ihi;  // window rows [ilo, ihi) are inside the height
+  const float* row(int64_t i) const { return base + (row0 + i * istride); }
 };
 
 // One pixel, channels from `from` on (k when kg == 1, m of every group when
 // kg > 1). Weight row of tap (i, j), group channel ci: ((i*KW + j)*cg + ci)*K.
 inline void pixel_generic(float* yp, const float* w, const float* bias, const Conv2dShape& s,
                           const RowWindow& rw, int64_t ow, int64_t from) {
-  const int64_t K = s.k, C = s.c, kg = s.kg, cg = s.cg, row_stride = s.w * C;
+  const int64_t K = s.k, C = s.c, kg = s.kg, cg = s.cg;
   const int64_t iw0 = ow * s.sw - s.pad_left;
   for (int64_t g = 0; g < (kg == 1 ? 1 : s.groups); ++g) {
     int64_t k0 = kg == 1 ? from : g * kg + from, k1 = kg == 1 ? K : (g + 1) * kg;
     for (int64_t k = k0; k < k1; ++k) yp[k] = bias ? bias[k] : 0.f;
   }
   for (int64_t i = rw.ilo; i < rw.ihi; ++i) {
-    const float* row = rw.x_img + (rw.ih0 + i * s.dh) * row_stride;
+    const float* row = rw.row(i);
     for (int64_t j = 0; j < s.kw; ++j) {
       int64_t iw = iw0 + j * s.dw;
       if (iw < 0 || iw >= s.w) continue;
@@ -70,15 +77,15 @@ static void run(float* y_row, const float* w, const float* bias, const Conv2dSha
 template <bool kPerChannel, int kPix>
 static void run_one(float* y_row, const float* w, const float* bias, const Conv2dShape& s,
                     const RowWindow& rw, int64_t ow, int64_t k0, int64_t g) {
-  const int64_t K = s.k, C = s.c, cg = kPerChannel ? 1 : s.cg, row_stride = s.w * C;
+  const int64_t K = s.k, C = s.c, cg = kPerChannel ? 1 : s.cg;
   float acc[kPix][kBlock];
   for (int p = 0; p < kPix; ++p)
     for (int t = 0; t < kBlock; ++t) acc[p][t] = bias ? bias[k0 + t] : 0.f;
   int64_t off[kPix];
   for (int p = 0; p < kPix; ++p)
-    off[p] = ((ow + p) * s.sw - s.pad_left) * C + (kPerChannel ? k0 : g * cg);
+    off[p] = ((ow + p) * s.sw - rw.pad_left) * C + (kPerChannel ? k0 : g * cg);
   for (int64_t i = rw.ilo; i < rw.ihi; ++i) {
-    const float* row = rw.x_img + (rw.ih0 + i * s.dh) * row_stride;
+    const float* row = rw.row(i);
     for (int64_t j = 0; j < s.kw; ++j) {
       const float* xj = row + j * s.dw * C;
       for (int64_t ci = 0; ci < cg; ++ci) {
@@ -105,38 +112,61 @@ static void run_one(float* y_row, const float* w, const float* bias, const Conv2
 template <typename Block>
 inline void forward_row_impl(float* y_row, const float* x, const float* w, const float* bias,
                              const Conv2dShape& s, int64_t n, int64_t oh) {
-  const int64_t kg = s.kg;
-  RowWindow rw{x + n * s.h * s.w * s.c, oh * s.sh - s.pad_top, 0, s.kh};
-  if (rw.ih0 < 0) rw.ilo = std::min<int64_t>(s.kh, (-rw.ih0 + s.dh - 1) / s.dh);
-  {
-    int64_t room = s.h - 1 - rw.ih0;
-    rw.ihi = room < 0 ? 0 : std::min<int64_t>(s.kh, room / s.dh + 1);
-    rw.ihi = std::max(rw.ihi, rw.ilo);
+  const int64_t kg = s.kg, C = s.c;
+  const int64_t ih0 = oh * s.sh - s.pad_top;
+  int64_t ilo = ih0 < 0 ? std::min<int64_t>(s.kh, (-ih0 + s.dh - 1) / s.dh) : 0;
+  int64_t room = s.h - 1 - ih0;
+  int64_t ihi = std::max(ilo, room < 0 ? int64_t(0) : std::min<int64_t>(s.kh, room / s.dh + 1));
+  RowWindow rw{x + n * s.h * s.w * C, ih0 * s.w * C, s.dh * s.w * C, s.pad_left, ilo, ihi};
+  const int64_t len = kg == 1 ? s.k : kg, full = len / kBlock * kBlock;
+
+  // Whole 16-channel blocks only: copy the window rows into a zero-padded
+  // buffer wide enough for ceil(OW / kPix) full pixel groups, so every pixel
+  // (borders included) takes the register block; a short last group writes
+  // into a scratch row.
+  if (full == len) {
+    const int64_t groups = (s.ow + kPix - 1) / kPix, owp = groups * kPix;
+    const int64_t wp = (owp - 1) * s.sw + (s.kw - 1) * s.dw + 1, rows = ihi - ilo;
+    float* buf = thread_scratch(kScratchMisc).floats(size_t(std::max<int64_t>(rows * wp * C, 1) + owp * s.k));
+    float* y_tmp = buf + rows * wp * C;
+    pad_window_rows(buf, x, s, n, ih0, ilo, ihi, wp);
+    RowWindow pw{buf, -ilo * wp * C, wp * C, 0, ilo, ihi};
+    for (int64_t gi = 0; gi < groups; ++gi) {
+      const int64_t ow = gi * kPix;
+      float* yd = ow + kPix <= s.ow ? y_row : y_tmp - ow * s.k;
+      if (kg == 1) {
+        for (int64_t k0 = 0; k0 < full; k0 += kBlock)
+          Block::template run<true, kPix, 1>(yd, w, bias, s, pw, ow, k0, 0);
+      } else {
+        for (int64_t g = 0; g < s.groups; ++g) {
+          int64_t m0 = 0;
+          for (; m0 + 2 * kBlock <= full; m0 += 2 * kBlock)
+            Block::template run<false, kPix, 2>(yd, w, bias, s, pw, ow, g * kg + m0, g);
+          for (; m0 < full; m0 += kBlock) Block::template run<false, kPix, 1>(yd, w, bias, s, pw, ow, g * kg + m0, g);
+        }
+      }
+      if (yd != y_row) std::copy(y_tmp, y_tmp + (s.ow - ow) * s.k, y_row + ow * s.k);
+    }
+    return;
   }
-  // Interior pixels: ow*sw - pl >= 0 and ow*sw - pl + (kw-1)*dw <= W-1.
+
+  // Channel tails: interior pixels kPix (then kPix/2) at a time for the
+  // whole blocks, the per-pixel loop for borders and the tail channels.
   const int64_t ow_lo = (s.pad_left + s.sw - 1) / s.sw;
   const int64_t last = s.w - 1 - (s.kw - 1) * s.dw + s.pad_left;
   const int64_t ow_hi = std::max(ow_lo, last < 0 ? 0 : std::min<int64_t>(s.ow, last / s.sw + 1));
-  const int64_t len = kg == 1 ? s.k : kg, full = len / kBlock * kBlock;
   int64_t ow = 0;
   auto group = [&](auto pixels) {
     constexpr int np = decltype(pixels)::value;
-    // Two 16-channel blocks at once where possible: each broadcast input
-    // value then feeds two FMAs.
-    auto blocks = [&](int64_t base, int64_t g) {
-      int64_t m0 = 0;
-      for (; m0 + 2 * kBlock <= full; m0 += 2 * kBlock)
-        Block::template run<false, np, 2>(y_row, w, bias, s, rw, ow, base + m0, g);
-      for (; m0 < full; m0 += kBlock) Block::template run<false, np, 1>(y_row, w, bias, s, rw, ow, base + m0, g);
-    };
     if (kg == 1) {
       for (int64_t k0 = 0; k0 < full; k0 += kBlock)
         Block::template run<true, np, 1>(y_row, w, bias, s, rw, ow, k0, 0);
     } else {
-      for (int64_t g = 0; g < s.groups; ++g) blocks(g * kg, g);
+      for (int64_t g = 0; g < s.groups; ++g)
+        for (int64_t m0 = 0; m0 < full; m0 += kBlock)
+          Block::template run<false, np, 1>(y_row, w, bias, s, rw, ow, g * kg + m0, g);
     }
-    if (full < len)
-      for (int p = 0; p < np; ++p) pixel_generic(y_row + (ow + p) * s.k, w, bias, s, rw, ow + p, full);
+    for (int p = 0; p < np; ++p) pixel_generic(y_row + (ow + p) * s.k, w, bias, s, rw, ow + p, full);
     ow += np;
   };
   while (ow < s.ow) {

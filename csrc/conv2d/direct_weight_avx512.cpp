@@ -47,6 +47,45 @@ void accumulate_any(int taps, float* pw, int64_t K, const float* x0, const int64
   }
 }
 
+// 3-wide window, stride 1, no dilation: one window row's 3*kCg weight rows
+// for one 16-channel block. Walking input column q, x[q] pairs with dy of
+// pixels q, q-1, q-2 (taps j = 0, 1, 2), so one broadcast feeds three FMAs
+// and dy is loaded once per pixel. pw row (j*kCg + ci) is K floats apart.
+template <int kCg>
+void accumulate_sliding(float* pw, int64_t K, const float* xrow, int64_t C, const float* dy0, int64_t npix) {
+  __m512 acc[3][kCg];
+  for (int j = 0; j < 3; ++j)
+    for (int ci = 0; ci < kCg; ++ci) acc[j][ci] = _mm512_setzero_ps();
+  __m512 d0 = _mm512_setzero_ps(), d1 = d0, d2 = d0;
+  for (int64_t q = 0; q < npix + 2; ++q) {
+    d2 = d1;
+    d1 = d0;
+    d0 = q < npix ? _mm512_loadu_ps(dy0 + q * K) : _mm512_setzero_ps();
+    const float* xq = xrow + q * C;
+#pragma GCC unroll 4
+    for (int ci = 0; ci < kCg; ++ci) {
+      const __m512 b = _mm512_set1_ps(xq[ci]);
+      acc[0][ci] = _mm512_fmadd_ps(b, d0, acc[0][ci]);
+      acc[1][ci] = _mm512_fmadd_ps(b, d1, acc[1][ci]);
+      acc[2][ci] = _mm512_fmadd_ps(b, d2, acc[2][ci]);
+    }
+  }
+  for (int j = 0; j < 3; ++j)
+    for (int ci = 0; ci < kCg; ++ci) {
+      float* out = pw + (j * kCg + ci) * K;
+      _mm512_storeu_ps(out, _mm512_add_ps(_mm512_loadu_ps(out), acc[j][ci]));
+    }
+}
+
+void sliding_any(int cg, float* pw, int64_t K, const float* xrow, int64_t C, const float* dy0, int64_t npix) {
+  switch (cg) {
+    case 1: return accumulate_sliding<1>(pw, K, xrow, C, dy0, npix);
+    case 2: return accumulate_sliding<2>(pw, K, xrow, C, dy0, npix);
+    case 3: return accumulate_sliding<3>(pw, K, xrow, C, dy0, npix);
+    default: return accumulate_sliding<4>(pw, K, xrow, C, dy0, npix);
+  }
+}
+
 }  // namespace
 
 void direct_weight_row_avx512(float* pw, const float* x, const float* dy_row, const Conv2dShape& s,
@@ -55,6 +94,17 @@ void direct_weight_row_avx512(float* pw, const float* x, const float* dy_row, co
   const int64_t K = s.k, C = s.c, kg = s.kg;
   const int64_t npix = ow_hi - ow_lo;
   if (npix <= 0 || full <= 0 || ihi <= ilo) return;
+  if (kg > 1 && s.kw == 3 && s.sw == 1 && s.dw == 1 && s.cg <= 4) {
+    const int64_t cg = s.cg;
+    for (int64_t i = ilo; i < ihi; ++i) {
+      const float* xrow = x + ((n * s.h + ih0 + i * s.dh) * s.w + ow_lo - s.pad_left) * C;
+      for (int64_t g = 0; g < s.groups; ++g)
+        for (int64_t m0 = 0; m0 < full; m0 += 16)
+          sliding_any(int(cg), pw + i * 3 * cg * K + g * kg + m0, K, xrow + g * cg, C,
+                      dy_row + ow_lo * K + g * kg + m0, npix);
+    }
+    return;
+  }
   // Virtual taps t = (i*KW + j)*cg + ci over window rows [ilo, ihi): pw row
   // t, x offset from the first interior pixel's window origin.
   int64_t xoff[8];
@@ -77,6 +127,18 @@ void direct_weight_row_avx512(float* pw, const float* x, const float* dy_row, co
         for (int64_t m0 = 0; m0 < full; m0 += 16)
           accumulate_any<false>(cnt, pt + g * kg + m0, K, x0 + g * cg, xoff, px_step, dy0 + g * kg + m0, npix);
     }
+  }
+}
+
+void direct_weight_row_padded_avx512(float* pw, const float* rows, int64_t row_stride,
+                                     const float* dy_row, const Conv2dShape& s, int64_t ilo,
+                                     int64_t ihi, int64_t full) {
+  const int64_t K = s.k, kg = s.kg, cg = s.cg;
+  for (int64_t i = ilo; i < ihi; ++i) {
+    const float* xrow = rows + (i - ilo) * row_stride;
+    for (int64_t g = 0; g < s.groups; ++g)
+      for (int64_t m0 = 0; m0 < full; m0 += 16)
+        sliding_any(int(cg), pw + i * 3 * cg * K + g * kg + m0, K, xrow + g * cg, s.c, dy_row + g * kg + m0, s.ow);
   }
 }
 
