@@ -1,7 +1,8 @@
 """pycnn — convolutional networks on the CPU with a Keras-compatible API.
 
 The compiled core (``pycnn._core``) does the arithmetic; ``pycnn.ops`` is its
-validated NumPy interface.
+validated NumPy interface; ``layers``, ``models``, ``losses``, ``metrics``,
+``optimizers`` and ``callbacks`` follow Keras 3.
 """
 
 from pycnn import _core
@@ -26,4 +27,13 @@ def get_num_threads():
     return _core.get_num_threads()
 
 
-__all__ = ["ops", "set_num_threads", "get_num_threads", "__version__"]
+from pycnn import activations, initializers, regularizers, utils  # noqa: E402
+from pycnn import layers, losses, metrics, optimizers, callbacks  # noqa: E402
+from pycnn import models  # noqa: E402
+from pycnn.models import Model, Sequential  # noqa: E402
+from pycnn.models.gradients import gradients  # noqa: E402
+from pycnn.layers import Input  # noqa: E402
+
+__all__ = ["Input", "Model", "Sequential", "activations", "callbacks", "get_num_threads", "gradients",
+           "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers", "regularizers",
+           "set_num_threads", "utils", "__version__"]

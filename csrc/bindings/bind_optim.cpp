@@ -1,8 +1,110 @@
-// bind_optim.cpp — Python bindings of the optim kernels (filled in with the family).
+// bind_optim.cpp — Python bindings of the fused optimizer updates.
+//
+// Each takes lists of arrays (params, grads, slots...) and updates params and
+// slots in place. Arrays updated in place must be float32, C-contiguous and
+// writeable, and every grad and slot must have its param's shape; anything
+// else raises ValueError naming the op before any array is touched.
+#include <string>
+#include <vector>
+
 #include "bindings/bindings.h"
+#include "optim/optim.h"
 
 namespace pycnn {
+namespace {
 
-void bind_optim(py::module_& m) {}
+bool is_float32_c(const py::array& a) {
+  return a.dtype().is(py::dtype::of<float>()) && (a.flags() & py::array::c_style);
+}
+
+py::array as_array(const py::handle& h, const char* op, const std::string& what) {
+  check(py::isinstance<py::array>(h), op, "expected ", what, " to be a numpy array, got ",
+        std::string(py::str(py::type::handle_of(h).attr("__name__"))));
+  return py::reinterpret_borrow<py::array>(h);
+}
+
+// Collects the arrays: params and every slot list are updated in place; the
+// lists must all have one entry per parameter (slot lists may be None when
+// the optimizer does not use them).
+std::vector<ParamSlots> collect(const char* op, const py::list& params, const py::list& grads,
+                                const std::vector<std::pair<const char*, py::object>>& slots) {
+  const size_t count = params.size();
+  check(grads.size() == count, op, "expected one gradient per parameter: ", count, " params, ", grads.size(),
+        " grads");
+  std::vector<ParamSlots> out(count);
+  for (size_t i = 0; i < count; ++i) {
+    std::string idx = "[" + std::to_string(i) + "]";
+    py::array p = as_array(params[i], op, "params" + idx);
+    check(is_float32_c(p) && p.writeable(), op, "params", idx,
+          " must be a writeable float32 C-contiguous array (updated in place), got dtype ",
+          std::string(py::str(p.dtype())));
+    py::array g = as_array(grads[i], op, "grads" + idx);
+    check(is_float32_c(g), op, "grads", idx, " must be float32 C-contiguous");
+    check(shape_of(g) == shape_of(p), op, "grads", idx, " has shape ", shape_str(g), " but params", idx,
+          " has shape ", shape_str(p));
+    out[i].param = static_cast<float*>(p.mutable_data());
+    out[i].grad = static_cast<const float*>(g.data());
+    out[i].size = p.size();
+    for (size_t k = 0; k < slots.size(); ++k) {
+      if (slots[k].second.is_none()) continue;
+      py::list list = slots[k].second;
+      const char* name = slots[k].first;
+      check(list.size() == count, op, "expected one `", name, "` entry per parameter: ", count, " params, ",
+            list.size(), " ", name);
+      py::array s = as_array(list[i], op, std::string(name) + idx);
+      check(is_float32_c(s) && s.writeable(), op, name, idx,
+            " must be a writeable float32 C-contiguous array (updated in place)");
+      check(shape_of(s) == shape_of(p), op, name, idx, " has shape ", shape_str(s), " but params", idx,
+            " has shape ", shape_str(p));
+      out[i].slot[k] = static_cast<float*>(s.mutable_data());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void bind_optim(py::module_& m) {
+  m.def("sgd_update", [](py::list params, py::list grads, py::object velocities, float learning_rate,
+                         float momentum, bool nesterov) {
+    const char* op = "sgd_update";
+    SgdHyper h{learning_rate, momentum, nesterov};
+    check(momentum == 0.f || !velocities.is_none(), op, "momentum != 0 needs `velocities`");
+    auto arrays = collect(op, params, grads, {{"velocities", momentum != 0.f ? velocities : py::none()}});
+    py::gil_scoped_release release;
+    sgd_update(arrays.data(), int64_t(arrays.size()), h);
+  }, py::arg("params"), py::arg("grads"), py::arg("velocities"), py::arg("learning_rate"), py::arg("momentum"),
+     py::arg("nesterov"));
+
+  m.def("rmsprop_update", [](py::list params, py::list grads, py::list velocities, py::object momenta,
+                             py::object average_grads, float learning_rate, float rho, float epsilon,
+                             float momentum, bool centered) {
+    const char* op = "rmsprop_update";
+    RmspropHyper h{learning_rate, rho, epsilon, momentum, centered};
+    check(!(momentum > 0.f) || !momenta.is_none(), op, "momentum > 0 needs `momenta`");
+    check(!centered || !average_grads.is_none(), op, "centered=True needs `average_grads`");
+    auto arrays = collect(op, params, grads,
+                          {{"velocities", velocities},
+                           {"momenta", momentum > 0.f ? momenta : py::none()},
+                           {"average_grads", centered ? average_grads : py::none()}});
+    py::gil_scoped_release release;
+    rmsprop_update(arrays.data(), int64_t(arrays.size()), h);
+  }, py::arg("params"), py::arg("grads"), py::arg("velocities"), py::arg("momenta"), py::arg("average_grads"),
+     py::arg("learning_rate"), py::arg("rho"), py::arg("epsilon"), py::arg("momentum"), py::arg("centered"));
+
+  m.def("adam_update", [](py::list params, py::list grads, py::list m_, py::list v, py::object v_hat,
+                          float learning_rate, int64_t step, float beta_1, float beta_2, float epsilon,
+                          bool amsgrad, float weight_decay) {
+    const char* op = "adam_update";
+    check(step >= 1, op, "expected the 1-based `step` >= 1, got ", step);
+    check(!amsgrad || !v_hat.is_none(), op, "amsgrad=True needs `v_hat`");
+    AdamHyper h{learning_rate, beta_1, beta_2, epsilon, weight_decay, step, amsgrad};
+    auto arrays = collect(op, params, grads, {{"m", m_}, {"v", v}, {"v_hat", amsgrad ? v_hat : py::none()}});
+    py::gil_scoped_release release;
+    adam_update(arrays.data(), int64_t(arrays.size()), h);
+  }, py::arg("params"), py::arg("grads"), py::arg("m"), py::arg("v"), py::arg("v_hat"), py::arg("learning_rate"),
+     py::arg("step"), py::arg("beta_1"), py::arg("beta_2"), py::arg("epsilon"), py::arg("amsgrad"),
+     py::arg("weight_decay"));
+}
 
 }  // namespace pycnn

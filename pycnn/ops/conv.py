@@ -1,3 +1,69 @@
-"""pycnn.ops.conv (filled in with its kernel family)."""
+"""2-D convolution on NHWC float32, Keras/TF semantics.
 
-__all__ = []
+``x`` (N, H, W, C), ``kernel`` (kh, kw, C/groups, K), ``bias`` (K,).
+``padding`` is 'valid', 'same' (TF rule: output ceil(in/stride), the odd
+padding pixel bottom/right) or explicit ((top, bottom), (left, right)).
+Depthwise convolution is ``groups == C``: a Keras DepthwiseConv2D kernel
+(kh, kw, C, multiplier) becomes ``kernel.reshape(kh, kw, 1, C * multiplier)``.
+"""
+
+from pycnn import _core
+from pycnn.ops._validate import as_float32, int_tuple, padding_mode, positive_int, require_rank
+from pycnn.ops.dense import _activation_code, _bias
+
+__all__ = ["conv2d", "conv2d_backward", "depthwise_conv2d"]
+
+_PADDING_CODES = {"valid": 0, "same": 1}
+
+
+def _options(strides, padding, dilation_rate, groups, op):
+    strides = int_tuple(strides, 2, op, "strides")
+    dilation = int_tuple(dilation_rate, 2, op, "dilation_rate")
+    groups = positive_int(groups, op, "groups")
+    mode = padding_mode(padding, op)
+    if isinstance(mode, str):
+        return strides, _PADDING_CODES[mode], (0, 0, 0, 0), dilation, groups
+    return strides, 2, mode, dilation, groups
+
+
+def _operands(x, kernel, op):
+    x = as_float32(x, op, "x")
+    kernel = as_float32(kernel, op, "kernel")
+    require_rank(x, 4, op, "x", "(batch, height, width, channels)")
+    require_rank(kernel, 4, op, "kernel", "(kernel_h, kernel_w, in_channels/groups, out_channels)")
+    return x, kernel
+
+
+def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, groups=1,
+           activation=None, alpha=None):
+    """``act(conv2d(x, kernel) + bias)`` -> (N, OH, OW, K) float32."""
+    op = "conv2d"
+    x, kernel = _operands(x, kernel, op)
+    options = _options(strides, padding, dilation_rate, groups, op)
+    bias = _bias(bias, op, kernel.shape[3])
+    code, alpha = _activation_code(activation, alpha, op)
+    return _core.conv2d_forward(x, kernel, bias, *options, code, alpha)
+
+
+def conv2d_backward(dy, x, kernel, strides=1, padding="valid", dilation_rate=1, groups=1, *,
+                    need_input_grad=True, need_bias_grad=True):
+    """Gradients of ``conv2d``: ``(dx or None, dkernel, dbias or None)``.
+
+    ``dy`` is the gradient w.r.t. the pre-activation output (N, OH, OW, K).
+    """
+    op = "conv2d"
+    x, kernel = _operands(x, kernel, op)
+    options = _options(strides, padding, dilation_rate, groups, op)
+    dy = as_float32(dy, op, "dy")
+    return _core.conv2d_backward(dy, x, kernel, *options, bool(need_input_grad), bool(need_bias_grad))
+
+
+def depthwise_conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1,
+                     activation=None, alpha=None):
+    """Keras DepthwiseConv2D: ``kernel`` (kh, kw, C, multiplier) -> (N, OH, OW, C*multiplier)."""
+    op = "conv2d"
+    kernel = as_float32(kernel, op, "kernel")
+    require_rank(kernel, 4, op, "kernel", "(kernel_h, kernel_w, channels, depth_multiplier)")
+    kh, kw, c, mult = kernel.shape
+    return conv2d(x, kernel.reshape(kh, kw, 1, c * mult), bias, strides, padding, dilation_rate,
+                  groups=c, activation=activation, alpha=alpha)

@@ -1,3 +1,56 @@
-"""pycnn.ops.dropout (filled in with its kernel family)."""
+"""Inverted dropout with a counter-based random mask (Philox4x32-10).
 
-__all__ = []
+Element ``i`` of the flattened (C-order) tensor is kept iff its uniform
+number ``u(seed, step, i) >= rate``, and kept elements are scaled by
+``1 / (1 - rate)``. ``u`` is a 32-bit Philox4x32-10 word times 2**-32: word
+``(i // 16) % 4`` of the counter ``(16 * (i // 64) + i % 16, step)`` under
+the key ``seed``. The mask is therefore a function of (seed, step, i) only —
+reproducible, independent of the thread count — and the backward regenerates
+it from the same (seed, step). Use a new ``step`` for every training step.
+``seed`` and ``step`` are ints in [0, 2**64).
+"""
+
+import numbers
+
+from pycnn import _core
+from pycnn.ops._validate import as_float32, op_error
+
+__all__ = ["dropout", "dropout_backward", "dropout_mask"]
+
+
+def _rate(rate, op):
+    if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0.0 <= float(rate) < 1.0:
+        raise op_error(op, f"expected `rate` in [0, 1), got {rate!r}")
+    return float(rate)
+
+
+def _counter(value, op, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= int(value) < 2**64:
+        raise op_error(op, f"expected `{name}` as an int in [0, 2**64), got {value!r}")
+    return int(value)
+
+
+def dropout(x, rate, seed, step):
+    """Inverted dropout: x * mask with mask = 0 or 1 / (1 - rate); rate 0 is a copy."""
+    op = "dropout"
+    x = as_float32(x, op, "x")
+    return _core.dropout(x, _rate(rate, op), _counter(seed, op, "seed"), _counter(step, op, "step"), op=op)
+
+
+def dropout_backward(dy, rate, seed, step):
+    """dx = dy * mask, the mask regenerated from the forward's (seed, step)."""
+    op = "dropout_backward"
+    dy = as_float32(dy, op, "dy")
+    return _core.dropout(dy, _rate(rate, op), _counter(seed, op, "seed"), _counter(step, op, "step"), op=op)
+
+
+def dropout_mask(shape, rate, seed, step):
+    """The float32 mask (0 or 1 / (1 - rate)) that ``dropout`` applies to a tensor of ``shape``."""
+    op = "dropout_mask"
+    try:
+        dims = tuple(shape) if not isinstance(shape, numbers.Integral) else (shape,)
+    except TypeError:
+        raise op_error(op, f"expected `shape` as a tuple of ints, got {shape!r}") from None
+    if not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 0 for d in dims):
+        raise op_error(op, f"expected `shape` as a tuple of ints >= 0, got {shape!r}")
+    return _core.dropout_mask([int(d) for d in dims], _rate(rate, op), _counter(seed, op, "seed"), _counter(step, op, "step"))

@@ -1,0 +1,172 @@
+// direct.cpp — direct (one input channel per group) conv2d passes.
+//
+// forward: parallel over output rows (n, oh), the row kernel picked by ISA.
+// backward_input: parallel over images, so no two threads touch one dx
+// element; each image is zeroed and then scatter-added.
+// backward_weight: fixed chunks of output rows, one partial per chunk, the
+// partials added in chunk order (thread-count independent).
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "common/cpu_features.h"
+#include "common/parallel.h"
+#include "common/workspace.h"
+#include "conv2d/direct.h"
+
+namespace pycnn {
+namespace {
+
+// Window rows [ilo, ihi) of output row oh that fall inside the height.
+inline void valid_rows(const Conv2dShape& s, int64_t ih0, int64_t& ilo, int64_t& ihi) {
+  ilo = ih0 < 0 ? std::min<int64_t>(s.kh, (-ih0 + s.dh - 1) / s.dh) : 0;
+  int64_t room = s.h - 1 - ih0;
+  ihi = std::max(ilo, room < 0 ? int64_t(0) : std::min<int64_t>(s.kh, room / s.dh + 1));
+}
+
+}  // namespace
+
+void activate_inplace(float* y, int64_t count, const ActivationSpec& act) {
+  const float a = act.alpha;
+  switch (act.kind) {
+    case Activation::kNone: return;
+    case Activation::kRelu:
+#pragma omp simd
+      for (int64_t i = 0; i < count; ++i) y[i] = y[i] > 0.f ? y[i] : 0.f;
+      return;
+    case Activation::kLeakyRelu:
+#pragma omp simd
+      for (int64_t i = 0; i < count; ++i) y[i] = y[i] > 0.f ? y[i] : y[i] * a;
+      return;
+    default:
+      for (int64_t i = 0; i < count; ++i) y[i] = apply_activation(y[i], act);
+  }
+}
+
+void direct_forward(float* y, const float* x, const float* weight, const float* bias,
+                    const Conv2dShape& s, const ActivationSpec& act) {
+  auto row_kernel = direct_forward_row_portable;
+#if defined(PYCNN_X86)
+  if (active_isa() == Isa::kAvx512) row_kernel = direct_forward_row_avx512;
+#endif
+  const int64_t units = s.n * s.oh, per_unit = s.ow * s.k * s.kh * s.kw;
+  parallel_for(units, std::max<int64_t>(1, (int64_t(1) << 14) / std::max<int64_t>(per_unit, 1)),
+               [&](int64_t u0, int64_t u1) {
+                 for (int64_t u = u0; u < u1; ++u)
+                   row_kernel(y + u * s.ow * s.k, x, weight, bias, s, u / s.oh, u % s.oh, act);
+               });
+}
+
+void direct_backward_input(float* dx, const float* dy, const float* weight, const Conv2dShape& s) {
+  const int64_t K = s.k, C = s.c, kg = s.kg, image = s.h * s.w * C;
+  parallel_for(s.n, 1, [&](int64_t n0, int64_t n1) {
+    for (int64_t n = n0; n < n1; ++n) {
+      float* dx_img = dx + n * image;
+      std::memset(dx_img, 0, sizeof(float) * image);
+      for (int64_t oh = 0; oh < s.oh; ++oh) {
+        int64_t ih0 = oh * s.sh - s.pad_top, ilo, ihi;
+        valid_rows(s, ih0, ilo, ihi);
+        for (int64_t ow = 0; ow < s.ow; ++ow) {
+          const float* dyp = dy + ((n * s.oh + oh) * s.ow + ow) * K;
+          const int64_t iw0 = ow * s.sw - s.pad_left;
+          for (int64_t i = ilo; i < ihi; ++i) {
+            float* row = dx_img + (ih0 + i * s.dh) * s.w * C;
+            for (int64_t j = 0; j < s.kw; ++j) {
+              int64_t iw = iw0 + j * s.dw;
+              if (iw < 0 || iw >= s.w) continue;
+              float* dxp = row + iw * C;
+              const float* wp = weight + (i * s.kw + j) * K;
+              if (kg == 1) {
+#pragma omp simd
+                for (int64_t c = 0; c < C; ++c) dxp[c] += dyp[c] * wp[c];
+              } else {
+                for (int64_t c = 0; c < C; ++c) {
+                  float acc = 0.f;
+#pragma omp simd reduction(+ : acc)
+                  for (int64_t m = 0; m < kg; ++m) acc += dyp[c * kg + m] * wp[c * kg + m];
+                  dxp[c] += acc;
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+// Adds pixel (n, oh, ow)'s contribution to pw for channels from `from` on
+// (k when kg == 1, m of every group when kg > 1).
+static void weight_pixel(float* pw, const float* x, const float* dyp, const Conv2dShape& s, int64_t n,
+                  int64_t ih0, int64_t ilo, int64_t ihi, int64_t ow, int64_t from) {
+  const int64_t K = s.k, C = s.c, kg = s.kg, cg = s.cg;
+  const float* x_img = x + n * s.h * s.w * C;
+  const int64_t iw0 = ow * s.sw - s.pad_left;
+  for (int64_t i = ilo; i < ihi; ++i) {
+    const float* row = x_img + (ih0 + i * s.dh) * s.w * C;
+    for (int64_t j = 0; j < s.kw; ++j) {
+      int64_t iw = iw0 + j * s.dw;
+      if (iw < 0 || iw >= s.w) continue;
+      const float* xp = row + iw * C;
+      float* wp = pw + (i * s.kw + j) * cg * K;
+      if (kg == 1) {
+#pragma omp simd
+        for (int64_t c = from; c < C; ++c) wp[c] += xp[c] * dyp[c];
+      } else {
+        for (int64_t g = 0; g < s.groups; ++g)
+          for (int64_t ci = 0; ci < cg; ++ci) {
+            const float xv = xp[g * cg + ci];
+            float* wg = wp + ci * K + g * kg;
+            const float* dyg = dyp + g * kg;
+#pragma omp simd
+            for (int64_t m = from; m < kg; ++m) wg[m] += xv * dyg[m];
+          }
+      }
+    }
+  }
+}
+
+void direct_backward_weight(float* dweight, const float* dy, const float* x, const Conv2dShape& s) {
+  const int64_t K = s.k, wsize = s.kh * s.kw * s.cg * K;
+  const int64_t units = s.n * s.oh;
+  // About 2^15 multiply-adds per chunk, at most 64 chunks: a function of the
+  // problem alone.
+  int64_t per_unit = std::max<int64_t>(1, s.ow * wsize);
+  int64_t chunk = std::max<int64_t>((int64_t(1) << 15) / per_unit, (units + 63) / 64);
+  FixedChunks chunks = fixed_chunks(units, chunk);
+  float* partial = chunks.count > 1 ? thread_scratch(kScratchPartial).floats(size_t((chunks.count - 1) * wsize))
+                                    : nullptr;
+  // Interior pixels (whole window inside the width) and whole 16-channel
+  // blocks go to the register-blocked AVX-512 kernel when available.
+  bool blocked = false;
+#if defined(PYCNN_X86)
+  blocked = active_isa() == Isa::kAvx512;
+#endif
+  const int64_t len = s.kg == 1 ? K : s.kg, full = blocked ? len / 16 * 16 : 0;
+  const int64_t ow_lo = (s.pad_left + s.sw - 1) / s.sw;
+  const int64_t last = s.w - 1 - (s.kw - 1) * s.dw + s.pad_left;
+  const int64_t ow_hi = std::max(ow_lo, last < 0 ? int64_t(0) : std::min<int64_t>(s.ow, last / s.sw + 1));
+  parallel_for_chunks(chunks.count, [&](int64_t ci) {
+    float* pw = ci == 0 ? dweight : partial + (ci - 1) * wsize;
+    std::memset(pw, 0, sizeof(float) * wsize);
+    for (int64_t u = chunks.begin(ci); u < chunks.end(ci); ++u) {
+      int64_t n = u / s.oh, oh = u % s.oh, ih0 = oh * s.sh - s.pad_top, ilo, ihi;
+      valid_rows(s, ih0, ilo, ihi);
+      const float* dy_row = dy + u * s.ow * K;
+#if defined(PYCNN_X86)
+      if (full > 0) direct_weight_row_avx512(pw, x, dy_row, s, n, ih0, ilo, ihi, ow_lo, ow_hi, full);
+#endif
+      for (int64_t ow = 0; ow < s.ow; ++ow) {
+        int64_t from = (full > 0 && ow >= ow_lo && ow < ow_hi) ? full : 0;
+        if (from < len) weight_pixel(pw, x, dy_row + ow * K, s, n, ih0, ilo, ihi, ow, from);
+      }
+    }
+  });
+  for (int64_t ci = 1; ci < chunks.count; ++ci) {
+    const float* p = partial + (ci - 1) * wsize;
+#pragma omp simd
+    for (int64_t e = 0; e < wsize; ++e) dweight[e] += p[e];
+  }
+}
+
+}  // namespace pycnn

@@ -1,0 +1,16 @@
+// optim_avx512.cpp — the optimizer element kernels compiled for avx512; called
+// only where isa_supported() says the CPU has it.
+#include "optim/optim_table.h"
+
+#if defined(PYCNN_X86)
+#define PYCNN_ISA_NAMESPACE avx512
+#include "optim/optim_impl.h"
+
+namespace pycnn {
+const OptimTable& optim_table_avx512() { return avx512::kOptimTable; }
+}  // namespace pycnn
+#else
+namespace pycnn {
+const OptimTable& optim_table_avx512() { return optim_table_portable(); }
+}  // namespace pycnn
+#endif

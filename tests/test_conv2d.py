@@ -1,0 +1,221 @@
+"""conv2d kernels against the float64 reference (tests/reference/conv.py)."""
+
+import numpy as np
+import pytest
+
+import pycnn
+from pycnn import _core, ops
+from gradcheck import assert_grad_close, numeric_grad
+from reference import conv as ref
+from reference.dense import activation as ref_activation
+from shapes import ConvCase, random_conv_cases, small_seed_conv
+
+# Direct-kernel shapes with several channels per group (cg 2..4, kg >= 16).
+DIRECT_EXTRA = [
+    ConvCase(2, 9, 11, 6, 48, 3, 3, (1, 2), "same", groups=3, seed=901),
+    ConvCase(1, 10, 13, 4, 33, 5, 5, (2, 1), ((2, 1), (0, 3)), (1, 2), seed=902),
+    ConvCase(2, 12, 21, 3, 32, 3, 3, (1, 1), "same", seed=903),
+    ConvCase(1, 7, 30, 2, 16, 2, 4, (1, 1), "valid", (2, 1), seed=904),
+]
+CASES = random_conv_cases(220) + small_seed_conv(2) + DIRECT_EXTRA
+ACTIVATIONS = [None, "relu", "leaky_relu", "elu", "sigmoid", "tanh"]
+
+
+def _data(case, rng):
+    x = rng.standard_normal(case.x_shape).astype(np.float32)
+    kernel = rng.standard_normal(case.kernel_shape).astype(np.float32)
+    bias = rng.standard_normal(case.k).astype(np.float32)
+    return x, kernel, bias
+
+
+def _core_args(case):
+    if isinstance(case.padding, str):
+        mode, pads = {"valid": 0, "same": 1}[case.padding], (0, 0, 0, 0)
+    else:
+        mode, pads = 2, (*case.padding[0], *case.padding[1])
+    return case.strides, mode, pads, case.dilation, case.groups
+
+
+def _ref_kwargs(case):
+    return dict(strides=case.strides, padding=case.padding, dilation=case.dilation, groups=case.groups)
+
+
+def _assert_close(got, want, terms):
+    # float32 sums of `terms` products of unit-scale numbers
+    scale = max(1.0, float(np.abs(want).max(initial=0.0)))
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=2e-6 * scale * max(terms, 1) ** 0.5 + 1e-5 * scale)
+
+
+def _run_nan_filled(case, x, kernel, bias, code=0, alpha=0.0):
+    """Forward and backward through the core with NaN-filled outputs."""
+    args = _core_args(case)
+    oh, ow = case.output_hw()
+    y = np.full((case.n, oh, ow, case.k), np.nan, np.float32)
+    _core.conv2d_forward(x, kernel, bias, *args, code, alpha, out=y)
+    dy = np.random.default_rng(case.seed).standard_normal(y.shape).astype(np.float32)
+    dx = np.full(x.shape, np.nan, np.float32)
+    dk = np.full(kernel.shape, np.nan, np.float32)
+    db = np.full(case.k, np.nan, np.float32)
+    _core.conv2d_backward(dy, x, kernel, *args, True, True, out_dx=dx, out_dweight=dk, out_dbias=db)
+    return y, dy, dx, dk, db
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_conv2d_matches_reference(case, rng):
+    x, kernel, bias = _data(case, rng)
+    act = ACTIVATIONS[case.seed % len(ACTIVATIONS)]
+    code, alpha = {None: (0, 0.0), "relu": (1, 0.0), "leaky_relu": (2, 0.2), "elu": (3, 1.0),
+                   "sigmoid": (4, 0.0), "tanh": (5, 0.0)}[act]
+    y, dy, dx, dk, db = _run_nan_filled(case, x, kernel, bias, code, alpha)
+    terms = case.kh * case.kw * (case.c // case.groups)
+    _assert_close(y, ref_activation(ref.conv2d(x, kernel, bias, **_ref_kwargs(case)), act, alpha), terms)
+    rdx, rdk, rdb = ref.conv2d_backward(dy, x, kernel, **_ref_kwargs(case))
+    oh, ow = case.output_hw()
+    _assert_close(dx, rdx, case.k * case.kh * case.kw)
+    _assert_close(dk, rdk, case.n * oh * ow)
+    _assert_close(db, rdb, case.n * oh * ow)
+
+
+GRAD_CASES = [
+    ConvCase(2, 5, 4, 3, 2, 3, 2, (2, 1), "same", seed=1),
+    ConvCase(1, 6, 5, 4, 4, 2, 3, (1, 2), ((1, 0), (2, 1)), (2, 1), groups=2, seed=2),
+    ConvCase(2, 4, 4, 3, 6, 3, 3, (1, 1), "valid", groups=3, seed=3),
+    ConvCase(1, 3, 3, 2, 3, 1, 1, (2, 2), "same", seed=4),
+]
+
+
+@pytest.mark.parametrize("case", GRAD_CASES, ids=lambda c: c.id)
+def test_reference_backward_matches_finite_differences(case, rng):
+    x = rng.standard_normal(case.x_shape)
+    kernel = rng.standard_normal(case.kernel_shape)
+    bias = rng.standard_normal(case.k)
+    kw = _ref_kwargs(case)
+    oh, ow = case.output_hw()
+    r = rng.standard_normal((case.n, oh, ow, case.k))
+    dx, dk, db = ref.conv2d_backward(r, x, kernel, **kw)
+    assert_grad_close(dx, numeric_grad(lambda v: (ref.conv2d(v, kernel, bias, **kw) * r).sum(), x))
+    assert_grad_close(dk, numeric_grad(lambda v: (ref.conv2d(x, v, bias, **kw) * r).sum(), kernel))
+    assert_grad_close(db, numeric_grad(lambda v: (ref.conv2d(x, kernel, v, **kw) * r).sum(), bias))
+
+
+THREAD_CASES = small_seed_conv(4) + [c for c in random_conv_cases(60) if c.seed % 10 in (3, 4, 7, 9)]
+
+
+@pytest.mark.parametrize("case", THREAD_CASES, ids=lambda c: c.id)
+def test_one_and_two_threads_bitwise_equal(case, rng):
+    x, kernel, bias = _data(case, rng)
+    before = pycnn.get_num_threads()
+    try:
+        results = []
+        for threads in (1, 2):
+            pycnn.set_num_threads(threads)
+            results.append(_run_nan_filled(case, x, kernel, bias, 1))
+    finally:
+        pycnn.set_num_threads(before)
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
+DIRECT_CASES = [c for c in CASES if c.c // c.groups == 1][:12] + DIRECT_EXTRA
+
+
+@pytest.mark.parametrize("isa", [i for i in ("portable", "avx2", "avx512") if i in _core.supported_isas()])
+@pytest.mark.parametrize("case", DIRECT_CASES, ids=lambda c: c.id)
+def test_direct_kernel_every_isa(case, isa, rng):
+    x, kernel, bias = _data(case, rng)
+    _core.set_isa(isa)
+    try:
+        y, dy, dx, dk, db = _run_nan_filled(case, x, kernel, bias, 1)
+    finally:
+        _core.set_isa(None)
+    want = np.maximum(ref.conv2d(x, kernel, bias, **_ref_kwargs(case)), 0)
+    _assert_close(y, want, case.kh * case.kw)
+    rdx, rdk, _ = ref.conv2d_backward(dy, x, kernel, **_ref_kwargs(case))
+    _assert_close(dx, rdx, case.k * case.kh * case.kw)
+    _assert_close(dk, rdk, dy.size // case.k)
+
+
+def test_ops_accept_float64_int_and_noncontiguous(rng):
+    x64 = rng.standard_normal((2, 9, 12, 6))
+    x = x64[:, ::1, ::2, :]  # non-contiguous view, float64
+    kernel = rng.integers(-2, 3, size=(3, 3, 6, 5))  # int kernel
+    y = ops.conv2d(x, kernel, padding="same", strides=(2, 1))
+    assert y.dtype == np.float32 and y.shape == (2, 5, 6, 5)
+    _assert_close(y, ref.conv2d(x.astype(np.float32), kernel, strides=(2, 1), padding="same"), 54)
+    dx, dk, db = ops.conv2d_backward(np.ones(y.shape), x, kernel, padding="same", strides=(2, 1))
+    assert dx.shape == x.shape and dk.shape == kernel.shape and db.shape == (5,)
+
+
+def test_ops_depthwise_matches_grouped(rng):
+    x = rng.standard_normal((2, 7, 6, 4)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, 4, 2)).astype(np.float32)
+    y = ops.depthwise_conv2d(x, kernel, padding="same")
+    want = ref.conv2d(x, kernel.reshape(3, 3, 1, 8), padding="same", groups=4)
+    _assert_close(y, want, 9)
+
+
+def test_backward_flags_skip_outputs(rng):
+    x = rng.standard_normal((2, 5, 5, 3))
+    kernel = rng.standard_normal((3, 3, 3, 4))
+    dx, dk, db = ops.conv2d_backward(np.ones((2, 3, 3, 4)), x, kernel, need_input_grad=False,
+                                     need_bias_grad=False)
+    assert dx is None and db is None and dk.shape == kernel.shape
+
+
+def test_empty_batch():
+    x = np.zeros((0, 6, 6, 3), np.float32)
+    kernel = np.ones((3, 3, 3, 4), np.float32)
+    y = ops.conv2d(x, kernel, np.ones(4), padding="same")
+    assert y.shape == (0, 6, 6, 4)
+    dx, dk, db = ops.conv2d_backward(np.zeros(y.shape), x, kernel, padding="same")
+    assert dx.shape == x.shape
+    np.testing.assert_array_equal(dk, 0)
+    np.testing.assert_array_equal(db, 0)
+
+
+BAD = [
+    (dict(x=np.zeros((28, 28, 3))), "rank 4"),
+    (dict(kernel=np.zeros((3, 3, 4))), "rank 4"),
+    (dict(kernel=np.zeros((3, 3, 4, 8))), r"expects 4 input channels, got x with 3 \(x.shape=\(2, 28, 28, 3\)\)"),
+    (dict(strides=0), "strides"),
+    (dict(strides=(1, -2)), "strides"),
+    (dict(dilation_rate=0), "dilation_rate"),
+    (dict(kernel=np.zeros((0, 3, 3, 8))), "kernel"),
+    (dict(kernel=np.zeros((3, 3, 3, 0))), "kernel"),
+    (dict(kernel=np.zeros((29, 3, 3, 8))), "smaller than"),
+    (dict(kernel=np.zeros((3, 3, 3, 8)), dilation_rate=14), "smaller than"),
+    (dict(padding=((1, 1), (1, -1))), "padding"),
+    (dict(padding="full"), "padding"),
+    (dict(groups=2), "groups=2 must divide the input channels"),
+    (dict(kernel=np.zeros((3, 3, 1, 8)), groups=3, x=np.zeros((2, 8, 8, 3))), r"\(kernel of|groups=3"),
+    (dict(kernel=np.zeros((3, 3, 1, 4)), groups=3), "groups=3 must divide the output channels"),
+    (dict(bias=np.zeros(7)), "bias"),
+    (dict(activation="swish"), "activation"),
+    (dict(x=np.array([["a"]])), "dtype"),
+    (dict(x=np.zeros((2, 0, 28, 3))), "positive"),
+]
+
+
+@pytest.mark.parametrize("bad,match", BAD, ids=lambda v: str(v)[:40] if isinstance(v, str) else None)
+def test_bad_input_raises(bad, match):
+    args = dict(x=np.zeros((2, 28, 28, 3)), kernel=np.zeros((3, 3, 3, 8)), bias=None, strides=1,
+                padding="valid", dilation_rate=1, groups=1, activation=None)
+    args.update(bad)
+    with pytest.raises(ValueError, match=r"\[conv2d\]") as info:
+        ops.conv2d(**args)
+    assert info.match(match)
+
+
+def test_bad_backward_inputs():
+    x, kernel = np.zeros((2, 8, 8, 3)), np.zeros((3, 3, 3, 4))
+    with pytest.raises(ValueError, match=r"\[conv2d\] expected dy of shape \(2, 6, 6, 4\)"):
+        ops.conv2d_backward(np.zeros((2, 6, 6, 5)), x, kernel)
+    with pytest.raises(ValueError, match=r"\[conv2d\].*expects 3 input channels"):
+        ops.conv2d_backward(np.zeros((2, 6, 6, 4)), np.zeros((2, 8, 8, 2)), kernel)
+
+
+def test_overflowing_sizes_raise():
+    # Explicit padding of 2^40 makes N*OH*OW*K overflow: refused before any allocation.
+    x, kernel = np.zeros((1, 1, 1, 1), np.float32), np.zeros((1, 1, 1, 1), np.float32)
+    with pytest.raises(ValueError, match=r"\[conv2d\].*too large"):
+        _core.conv2d_forward(x, kernel, None, (1, 1), 2, (1 << 40,) * 4, (1, 1), 1, 0, 0.0)
