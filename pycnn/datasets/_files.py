@@ -15,6 +15,7 @@ and says where to put a good copy.
 
 import gzip
 import hashlib
+import http.client
 import os
 import sys
 import tempfile
@@ -186,7 +187,7 @@ def download(urls, dest, sha256, size, label):
                               f"with SHA-256 {sha256}")
             os.replace(tmp, dest)
             return dest
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, http.client.HTTPException) as e:
             failures.append(f"{url}: {getattr(e, 'reason', None) or e}")
         finally:
             if os.path.exists(tmp):
