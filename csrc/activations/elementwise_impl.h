@@ -123,7 +123,7 @@ void forward(float* y, const float* x, int64_t n, ActivationSpec a) {
     case Activation::kRelu:  // x > 0 ? x : 0, keeping NaN
       return map_unary(y, x, n, [](float v) { return v > 0.f || v != v ? v : 0.f; });
     case Activation::kLeakyRelu:
-      return map_unary(y, x, n, [=](float v) { return v > 0.f ? v : v * alpha; });
+      return map_unary(y, x, n, [=](float v) { return v < 0.f ? v * alpha : v; });
     case Activation::kElu:  // Keras: x >= 0 ? x : alpha·expm1(x)
       return map_unary(y, x, n, [=](float v) { return v >= 0.f ? v : alpha * expm1_nonpositive(v); });
     case Activation::kSigmoid:
