@@ -46,6 +46,8 @@ def plot_history(history, metrics=None, path=None):
     if missing:
         raise ValueError(f"plot_history: {missing} not in the history (it has {sorted(logs)})")
     fig = _figure(figsize=(5 * len(metrics), 3.6), layout="constrained")
+    from matplotlib.ticker import MaxNLocator
+
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     for ax, name in zip(axes, metrics):
         epochs = np.arange(1, len(logs[name]) + 1)
@@ -53,6 +55,7 @@ def plot_history(history, metrics=None, path=None):
         if "val_" + name in logs:
             ax.plot(epochs, logs["val_" + name], "s--", label="validation")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(name)
         ax.grid(alpha=0.3)
         ax.legend()

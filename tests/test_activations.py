@@ -32,6 +32,8 @@ def random_shape(rng, max_rank=4, max_size=6000):
 
 def random_layout(rng, x):
     """x as float32, float64, an int array or a non-contiguous view (values kept)."""
+    if np.all(x == np.round(x)) and rng.random() < 0.5:
+        return x.astype(rng.choice([np.int32, np.int64]))
     kind = rng.integers(4)
     if kind == 1:
         return x.astype(np.float64)
@@ -80,7 +82,9 @@ def test_elementwise_matches_reference(name, seed):
     shape = random_shape(rng)
     scale = float(rng.choice([0.1, 1.0, 4.0, 30.0]))
     x32 = (rng.standard_normal(shape) * scale).astype(np.float32)
-    x32[np.abs(x32) < 1e-3] = 0.5  # off the kinks, for the backward checks
+    if rng.random() < 0.2:
+        x32 = np.round(x32)  # integer-valued: may be passed as an int array
+    x32[np.abs(x32) < 1e-3] = 1.0  # off the kinks, for the backward checks
     x = random_layout(rng, x32)
     alpha = alpha_for(name, rng)
     a = ref.FORWARD[name](x32.astype(np.float64), alpha if alpha is not None else 0.0)
@@ -157,7 +161,7 @@ def test_fast_exp_accuracy(isa, rng):
                         rng.uniform(-20, 20, 100_000)]).astype(np.float32)
     exact = np.exp(x.astype(np.float64))
     err = ulp_error(_core.fast_exp(x), exact)
-    assert err.max() <= 2.0, f"max {err.max():.2f} ulp at x={x[err.argmax()]}"
+    assert err.max() <= 1.5, f"max {err.max():.2f} ulp at x={x[err.argmax()]}"
     # subnormal results: within one subnormal step; below -103.97 exactly 0
     sub = np.linspace(-103.9, -87.4, 10_001).astype(np.float32)
     ys = _core.fast_exp(sub)
@@ -174,10 +178,10 @@ def test_exp_based_activations_keep_relative_accuracy(isa):
     _core.set_isa(isa)
     x = np.concatenate([-np.logspace(-30, 1.9, 20_000), np.logspace(-30, 1.9, 20_000)]).astype(np.float32)
     x64 = x.astype(np.float64)
-    assert ulp_error(ops.tanh(x), np.tanh(x64)).max() <= 3.0
+    assert ulp_error(ops.tanh(x), np.tanh(x64)).max() <= 2.5
     neg = x[x < 0]
-    assert ulp_error(ops.elu(neg), np.expm1(neg.astype(np.float64))).max() <= 3.0
-    assert ulp_error(ops.sigmoid(x), ref.sigmoid(x64)).max() <= 3.0
+    assert ulp_error(ops.elu(neg), np.expm1(neg.astype(np.float64))).max() <= 1.0
+    assert ulp_error(ops.sigmoid(x), ref.sigmoid(x64)).max() <= 2.5
 
 
 @pytest.mark.parametrize("isa", ISAS)

@@ -30,6 +30,7 @@ def real_data():
 def isolated(tmp_path, monkeypatch):
     """No test sees the user's data folder or cache."""
     monkeypatch.delenv("PYCNN_DATA_DIR", raising=False)
+    monkeypatch.delenv("PYCNN_OFFLINE", raising=False)
     monkeypatch.setenv("PYCNN_CACHE_DIR", str(tmp_path / "cache"))
 
 
@@ -144,6 +145,15 @@ def test_download_into_cache_then_reuse(tmp_path, rng, monkeypatch, capsys):
     for p in (tmp_path / "mirror").iterdir():
         p.unlink()
     check_split(mnist.load_data(), arrays)
+
+
+def test_offline_switch(tmp_path, rng, monkeypatch):
+    _, specs = write_tiny_mnist(tmp_path / "mirror", rng)
+    monkeypatch.setattr(mnist, "FILES", specs)
+    monkeypatch.setattr(mnist, "MIRRORS", ((tmp_path / "mirror").as_uri() + "/",))
+    monkeypatch.setenv("PYCNN_OFFLINE", "1")
+    with pytest.raises(DataFileError, match=r"not found .*downloads are disabled \(PYCNN_OFFLINE is set\)"):
+        mnist.load_data()
 
 
 def test_corrupt_download_never_becomes_cached(tmp_path, rng, monkeypatch):

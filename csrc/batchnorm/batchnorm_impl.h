@@ -51,8 +51,8 @@ void chunk_moments(double* mean, double* m2, const float* __restrict x, int64_t 
 
 template <Activation kind>
 inline float activate(float v, float alpha) {
-  if constexpr (kind == Activation::kRelu) return v > 0.f ? v : 0.f;
-  if constexpr (kind == Activation::kLeakyRelu) return v > 0.f ? v : v * alpha;
+  if constexpr (kind == Activation::kRelu) return v < 0.f ? 0.f : v;  // NaN propagates
+  if constexpr (kind == Activation::kLeakyRelu) return v < 0.f ? v * alpha : v;
   return v;
 }
 

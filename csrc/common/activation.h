@@ -17,9 +17,9 @@ struct ActivationSpec {
 inline float apply_activation(float v, const ActivationSpec& a) {
   switch (a.kind) {
     case Activation::kNone: return v;
-    case Activation::kRelu: return v > 0.f ? v : 0.f;
-    case Activation::kLeakyRelu: return v > 0.f ? v : v * a.alpha;
-    case Activation::kElu: return v > 0.f ? v : a.alpha * std::expm1(v);
+    case Activation::kRelu: return v < 0.f ? 0.f : v;  // NaN propagates, as in Keras
+    case Activation::kLeakyRelu: return v < 0.f ? v * a.alpha : v;
+    case Activation::kElu: return v < 0.f ? a.alpha * std::expm1(v) : v;
     case Activation::kSigmoid: return 1.f / (1.f + std::exp(-v));
     case Activation::kTanh: return std::tanh(v);
   }

@@ -45,11 +45,11 @@ void activate_inplace(float* y, int64_t count, const ActivationSpec& act) {
     case Activation::kNone: return;
     case Activation::kRelu:
 #pragma omp simd
-      for (int64_t i = 0; i < count; ++i) y[i] = y[i] > 0.f ? y[i] : 0.f;
+      for (int64_t i = 0; i < count; ++i) y[i] = y[i] < 0.f ? 0.f : y[i];
       return;
     case Activation::kLeakyRelu:
 #pragma omp simd
-      for (int64_t i = 0; i < count; ++i) y[i] = y[i] > 0.f ? y[i] : y[i] * a;
+      for (int64_t i = 0; i < count; ++i) y[i] = y[i] < 0.f ? y[i] * a : y[i];
       return;
     default:
       for (int64_t i = 0; i < count; ++i) y[i] = apply_activation(y[i], act);

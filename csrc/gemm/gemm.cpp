@@ -1,42 +1,189 @@
-// gemm.cpp — PLACEHOLDER driver (plain loops) so that the other kernel
-// families can be written against gemm.h; replaced by the packed BLIS-style
-// driver and micro-kernels.
+// gemm.cpp — the SGEMM driver: blocking, B packing, threads, epilogue.
+//
+// BLIS-style loops, with one twist for the tall-skinny matrices convolutions
+// produce (M = N*OH*OW rows, N = 16..64 columns): A is never packed. The
+// micro-kernel broadcasts A straight from its row-major (or transposed)
+// storage, so an im2col matrix is read exactly once; only B is packed, and
+// only when it must be (transposed, or a partial last panel).
+//
+//   jc: columns in blocks of NC    (the B block kc x NC stays in L2)
+//   pc: K in slices of KC          (C accumulates across slices, in order)
+//   ic/jr/ir: MR x NR tiles, ir-major, so a tile's A rows (MR x KC, in L1)
+//             serve every column panel before moving on.
+//
+// Threads split the tiles of each (jc, pc) step; K is never split, so every
+// C element sums its products in the same order for any thread count.
 #include "gemm/gemm.h"
 
-#include <vector>
+#include <algorithm>
 
 #include "common/check.h"
 #include "common/parallel.h"
+#include "common/workspace.h"
+#include "gemm/ukernel.h"
 
 namespace pycnn {
+namespace {
+
+using gemm_detail::IsaUkernels;
+using gemm_detail::TileAct;
+using gemm_detail::TileArgs;
+using gemm_detail::UkernelTable;
+
+constexpr int64_t kKc = 384;  // K slice (measured: 384 beats 128/256 on the conv shapes)
+constexpr int64_t kBBlockBytes = 384 * 1024;      // B block kc x NC: part of L2
+constexpr double kParallelFlops = 4.0e6;          // below this a fork does not pay
+
+const IsaUkernels& kernels_for(Isa isa) {
+  if (isa == Isa::kAvx512 && gemm_detail::ukernels_avx512()) return *gemm_detail::ukernels_avx512();
+  if (isa != Isa::kPortable && gemm_detail::ukernels_avx2()) return *gemm_detail::ukernels_avx2();
+  return gemm_detail::ukernels_portable();
+}
+
+TileAct tile_act(const ActivationSpec& a) {
+  if (a.kind == Activation::kRelu) return TileAct::kRelu;
+  if (a.kind == Activation::kLeakyRelu) return TileAct::kLeakyRelu;
+  return TileAct::kNone;
+}
+
+// Activations the micro-kernel does not fuse are applied to the finished tile.
+void finish_tile(float* c, int64_t ldc, int rows, int cols, const ActivationSpec& a) {
+  for (int i = 0; i < rows; ++i)
+    for (int j = 0; j < cols; ++j) c[i * ldc + j] = apply_activation(c[i * ldc + j], a);
+}
+
+// k == 0: the product is empty, C = beta * C, then the epilogue.
+void scale_only(int64_t m, int64_t n, float beta, float* c, int64_t ldc, const GemmEpilogue& ep) {
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      float v = beta == 0.f ? 0.f : beta * c[i * ldc + j];
+      if (ep.bias) v += ep.bias[j];
+      c[i * ldc + j] = apply_activation(v, ep.activation);
+    }
+}
+
+}  // namespace
 
 void gemm_check(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
                 int64_t lda, int64_t ldb, int64_t ldc) {
   const char* op = "gemm";
   check(m >= 0 && n >= 0 && k >= 0, op, "sizes must be >= 0, got m=", m, " n=", n, " k=", k);
-  check(lda >= (trans_a ? m : k) && lda >= 1, op, "lda=", lda, " is too small");
-  check(ldb >= (trans_b ? k : n) && ldb >= 1, op, "ldb=", ldb, " is too small");
-  check(ldc >= n && ldc >= 1, op, "ldc=", ldc, " is too small");
+  checked_product(op, m, k);
+  checked_product(op, k, n);
+  checked_product(op, m, n);
+  check(lda >= std::max<int64_t>(1, trans_a ? m : k), op, "lda=", lda, " is smaller than the rows of ",
+        trans_a ? "A^T" : "A", " (", trans_a ? m : k, ")");
+  check(ldb >= std::max<int64_t>(1, trans_b ? k : n), op, "ldb=", ldb, " is smaller than the rows of ",
+        trans_b ? "B^T" : "B", " (", trans_b ? k : n, ")");
+  check(ldc >= std::max<int64_t>(1, n), op, "ldc=", ldc, " is smaller than n=", n);
 }
 
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
            float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
            float beta, float* c, int64_t ldc, const GemmEpilogue& ep) {
-  parallel_for(m, 8, [&](int64_t i0, int64_t i1) {
-    std::vector<float> row(n);
-    for (int64_t i = i0; i < i1; ++i) {
-      for (int64_t j = 0; j < n; ++j) row[j] = 0.f;
-      for (int64_t p = 0; p < k; ++p) {
-        float av = trans_a ? a[p * lda + i] : a[i * lda + p];
-        for (int64_t j = 0; j < n; ++j) row[j] += av * (trans_b ? b[j * ldb + p] : b[p * ldb + j]);
-      }
-      for (int64_t j = 0; j < n; ++j) {
-        float v = alpha * row[j] + (beta == 0.f ? 0.f : beta * c[i * ldc + j]);
-        if (ep.bias) v += ep.bias[j];
-        c[i * ldc + j] = apply_activation(v, ep.activation);
+  gemm_check(trans_a, trans_b, m, n, k, lda, ldb, ldc);
+  if (m == 0 || n == 0) return;
+  if (k == 0) return scale_only(m, n, beta, c, ldc, ep);
+
+  const IsaUkernels& isa_kernels = kernels_for(active_isa());
+  const UkernelTable& table = n <= isa_kernels.narrow.nr ? isa_kernels.narrow : isa_kernels.wide;
+  const int nr = table.nr, mr = table.mr_max;
+  const int64_t kc_max = std::min(k, kKc);
+  const int64_t nc = std::max<int64_t>(nr, kBBlockBytes / (kc_max * 4) / nr * nr);
+  const int64_t panels_max = (std::min(n, nc) + nr - 1) / nr;
+  const int64_t panel_floats = kc_max * nr;
+  float* packed = thread_scratch(kScratchGemmB).floats(size_t(panels_max * panel_floats));
+
+  const TileAct in_kernel_act = tile_act(ep.activation);
+  const bool post_act = ep.activation.kind != Activation::kNone && in_kernel_act == TileAct::kNone;
+  const int64_t row_tiles = (m + mr - 1) / mr;
+  // B is read in place when its rows are short (conv weights: no cache-set
+  // conflicts) or too few row tiles share it to repay a copy (dense layers
+  // at small batch); otherwise panels are packed contiguously.
+  const bool direct_b = !trans_b && (ldb <= 128 || row_tiles <= 4);
+  // Rows of A a multiple of 1 KiB apart land in the same L1 sets; such tiles
+  // are copied to a contiguous MR x KC panel first (read as transposed A).
+  const bool pack_a = !trans_a && lda % 256 == 0 && n > nr;
+  float* packed_a_all = pack_a ? thread_scratch(kScratchGemmA).floats(size_t(kKc * mr) * num_threads()) : nullptr;
+
+  // One (jc, pc) step after another; `tid` of `team` threads takes its share.
+  // Threads share packed panels, so they meet at a barrier around packing.
+  // With nothing to pack each thread owns its C tiles for every K slice and
+  // runs without synchronising (a stalled vCPU then delays only its share).
+  const bool any_pack = !direct_b || n % nr != 0;
+  auto run = [&](int tid, int team) {
+    const bool sync = team > 1 && any_pack;
+    for (int64_t jc = 0; jc < n; jc += nc) {
+      const int64_t nb = std::min(nc, n - jc);
+      const int64_t col_tiles = (nb + nr - 1) / nr;
+      for (int64_t pc = 0; pc < k; pc += kc_max) {
+        const int64_t kb = std::min(kc_max, k - pc);
+        const bool first = pc == 0, last = pc + kb == k;
+        auto packs = [&](int64_t jt) { return !direct_b || jc + (jt + 1) * nr > n; };
+        for (int64_t jt = tid; jt < col_tiles; jt += team) {
+          if (!packs(jt)) continue;
+          const int64_t j0 = jc + jt * nr;
+          const int cols = int(std::min<int64_t>(nr, n - j0));
+          const float* src = trans_b ? b + j0 * ldb + pc : b + pc * ldb + j0;
+          gemm_detail::pack_b_panel(packed + jt * panel_floats, src, ldb, trans_b, kb, cols, nr);
+        }
+        if (sync) {
+#pragma omp barrier
+        }
+        const int64_t tiles = row_tiles * col_tiles;
+        const int64_t t0 = tiles * tid / team, t1 = tiles * (tid + 1) / team;
+        float* packed_a = pack_a ? packed_a_all + size_t(kKc * mr) * tid : nullptr;
+        int64_t packed_row_tile = -1;
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t i0 = (t / col_tiles) * mr, jt = t % col_tiles, j0 = jc + jt * nr;
+          const int rows = int(std::min<int64_t>(mr, m - i0));
+          const int cols = int(std::min<int64_t>(nr, n - j0));
+          TileArgs g;
+          g.kc = kb;
+          g.a = trans_a ? a + pc * lda + i0 : a + i0 * lda + pc;
+          g.lda = lda;
+          bool a_transposed = trans_a;
+          if (pack_a) {
+            if (packed_row_tile != t / col_tiles) {
+              packed_row_tile = t / col_tiles;
+              gemm_detail::pack_a_panel(packed_a, g.a, lda, kb, rows, mr);
+            }
+            g.a = packed_a;
+            g.lda = mr;
+            a_transposed = true;
+          }
+          if (packs(jt)) {
+            g.b = packed + jt * panel_floats;
+            g.ldb = nr;
+          } else {
+            g.b = b + pc * ldb + j0;
+            g.ldb = ldb;
+          }
+          g.c = c + i0 * ldc + j0;
+          g.ldc = ldc;
+          g.n = cols;
+          g.alpha = alpha;
+          g.beta = first ? beta : 1.f;
+          g.bias = last && ep.bias ? ep.bias + j0 : nullptr;
+          g.act = last ? in_kernel_act : TileAct::kNone;
+          g.act_alpha = ep.activation.alpha;
+          (a_transposed ? table.trans_a : table.normal)[rows](g);
+          if (last && post_act) finish_tile(g.c, ldc, rows, cols, ep.activation);
+        }
+        if (sync) {
+#pragma omp barrier
+        }
       }
     }
-  });
+  };
+
+  const double flops = 2.0 * double(m) * double(n) * double(k);
+  const int64_t tiles_per_step = row_tiles * std::min(panels_max, (n + nr - 1) / nr);
+  int team = (flops < kParallelFlops || omp_in_parallel()) ? 1 : num_threads();
+  team = int(std::min<int64_t>(team, tiles_per_step));
+  if (team <= 1) return run(0, 1);
+#pragma omp parallel num_threads(team)
+  run(omp_get_thread_num(), omp_get_num_threads());
 }
 
 }  // namespace pycnn

@@ -4,7 +4,8 @@
 ``faces`` reads the gender face BMPs. Each ``load_data`` looks for its files
 under ``data_dir=`` (default: the ``PYCNN_DATA_DIR`` environment variable),
 then in the cache ``~/.pycnn/datasets`` (``PYCNN_CACHE_DIR`` overrides it),
-and otherwise downloads them into the cache with a progress bar. Every file's
+and otherwise downloads them into the cache with a progress bar (unless
+``PYCNN_OFFLINE=1``). Every file's
 SHA-256 is verified; a missing, truncated or corrupt file raises
 ``DataFileError`` (an ``OSError``) naming the file and where to put a copy.
 

@@ -8,12 +8,14 @@ came from. Downloads go to a temporary file beside the target and are
 renamed into place only after the checksum matched, so an interrupted or
 corrupt download never becomes a cached file.
 
-Every failure raises ``DataFileError`` with one message that names the file
+Setting ``PYCNN_OFFLINE=1`` turns downloads off (a missing file is then an
+immediate error). Every failure raises ``DataFileError`` with one message that names the file
 and says where to put a good copy.
 """
 
 import gzip
 import hashlib
+import http.client
 import os
 import sys
 import tempfile
@@ -169,6 +171,8 @@ def download(urls, dest, sha256, size, label):
     The bytes must have ``size`` and ``sha256``; a URL whose bytes do not is
     treated as failed. Raises OSError carrying every URL's failure.
     """
+    if os.environ.get("PYCNN_OFFLINE", "") not in ("", "0"):
+        raise OSError("downloads are disabled (PYCNN_OFFLINE is set)")
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     failures = []
@@ -183,7 +187,7 @@ def download(urls, dest, sha256, size, label):
                               f"with SHA-256 {sha256}")
             os.replace(tmp, dest)
             return dest
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError, http.client.HTTPException) as e:
             failures.append(f"{url}: {getattr(e, 'reason', None) or e}")
         finally:
             if os.path.exists(tmp):

@@ -6,6 +6,7 @@ from pycnn.metrics.accuracy_metrics import (Accuracy, BinaryAccuracy, Categorica
                                             sparse_top_k_categorical_accuracy, top_k_categorical_accuracy)
 from pycnn.metrics.confusion_metrics import AUC, Precision, Recall
 from pycnn.metrics.reduction_metrics import Mean, MeanMetricWrapper, Metric, Sum
+from pycnn.metrics.report import classification_report, confusion_matrix  # noqa: F401
 from pycnn.metrics.regression_metrics import (MeanAbsoluteError, MeanSquaredError, mean_absolute_error,
                                               mean_squared_error)
 

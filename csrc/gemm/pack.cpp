@@ -1,0 +1,33 @@
+// pack.cpp — copies a K-slice of B into the panel layout the micro-kernels read.
+#include "gemm/ukernel.h"
+
+namespace pycnn::gemm_detail {
+
+void pack_b_panel(float* dst, const float* b, int64_t ldb, bool trans_b, int64_t kc, int n, int nr) {
+  if (!trans_b) {
+    for (int64_t p = 0; p < kc; ++p) {
+      const float* src = b + p * ldb;
+      float* out = dst + p * nr;
+      for (int j = 0; j < n; ++j) out[j] = src[j];
+      for (int j = n; j < nr; ++j) out[j] = 0.f;
+    }
+    return;
+  }
+  // Transposed: column j of B is row j of b; walk it contiguously and
+  // scatter into the panel with stride nr (stays within L1 for kc <= 256).
+  for (int j = 0; j < n; ++j) {
+    const float* src = b + j * ldb;
+    for (int64_t p = 0; p < kc; ++p) dst[p * nr + j] = src[p];
+  }
+  for (int j = n; j < nr; ++j)
+    for (int64_t p = 0; p < kc; ++p) dst[p * nr + j] = 0.f;
+}
+
+void pack_a_panel(float* dst, const float* a, int64_t lda, int64_t kc, int rows, int mr) {
+  for (int i = 0; i < rows; ++i) {
+    const float* src = a + i * lda;
+    for (int64_t p = 0; p < kc; ++p) dst[p * mr + i] = src[p];
+  }
+}
+
+}  // namespace pycnn::gemm_detail

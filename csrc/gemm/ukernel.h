@@ -1,0 +1,69 @@
+// ukernel.h — the GEMM micro-kernel contract shared by every ISA.
+//
+// A micro-kernel computes one MR x NR tile of C over a K-slice of length kc:
+//
+//   C[i, j] = alpha * sum_p A(i, p) * B(p, j) + beta * C[i, j]     i < MR, j < n
+//
+// * A is read in place, never packed: A(i, p) = a[i*lda + p] (row-major) or
+//   a[p*lda + i] (trans_a). Each table holds one kernel per row count
+//   1..mr_max, so edge tiles cost no padding and no copies.
+// * B is a panel of NR columns: B(p, j) = b[p*ldb + j] for j < NR. It is
+//   either read in place (row-major B with a full panel) or packed (pack.cpp)
+//   with ldb == NR and zeros beyond column n.
+// * beta == 0 never reads C (it may hold NaN). Only columns j < n are stored.
+// * If bias is set, bias[j] is added after alpha/beta; then `act` (none,
+//   relu, leaky_relu) is applied. The driver passes them on the last K-slice
+//   only, and applies the other activations itself.
+#pragma once
+
+#include <cstdint>
+
+namespace pycnn::gemm_detail {
+
+enum class TileAct : int { kNone = 0, kRelu = 1, kLeakyRelu = 2 };
+
+struct TileArgs {
+  int64_t kc;
+  const float* a;
+  int64_t lda;
+  const float* b;
+  int64_t ldb;
+  float* c;
+  int64_t ldc;
+  int n;  // valid columns, 1..NR
+  float alpha, beta;
+  const float* bias;  // offset to the tile's first column, or nullptr
+  TileAct act;
+  float act_alpha;
+};
+
+using Ukernel = void (*)(const TileArgs&);
+
+constexpr int kMaxMr = 16;
+
+struct UkernelTable {
+  int nr = 0;
+  int mr_max = 0;
+  Ukernel normal[kMaxMr + 1] = {};   // [mr], row-major A
+  Ukernel trans_a[kMaxMr + 1] = {};  // [mr], transposed A
+};
+
+// Per ISA: a wide table (more columns per tile) and a narrow one for
+// matrices with few columns (conv layers with 16 output channels, say).
+struct IsaUkernels {
+  UkernelTable wide, narrow;
+};
+
+const IsaUkernels& ukernels_portable();
+const IsaUkernels* ukernels_avx2();    // nullptr when not built for x86
+const IsaUkernels* ukernels_avx512();  // nullptr when not built for x86
+
+// Packs B(p, j), p < kc, j < n (n <= nr) into dst[p*nr + j], zero-padding
+// columns n..nr-1. B(p, j) = b[p*ldb + j], or b[j*ldb + p] if trans_b.
+void pack_b_panel(float* dst, const float* b, int64_t ldb, bool trans_b, int64_t kc, int n, int nr);
+
+// Copies rows i < rows of a row-major A slice (A(i, p) = a[i*lda + p],
+// p < kc) to dst[p*mr + i]: the transposed-A layout with leading dim mr.
+void pack_a_panel(float* dst, const float* a, int64_t lda, int64_t kc, int rows, int mr);
+
+}  // namespace pycnn::gemm_detail

@@ -1,0 +1,101 @@
+// ukernel_impl.h — the one micro-kernel, written once over a vector type.
+//
+// Included by ukernel_{ref,avx2,avx512}.cpp, each with its own Vec (the
+// number of floats per register and the handful of operations below) and its
+// own compiler flags. The tile is MR rows x NV vectors; accumulators live in
+// registers (MR * NV <= 24 keeps them there on AVX-512's 32 registers).
+#pragma once
+
+#include <utility>
+
+#include "gemm/ukernel.h"
+
+namespace pycnn::gemm_detail {
+
+template <typename Vec, int MR, int NV, bool kTransA>
+void tile_kernel(const TileArgs& g) {
+  constexpr int W = Vec::kWidth;
+  typename Vec::type acc[MR][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[i][v] = Vec::zero();
+
+  const float* b = g.b;
+  const int64_t ldb = g.ldb, lda = g.lda, kc = g.kc;
+  if constexpr (kTransA) {
+    // A's column p is contiguous: rows are immediate offsets from one pointer.
+    const float* a = g.a;
+    for (int64_t p = 0; p < kc; ++p, a += lda, b += ldb) {
+      typename Vec::type bv[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) bv[v] = Vec::load(b + v * W);
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) {
+        typename Vec::type ai = Vec::set1(a[i]);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[i][v] = Vec::fmadd(ai, bv[v], acc[i][v]);
+      }
+    }
+  } else {
+    // Rows of A are addressed from a few base pointers plus lda / 2*lda
+    // (scaled-index addressing), so MR rows do not need MR registers.
+    const float* a = g.a;
+    const int64_t lda2 = 2 * lda;
+    for (int64_t p = 0; p < kc; ++p, ++a, b += ldb) {
+      typename Vec::type bv[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) bv[v] = Vec::load(b + v * W);
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) {
+        const float* base = a + (i / 3) * 3 * lda;
+        float av = (i % 3 == 0) ? base[0] : (i % 3 == 1) ? base[lda] : base[lda2];
+        typename Vec::type ai = Vec::set1(av);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) acc[i][v] = Vec::fmadd(ai, bv[v], acc[i][v]);
+      }
+    }
+  }
+
+  // Store: alpha, beta (C not read when beta == 0), bias, relu/leaky_relu.
+  const typename Vec::type valpha = Vec::set1(g.alpha), vbeta = Vec::set1(g.beta);
+  const typename Vec::type vslope = Vec::set1(g.act_alpha);
+  const bool scale = g.alpha != 1.f, read_c = g.beta != 0.f;
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; ++v) {
+    const int cols = g.n - v * W;
+    if (cols <= 0) break;
+    typename Vec::type vb = Vec::zero();
+    if (g.bias) vb = cols >= W ? Vec::load(g.bias + v * W) : Vec::load_partial(g.bias + v * W, cols);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      float* c = g.c + i * g.ldc + v * W;
+      typename Vec::type r = scale ? Vec::mul(acc[i][v], valpha) : acc[i][v];
+      if (read_c) r = Vec::fmadd(vbeta, cols >= W ? Vec::load(c) : Vec::load_partial(c, cols), r);
+      if (g.bias) r = Vec::add(r, vb);
+      if (g.act == TileAct::kRelu) r = Vec::relu(r);
+      else if (g.act == TileAct::kLeakyRelu) r = Vec::leaky(r, vslope);
+      if (cols >= W) Vec::store(c, r);
+      else Vec::store_partial(c, r, cols);
+    }
+  }
+}
+
+// Fills a table with kernels for 1..MaxMr rows.
+template <typename Vec, int NV, int... Mr>
+void fill_table(UkernelTable& t, std::integer_sequence<int, Mr...>) {
+  t.nr = NV * Vec::kWidth;
+  t.mr_max = int(sizeof...(Mr));
+  ((t.normal[Mr + 1] = &tile_kernel<Vec, Mr + 1, NV, false>), ...);
+  ((t.trans_a[Mr + 1] = &tile_kernel<Vec, Mr + 1, NV, true>), ...);
+}
+
+template <typename Vec, int WideNv, int WideMr, int NarrowNv, int NarrowMr>
+IsaUkernels make_ukernels() {
+  IsaUkernels k;
+  fill_table<Vec, WideNv>(k.wide, std::make_integer_sequence<int, WideMr>());
+  fill_table<Vec, NarrowNv>(k.narrow, std::make_integer_sequence<int, NarrowMr>());
+  return k;
+}
+
+}  // namespace pycnn::gemm_detail

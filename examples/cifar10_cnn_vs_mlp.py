@@ -1,0 +1,91 @@
+"""Tutorial 000: a convnet against a multilayer perceptron on CIFAR-10, with
+pycnn in place of Keras. The tutorial reports about 73 % test accuracy for
+the CNN (4 x Conv + BatchNormalization + LeakyReLU, Dense 128 + Dropout)
+and about 50 % for the MLP (Dense 200 - 150), both trained 10 epochs with
+Adam (learning rate 5e-4) at batch 32.
+
+    python examples/cifar10_cnn_vs_mlp.py --data-dir DATA [--epochs 10] [--plots DIR]
+
+Both networks get the same epoch budget; the table at the end gives test
+accuracy, parameters and wall time per epoch for each.
+"""
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+import pycnn
+from pycnn import callbacks, optimizers
+from pycnn.applications import cifar10_cnn, cifar10_mlp
+from pycnn.datasets import cifar10
+from pycnn.utils import to_categorical
+
+
+class EpochTimer(callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.times = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.times.append(time.perf_counter() - self.start)
+
+
+def train(model, data, args):
+    (x_train, y_train), (x_test, y_test) = data
+    model.compile(optimizer=optimizers.Adam(learning_rate=args.learning_rate),
+                  loss="categorical_crossentropy", metrics=["accuracy"])
+    timer = EpochTimer()
+    history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs, shuffle=True,
+                        validation_data=(x_test, y_test), callbacks=[timer])
+    _, accuracy = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
+    return accuracy, float(np.median(timer.times)), history
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", help="folder holding cifar10/cifar-10-batches-bin (default: $PYCNN_DATA_DIR)")
+    parser.add_argument("--epochs", type=int, default=10, help="epochs for each network (same budget)")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--learning-rate", type=float, default=5e-4)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--limit", type=int, help="train and test on the first LIMIT images only")
+    parser.add_argument("--plots", help="folder to write the training curves to (PNG, needs matplotlib)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    pycnn.set_num_threads(args.threads)
+    pycnn.utils.set_random_seed(args.seed)
+
+    (x_train, y_train), (x_test, y_test) = cifar10.load_data(data_dir=args.data_dir)
+    if args.limit:
+        x_train, y_train, x_test, y_test = (a[:args.limit] for a in (x_train, y_train, x_test, y_test))
+    x_train = x_train.astype("float32") / 255.0
+    x_test = x_test.astype("float32") / 255.0
+    y_train = to_categorical(y_train, 10)
+    y_test = to_categorical(y_test, 10)
+    data = (x_train, y_train), (x_test, y_test)
+
+    results = []
+    for build in (cifar10_mlp, cifar10_cnn):
+        model = build()
+        model.summary()
+        accuracy, epoch_s, history = train(model, data, args)
+        results.append((model.name, model.count_params(), accuracy, epoch_s))
+        if args.plots:
+            from pycnn import viz
+
+            Path(args.plots).mkdir(parents=True, exist_ok=True)
+            viz.plot_history(history, path=Path(args.plots) / f"{model.name}_history.png")
+
+    print(f"\nCIFAR-10, {len(x_train)} training / {len(x_test)} test images, {args.epochs} epochs each, "
+          f"Adam {args.learning_rate:g}, batch {args.batch_size}, {pycnn.get_num_threads()} threads")
+    print(f"{'network':<14} {'params':>9} {'test acc':>9} {'s/epoch':>8}")
+    for name, params, accuracy, epoch_s in results:
+        print(f"{name:<14} {params:>9,} {accuracy:>9.4f} {epoch_s:>8.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""pycnn.ops.gemm against the float64 reference, on every ISA and thread count."""
+
+import numpy as np
+import pytest
+
+import pycnn
+from pycnn import _core, ops
+from reference import gemm as ref
+
+ISAS = _core.supported_isas()
+
+
+def _case(seed):
+    rng = np.random.default_rng(seed)
+    if seed % 10 == 0:  # crosses the K slice (384), the N block and many row tiles
+        m, n, k = rng.integers(1, 300), rng.integers(1, 700), rng.integers(300, 900)
+    else:
+        m, n, k = rng.integers(1, 70, size=3)
+    ta, tb = bool(rng.integers(2)), bool(rng.integers(2))
+    alpha = float(rng.choice([1.0, -0.5, 2.0]))
+    beta = float(rng.choice([0.0, 0.0, 1.0, 0.25]))
+    return rng, int(m), int(n), int(k), ta, tb, alpha, beta
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("seed", range(70))
+def test_gemm_matches_reference(isa, seed):
+    rng, m, n, k, ta, tb, alpha, beta = _case(seed)
+    a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
+    b = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
+    c = rng.standard_normal((m, n)).astype(np.float32)
+    _core.set_isa(isa)
+    try:
+        got = ops.gemm(a, b, c, alpha=alpha, beta=beta, trans_a=ta, trans_b=tb)
+    finally:
+        _core.set_isa(None)
+    want = ref.gemm(a, b, c, alpha, beta, ta, tb)
+    tol = 2e-6 * k + 1e-5
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol * np.abs(want).max(initial=1.0))
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("act", [0, 1, 2, 3, 4, 5])
+def test_epilogue_and_nan_prefilled_output(isa, act):
+    """beta == 0 never reads C (NaN there must not leak); bias + activation fused."""
+    rng = np.random.default_rng(act)
+    m, n, k = 37, 45, 29
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    bias = rng.standard_normal(n).astype(np.float32)
+    out = np.full((m, n), np.nan, np.float32)
+    _core.set_isa(isa)
+    try:
+        _core.gemm_epilogue(a, b, out, bias, act, 0.1)
+    finally:
+        _core.set_isa(None)
+    z = ref.gemm(a, b, bias=bias)
+    want = [z, np.maximum(z, 0), np.where(z < 0, 0.1 * z, z), np.where(z < 0, 0.1 * np.expm1(z), z),
+            1 / (1 + np.exp(-z)), np.tanh(z)][act]
+    np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-4)
+
+
+def test_strided_rows_are_used_without_copy_and_give_same_result():
+    rng = np.random.default_rng(1)
+    big = rng.standard_normal((50, 80)).astype(np.float32)
+    a = big[:, 3:40]  # leading dimension 80
+    b = rng.standard_normal((37, 19)).astype(np.float32)
+    np.testing.assert_allclose(ops.gemm(a, b), ref.gemm(a, b), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(ops.gemm(big[::-1, ::2][:, :37], b), ref.gemm(big[::-1, ::2][:, :37], b),
+                               rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(300, 64, 1000, False, False), (288, 64, 3000, True, False),
+                                   (500, 288, 64, False, True), (2000, 32, 27, False, False)])
+def test_thread_count_does_not_change_bits(shape):
+    m, n, k, ta, tb = shape
+    rng = np.random.default_rng(m)
+    a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
+    b = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
+    before = pycnn.get_num_threads()
+    try:
+        pycnn.set_num_threads(1)
+        one = ops.gemm(a, b, trans_a=ta, trans_b=tb)
+        pycnn.set_num_threads(2)
+        two = ops.gemm(a, b, trans_a=ta, trans_b=tb)
+    finally:
+        pycnn.set_num_threads(before)
+    assert np.array_equal(one, two)
+
+
+@pytest.mark.parametrize("m,n,k", [(0, 5, 3), (4, 0, 3), (4, 5, 0)])
+def test_empty_sizes(m, n, k):
+    a = np.ones((m, k), np.float32)
+    b = np.ones((k, n), np.float32)
+    c = np.full((m, n), 2.0, np.float32)
+    np.testing.assert_array_equal(ops.gemm(a, b, c, beta=0.5), np.full((m, n), 1.0, np.float32))
+
+
+@pytest.mark.parametrize("args,kwargs,match", [
+    ((np.ones((3, 4)), np.ones((5, 2))), {}, r"\[gemm\] inner dimensions"),
+    ((np.ones((3, 4, 1)), np.ones((4, 2))), {}, r"\[gemm\] expected `a` of rank 2"),
+    ((np.ones((3, 4)), np.ones(4)), {}, r"\[gemm\] expected `b` of rank 2"),
+    ((np.ones((3, 4)), np.ones((4, 2)), np.ones((2, 2))), {"beta": 1.0}, r"\[gemm\] expected c of shape"),
+    ((np.ones((3, 4)), np.ones((4, 2))), {"beta": 1.0}, r"\[gemm\] beta != 0 needs `c`"),
+    ((np.array([["a"]]), np.ones((1, 2))), {}, r"\[gemm\] expected `matrix` with a real numeric dtype"),
+])
+def test_bad_input(args, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ops.gemm(*args, **kwargs)
+
+
+def test_core_rejects_inconsistent_sizes():
+    with pytest.raises(ValueError, match=r"\[gemm\]"):
+        _core.gemm(np.ones((3, 4), np.float32), np.ones((5, 2), np.float32), np.empty((3, 2), np.float32),
+                   False, False, 1.0, 0.0)
