@@ -91,6 +91,11 @@ void conv2d_backward_input(float* dx, const float* dy, const float* weight, cons
             dx + g * s.cg, s.c);
     return;
   }
+  // weight^T [K, P] once per call, so the chunk GEMMs read B as stored
+  // instead of packing a transposed B every chunk.
+  float* wt = thread_scratch(kScratchPartial).floats(size_t(P * K));
+  for (int64_t p = 0; p < P; ++p)
+    for (int64_t k = 0; k < K; ++k) wt[k * P + p] = weight[p * K + k];
   // Units of whole images, so each dx element is written by one thread only.
   const int64_t per_image = s.oh * s.ow, target = chunk_rows(s);
   const int64_t images = std::max<int64_t>(1, target / per_image);
@@ -104,7 +109,7 @@ void conv2d_backward_input(float* dx, const float* dy, const float* weight, cons
       float* dcols = thread_scratch(kScratchIm2col).floats(size_t(rows * P));
       for (int64_t g = 0; g < s.groups; ++g) {
         // dcols[rows, P] = dy_g[rows, K/G] · weight_g^T[K/G, P]
-        sgemm(false, true, rows, P, s.kg, 1.f, dy + r0 * K + g * s.kg, K, weight + g * s.kg, K, 0.f,
+        sgemm(false, false, rows, P, s.kg, 1.f, dy + r0 * K + g * s.kg, K, wt + g * s.kg * P, P, 0.f,
               dcols, P);
         col2im_add(dx, dcols, P, s, r0, rows, g * s.cg);
       }
