@@ -126,8 +126,9 @@ void conv2d_backward_weight(float* dweight, float* dbias, const float* dy, const
     return;
   }
   if (s.direct()) return direct_backward_weight(dweight, dy, x, s);
-  // Fixed row chunks (at most 64), one partial dweight each, added in order.
-  int64_t rows_per = std::max(chunk_rows(s), (M + 63) / 64);
+  // Fixed row chunks (at most 64, about 4x the im2col piece so the GEMMs get
+  // a long k and few partials), one partial dweight each, added in order.
+  int64_t rows_per = std::max(4 * chunk_rows(s), (M + 63) / 64);
   FixedChunks chunks = fixed_chunks(M, rows_per);
   float* partial = chunks.count > 1 ? thread_scratch(kScratchPartial).floats(size_t((chunks.count - 1) * wsize))
                                     : nullptr;
