@@ -8,8 +8,11 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("pycnn.models")
+import pycnn  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+# The folder holding the pycnn these tests imported (site-packages, or the
+# checkout in a developer build), so the subprocess runs the same one.
+ROOT = Path(pycnn.__file__).resolve().parents[1]
 
 
 def run(*args, cwd=None, env=None):

@@ -5,7 +5,7 @@ import pytest
 
 import pycnn
 from pycnn import _core, ops
-from tests.reference import dropout as ref
+from reference import dropout as ref
 
 
 def make_config(seed):

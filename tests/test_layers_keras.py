@@ -5,7 +5,7 @@ import pytest
 
 import pycnn
 from pycnn import layers
-from tests.reference import keras_semantics as ks
+from reference import keras_semantics as ks
 
 
 @pytest.fixture(autouse=True)

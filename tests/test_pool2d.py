@@ -5,8 +5,8 @@ import pytest
 
 import pycnn
 from pycnn import _core, ops
-from tests.gradcheck import assert_grad_close, numeric_grad
-from tests.reference import pooling as ref
+from gradcheck import assert_grad_close, numeric_grad
+from reference import pooling as ref
 
 
 def make_config(seed):

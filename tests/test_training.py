@@ -6,7 +6,7 @@ import pytest
 
 import pycnn
 from pycnn import layers, losses, models, optimizers
-from tests.reference import keras_semantics as ks
+from reference import keras_semantics as ks
 
 
 def small_cnn(softmax_layer=False, padding="valid"):
