@@ -98,9 +98,9 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
   const bool post_act = ep.activation.kind != Activation::kNone && in_kernel_act == TileAct::kNone;
   const int64_t row_tiles = (m + mr - 1) / mr;
   // B is read in place when its rows are short (conv weights: no cache-set
-  // conflicts) or too few row tiles share it to repay a copy (dense layers
-  // at small batch); otherwise panels are packed contiguously.
-  const bool direct_b = !trans_b && (ldb <= 128 || row_tiles <= 4);
+  // conflicts); otherwise panels are packed contiguously, reading B in long
+  // sequential runs (what keeps a dense layer at batch 16 off the floor).
+  const bool direct_b = !trans_b && ldb <= 128;
   // Rows of A a multiple of 1 KiB apart land in the same L1 sets; such tiles
   // are copied to a contiguous MR x KC panel first (read as transposed A).
   const bool pack_a = !trans_a && lda % 256 == 0 && n > nr;
@@ -120,12 +120,16 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
         const int64_t kb = std::min(kc_max, k - pc);
         const bool first = pc == 0, last = pc + kb == k;
         auto packs = [&](int64_t jt) { return !direct_b || jc + (jt + 1) * nr > n; };
-        for (int64_t jt = tid; jt < col_tiles; jt += team) {
-          if (!packs(jt)) continue;
-          const int64_t j0 = jc + jt * nr;
-          const int cols = int(std::min<int64_t>(nr, n - j0));
+        // Each thread packs a contiguous range of panels; row-major B is
+        // walked row by row across the range (sequential reads from memory).
+        const int64_t pack_from = direct_b ? col_tiles - 1 : 0;  // direct: only a partial last panel
+        const int64_t jt0 = pack_from + (col_tiles - pack_from) * tid / team;
+        const int64_t jt1 = pack_from + (col_tiles - pack_from) * (tid + 1) / team;
+        if (jt0 < jt1 && packs(jt1 - 1)) {
+          const int64_t j0 = jc + jt0 * nr;
+          const int64_t cols = std::min(n, jc + jt1 * nr) - j0;
           const float* src = trans_b ? b + j0 * ldb + pc : b + pc * ldb + j0;
-          gemm_detail::pack_b_panel(packed + jt * panel_floats, src, ldb, trans_b, kb, cols, nr);
+          gemm_detail::pack_b_panels(packed + jt0 * panel_floats, panel_floats, src, ldb, trans_b, kb, cols, nr);
         }
         if (sync) {
 #pragma omp barrier

@@ -62,6 +62,11 @@ const IsaUkernels* ukernels_avx512();  // nullptr when not built for x86
 // columns n..nr-1. B(p, j) = b[p*ldb + j], or b[j*ldb + p] if trans_b.
 void pack_b_panel(float* dst, const float* b, int64_t ldb, bool trans_b, int64_t kc, int n, int nr);
 
+// Packs the panels covering columns 0..n-1 of B (any n), panel q at
+// dst + q * panel_stride; row-major B is read one row at a time.
+void pack_b_panels(float* dst, int64_t panel_stride, const float* b, int64_t ldb, bool trans_b, int64_t kc,
+                   int64_t n, int nr);
+
 // Copies rows i < rows of a row-major A slice (A(i, p) = a[i*lda + p],
 // p < kc) to dst[p*mr + i]: the transposed-A layout with leading dim mr.
 void pack_a_panel(float* dst, const float* a, int64_t lda, int64_t kc, int rows, int mr);
