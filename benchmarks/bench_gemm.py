@@ -4,6 +4,8 @@
 
 Each thread count runs in a fresh process with OMP/OpenBLAS/MKL thread
 variables set before numpy is imported (numpy's BLAS reads them only then).
+Three thread pools share two cores here, and each spins for a while after
+its work; at 2 threads every case therefore starts after a 0.2 s pause.
 Shapes: 2048^3 and the GEMMs the seed networks' conv and dense passes imply
 (fwd: A = im2col, d-input: B transposed, d-weight: A transposed). Prints
 interleaved medians in GFLOP/s and the ratios pycnn/numpy and pycnn/torch
@@ -58,7 +60,8 @@ def child(threads, reps):
         if torch is not None:
             ta_, tb_ = torch.from_numpy(oa), torch.from_numpy(ob)
             cases["torch"] = lambda: torch.mm(ta_, tb_)
-        med = interleaved_medians(cases, repetitions=reps, min_seconds=0.05, quiet_check=threads > 1)
+        med = interleaved_medians(cases, repetitions=reps, min_seconds=0.05, quiet_check=threads > 1,
+                                  settle_seconds=0.2 if threads > 1 else 0.0)
         gf = {name: 2.0 * m * n * k / s * 1e-9 for name, s in med.items()}
         t = gf.get("torch", float("nan"))
         print(f"| {label} | {m}, {n}, {k} | {gf['pycnn']:.1f} | {gf['numpy']:.1f} | {t:.1f} | "

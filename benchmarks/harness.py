@@ -63,13 +63,20 @@ def wait_for_quiet(limit_ms=2.0, max_wait_s=30.0):
         time.sleep(0.2)
 
 
-def interleaved_medians(cases, repetitions=7, min_seconds=0.05, quiet_check=False):
-    """cases: dict name -> zero-argument callable. Returns name -> median seconds."""
+def interleaved_medians(cases, repetitions=7, min_seconds=0.05, quiet_check=False, settle_seconds=0.0):
+    """cases: dict name -> zero-argument callable. Returns name -> median seconds.
+
+    settle_seconds: a pause before each case, so that the spinning worker
+    threads of the previous case's library (OpenBLAS, another OpenMP
+    runtime) go to sleep instead of competing for the cores.
+    """
     samples = {name: [] for name in cases}
     for _ in range(repetitions):
         for name, fn in cases.items():
             if quiet_check:
                 wait_for_quiet()
+            if settle_seconds:
+                time.sleep(settle_seconds)
             samples[name].append(time_once(fn, min_seconds))
     return {name: statistics.median(s) for name, s in samples.items()}
 
