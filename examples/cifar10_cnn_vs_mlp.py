@@ -4,7 +4,7 @@ the CNN (4 x Conv + BatchNormalization + LeakyReLU, Dense 128 + Dropout)
 and about 50 % for the MLP (Dense 200 - 150), both trained 10 epochs with
 Adam (learning rate 5e-4) at batch 32.
 
-    python examples/cifar10_cnn_vs_mlp.py --data-dir DATA [--epochs 10] [--plots DIR]
+    python examples/cifar10_cnn_vs_mlp.py --data-dir DATA [--epochs 10] [--networks mlp cnn] [--plots DIR]
 
 Both networks get the same epoch budget; the table at the end gives test
 accuracy, parameters and wall time per epoch for each.
@@ -55,6 +55,8 @@ def main():
     parser.add_argument("--limit", type=int, help="train and test on the first LIMIT images only")
     parser.add_argument("--plots", help="folder to write the training curves to (PNG, needs matplotlib)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--networks", nargs="+", choices=("mlp", "cnn"), default=["mlp", "cnn"],
+                        help="which networks to train (default both)")
     args = parser.parse_args()
     pycnn.set_num_threads(args.threads)
     pycnn.utils.set_random_seed(args.seed)
@@ -69,8 +71,9 @@ def main():
     data = (x_train, y_train), (x_test, y_test)
 
     results = []
-    for build in (cifar10_mlp, cifar10_cnn):
-        model = build()
+    builders = {"mlp": cifar10_mlp, "cnn": cifar10_cnn}
+    for name in args.networks:
+        model = builders[name]()
         model.summary()
         accuracy, epoch_s, history = train(model, data, args)
         results.append((model.name, model.count_params(), accuracy, epoch_s))
