@@ -4,7 +4,8 @@ the CNN (4 x Conv + BatchNormalization + LeakyReLU, Dense 128 + Dropout)
 and about 50 % for the MLP (Dense 200 - 150), both trained 10 epochs with
 Adam (learning rate 5e-4) at batch 32.
 
-    python examples/cifar10_cnn_vs_mlp.py --data-dir DATA [--epochs 10] [--networks mlp cnn] [--plots DIR]
+    python examples/cifar10_cnn_vs_mlp.py --data-dir DATA [--epochs 10] [--networks mlp cnn]
+        [--lr-drops EPOCH ...] [--plots DIR]
 
 Both networks get the same epoch budget; the table at the end gives test
 accuracy, parameters and wall time per epoch for each.
@@ -34,15 +35,28 @@ class EpochTimer(callbacks.Callback):
         self.times.append(time.perf_counter() - self.start)
 
 
+def step_decay(epoch, args):
+    """A fixed schedule, the same for both networks: the learning rate is
+    multiplied by --lr-factor at each epoch listed in --lr-drops."""
+    return args.learning_rate * args.lr_factor ** sum(epoch >= drop for drop in args.lr_drops)
+
+
 def train(model, data, args):
     (x_train, y_train), (x_test, y_test) = data
     model.compile(optimizer=optimizers.Adam(learning_rate=args.learning_rate),
                   loss="categorical_crossentropy", metrics=["accuracy"])
     timer = EpochTimer()
+    schedule = callbacks.LearningRateScheduler(lambda epoch: step_decay(epoch, args))
     history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs, shuffle=True,
-                        validation_data=(x_test, y_test), callbacks=[timer])
+                        validation_data=(x_test, y_test), callbacks=[timer, schedule])
     _, accuracy = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
     return accuracy, float(np.median(timer.times)), history
+
+
+def drops_text(args):
+    if not args.lr_drops:
+        return ""
+    return f" (x{args.lr_factor:g} at epochs {', '.join(str(d) for d in args.lr_drops)})"
 
 
 def main():
@@ -51,6 +65,9 @@ def main():
     parser.add_argument("--epochs", type=int, default=10, help="epochs for each network (same budget)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=5e-4)
+    parser.add_argument("--lr-drops", type=int, nargs="*", default=[],
+                        help="epochs (counted from 0) at which the learning rate is multiplied by --lr-factor")
+    parser.add_argument("--lr-factor", type=float, default=0.2)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--limit", type=int, help="train and test on the first LIMIT images only")
     parser.add_argument("--plots", help="folder to write the training curves to (PNG, needs matplotlib)")
@@ -84,7 +101,7 @@ def main():
             viz.plot_history(history, path=Path(args.plots) / f"{model.name}_history.png")
 
     print(f"\nCIFAR-10, {len(x_train)} training / {len(x_test)} test images, {args.epochs} epochs each, "
-          f"Adam {args.learning_rate:g}, batch {args.batch_size}, {pycnn.get_num_threads()} threads")
+          f"Adam {args.learning_rate:g}{drops_text(args)}, batch {args.batch_size}, {pycnn.get_num_threads()} threads")
     print(f"{'network':<14} {'params':>9} {'test acc':>9} {'s/epoch':>8}")
     for name, params, accuracy, epoch_s in results:
         print(f"{name:<14} {params:>9,} {accuracy:>9.4f} {epoch_s:>8.1f}")
