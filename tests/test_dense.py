@@ -123,3 +123,12 @@ def test_bad_backward_inputs():
     with pytest.raises(ValueError, match=r"\[dense\].*too large"):
         # 2^25 x 2^26 rows of zero features: an empty array whose row count overflows.
         ops.dense(np.zeros((1 << 25, 1 << 26, 0), np.float32), np.zeros((1, 1)))
+
+
+@pytest.mark.parametrize("rows", [1, 5, 32, 33], ids=lambda r: f"rows{r}")
+def test_backward_input_few_rows_large_weight(rows, rng):
+    """Few rows against a weight of 64K+ elements: dx is computed as a transposed product."""
+    case = DenseCase(rows, 300, 257, seed=rows)
+    x, kernel, bias = _data(case, rng)
+    _, dy, dx, _, _ = _run_nan_filled(case, x, kernel, bias, 0, 0.0)
+    _assert_close(dx, ref.dense_backward(dy, x, kernel)[0], case.out)

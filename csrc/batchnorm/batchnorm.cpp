@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
+#include "activations/activations.h"
 #include "batchnorm/batchnorm_kernels.h"
 #include "common/check.h"
 #include "common/cpu_features.h"
@@ -131,7 +133,21 @@ void batch_norm_forward_inference(float* y, const float* x, const float* gamma, 
 void batch_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy, const float* x,
                          const float* gamma, const float* mean, const float* inv_std,
                          const BatchNormShape& s) {
+  batch_norm_backward_activation(dx, dgamma, dbeta, dy, nullptr, x, gamma, mean, inv_std, {}, s);
+}
+
+void batch_norm_backward_activation(float* dx, float* dgamma, float* dbeta, const float* dy,
+                                    const float* y, const float* x, const float* gamma,
+                                    const float* mean, const float* inv_std, ActivationSpec act,
+                                    const BatchNormShape& s) {
   const int64_t C = s.channels;
+  std::vector<float> through;  // exp-based activations: differentiated in a pass of their own
+  if (act.kind != Activation::kNone && act.kind != Activation::kRelu && act.kind != Activation::kLeakyRelu) {
+    through.resize(size_t(s.rows * C));
+    activation_backward_from_output(through.data(), dy, y, s.rows * C, act);
+    dy = through.data();
+    act = {};
+  }
   const BatchNormKernels& k = kernels();
   const FixedChunks ch = row_chunks(s);
   double* part = static_cast<double*>(
@@ -141,8 +157,9 @@ void batch_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy
   float* kk = b + C;
   for_each_chunk(ch, C, [&](int64_t i, float* scratch) {
     double* p = part + 3 * i * C;
-    k.chunk_grad_sums(p, p + C, p + 2 * C, dy + ch.begin(i) * C, x + ch.begin(i) * C, mean,
-                      ch.end(i) - ch.begin(i), C, scratch);
+    const int64_t r = ch.begin(i) * C;
+    k.chunk_grad_sums(p, p + C, p + 2 * C, dy + r, y ? y + r : nullptr, x + r, mean, ch.end(i) - ch.begin(i), C,
+                      act, scratch);
   });
   // `mean` is the float32 rounding of the batch mean mu; with delta = mu - mean
   // = sum(x - mean) / M the sums are re-centred on mu exactly:
@@ -169,7 +186,7 @@ void batch_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy
     kk[c] = float(-g * is * sdy / m - bb * delta);
   }
   for_rows(s, [&](int64_t r, int64_t rows) {
-    k.backward_apply(dx + r * C, dy + r * C, x + r * C, mean, a, b, kk, rows, C);
+    k.backward_apply(dx + r * C, dy + r * C, y ? y + r * C : nullptr, x + r * C, mean, a, b, kk, rows, C, act);
   });
 }
 

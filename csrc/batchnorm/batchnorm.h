@@ -51,4 +51,14 @@ void batch_norm_backward(float* dx, float* dgamma, float* dbeta, const float* dy
                          const float* gamma, const float* mean, const float* inv_std,
                          const BatchNormShape& s);
 
+// The same through an activation fused into the forward: dy is the gradient
+// of the activated output y = act(bn(x)) and act'(.) is taken from y, so
+// y must be recoverable (relu, leaky_relu / elu with alpha > 0, sigmoid,
+// tanh). relu and leaky_relu are applied inside both passes; the others
+// take one extra element-wise pass. act kNone ignores y (may be null).
+void batch_norm_backward_activation(float* dx, float* dgamma, float* dbeta, const float* dy,
+                                    const float* y, const float* x, const float* gamma,
+                                    const float* mean, const float* inv_std, ActivationSpec act,
+                                    const BatchNormShape& s);
+
 }  // namespace pycnn

@@ -82,9 +82,19 @@ void normalize(float* y, const float* x, const float* center, const float* scale
   }
 }
 
-void chunk_grad_sums(double* sum_dy, double* sum_dy_xc, double* sum_xc, const float* __restrict dy,
-                     const float* __restrict x, const float* __restrict center, int64_t rows,
-                     int64_t C, float* __restrict scratch) {
+// The gradient of the normalised output through a fused activation, from
+// its output y (the same expressions as activations/elementwise_impl.h).
+template <Activation kind>
+inline float through(float g, float y, float alpha) {
+  if constexpr (kind == Activation::kRelu) return y > 0.f ? g : 0.f;
+  if constexpr (kind == Activation::kLeakyRelu) return y > 0.f ? g : g * alpha;
+  return g;
+}
+
+template <Activation kind>
+void grad_sums_rows(double* sum_dy, double* sum_dy_xc, double* sum_xc, const float* __restrict dy,
+                    const float* __restrict y, const float* __restrict x, const float* __restrict center,
+                    int64_t rows, int64_t C, float alpha, float* __restrict scratch) {
   float* __restrict s = scratch;
   float* __restrict t = scratch + C;
   float* __restrict u = scratch + 2 * C;
@@ -92,12 +102,14 @@ void chunk_grad_sums(double* sum_dy, double* sum_dy_xc, double* sum_xc, const fl
   for (int64_t c = 0; c < C; ++c) s[c] = t[c] = u[c] = 0.f;
   for (int64_t r = 0; r < rows; ++r) {
     const float* __restrict g = dy + r * C;
+    const float* __restrict yr = kind == Activation::kNone ? g : y + r * C;
     const float* __restrict xr = x + r * C;
 #pragma omp simd
     for (int64_t c = 0; c < C; ++c) {
       float xc = xr[c] - center[c];
-      s[c] += g[c];
-      t[c] += g[c] * xc;
+      float gc = through<kind>(g[c], yr[c], alpha);
+      s[c] += gc;
+      t[c] += gc * xc;
       u[c] += xc;
     }
   }
@@ -108,15 +120,44 @@ void chunk_grad_sums(double* sum_dy, double* sum_dy_xc, double* sum_xc, const fl
   }
 }
 
-void backward_apply(float* __restrict dx, const float* __restrict dy, const float* __restrict x,
-                    const float* __restrict center, const float* __restrict a,
-                    const float* __restrict b, const float* __restrict k, int64_t rows, int64_t C) {
+void chunk_grad_sums(double* sum_dy, double* sum_dy_xc, double* sum_xc, const float* dy, const float* y,
+                     const float* x, const float* center, int64_t rows, int64_t C, ActivationSpec act,
+                     float* scratch) {
+  switch (act.kind) {
+    case Activation::kRelu:
+      return grad_sums_rows<Activation::kRelu>(sum_dy, sum_dy_xc, sum_xc, dy, y, x, center, rows, C, 0.f, scratch);
+    case Activation::kLeakyRelu:
+      return grad_sums_rows<Activation::kLeakyRelu>(sum_dy, sum_dy_xc, sum_xc, dy, y, x, center, rows, C,
+                                                    act.alpha, scratch);
+    default:
+      return grad_sums_rows<Activation::kNone>(sum_dy, sum_dy_xc, sum_xc, dy, y, x, center, rows, C, 0.f, scratch);
+  }
+}
+
+template <Activation kind>
+void backward_rows(float* __restrict dx, const float* __restrict dy, const float* __restrict y,
+                   const float* __restrict x, const float* __restrict center, const float* __restrict a,
+                   const float* __restrict b, const float* __restrict k, int64_t rows, int64_t C, float alpha) {
   for (int64_t r = 0; r < rows; ++r) {
     const float* __restrict g = dy + r * C;
+    const float* __restrict yr = kind == Activation::kNone ? g : y + r * C;
     const float* __restrict xr = x + r * C;
     float* __restrict d = dx + r * C;
 #pragma omp simd
-    for (int64_t c = 0; c < C; ++c) d[c] = a[c] * g[c] + b[c] * (xr[c] - center[c]) + k[c];
+    for (int64_t c = 0; c < C; ++c)
+      d[c] = a[c] * through<kind>(g[c], yr[c], alpha) + b[c] * (xr[c] - center[c]) + k[c];
+  }
+}
+
+void backward_apply(float* dx, const float* dy, const float* y, const float* x, const float* center,
+                    const float* a, const float* b, const float* k, int64_t rows, int64_t C, ActivationSpec act) {
+  switch (act.kind) {
+    case Activation::kRelu:
+      return backward_rows<Activation::kRelu>(dx, dy, y, x, center, a, b, k, rows, C, 0.f);
+    case Activation::kLeakyRelu:
+      return backward_rows<Activation::kLeakyRelu>(dx, dy, y, x, center, a, b, k, rows, C, act.alpha);
+    default:
+      return backward_rows<Activation::kNone>(dx, dy, y, x, center, a, b, k, rows, C, 0.f);
   }
 }
 

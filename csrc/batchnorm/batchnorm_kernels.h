@@ -19,14 +19,16 @@ struct BatchNormKernels {
   // y = act((x - center) * scale + shift) for `rows` rows.
   void (*normalize)(float* y, const float* x, const float* center, const float* scale,
                     const float* shift, int64_t rows, int64_t c, ActivationSpec act);
-  // sum dy, sum dy * (x - center) and sum (x - center) over a chunk of rows,
-  // in double. `scratch` holds 3*C floats.
+  // sum g, sum g * (x - center) and sum (x - center) over a chunk of rows,
+  // in double, with g = dy, or dy * act'(.) from the activation output y for
+  // a fused relu / leaky_relu (act kNone ignores y). `scratch` holds 3*C floats.
   void (*chunk_grad_sums)(double* sum_dy, double* sum_dy_xc, double* sum_xc, const float* dy,
-                          const float* x, const float* center, int64_t rows, int64_t c,
-                          float* scratch);
-  // dx = a * dy + b * (x - center) + k for `rows` rows.
-  void (*backward_apply)(float* dx, const float* dy, const float* x, const float* center,
-                         const float* a, const float* b, const float* k, int64_t rows, int64_t c);
+                          const float* y, const float* x, const float* center, int64_t rows,
+                          int64_t c, ActivationSpec act, float* scratch);
+  // dx = a * g + b * (x - center) + k for `rows` rows, g as above.
+  void (*backward_apply)(float* dx, const float* dy, const float* y, const float* x,
+                         const float* center, const float* a, const float* b, const float* k,
+                         int64_t rows, int64_t c, ActivationSpec act);
 };
 
 extern const BatchNormKernels batchnorm_kernels_portable;

@@ -104,7 +104,8 @@ void bind_batchnorm(py::module_& m) {
      py::arg("fill") = py::none());
 
   m.def("batch_norm_backward", [](FloatArray dy, FloatArray x, std::optional<FloatArray> gamma,
-                                  FloatArray mean, FloatArray inv_std, std::optional<float> fill) {
+                                  FloatArray mean, FloatArray inv_std, std::optional<FloatArray> y,
+                                  int act, float alpha, std::optional<float> fill) {
     const char* op = "batch_norm_backward";
     BatchNormShape s = shape_for(op, x);
     check(shape_of(dy) == shape_of(x), op, "dy of shape ", shape_str(dy),
@@ -113,6 +114,11 @@ void bind_batchnorm(py::module_& m) {
     const float* g = optional_vector(gamma, C, op, "gamma");
     require_vector(mean, C, op, "mean");
     require_vector(inv_std, C, op, "inv_std");
+    ActivationSpec spec = activation_arg(act, alpha, op);
+    check(spec.kind == Activation::kNone || (y && shape_of(*y) == shape_of(x)), op,
+          "a fused activation needs the activated output `y` of the shape of x ", shape_str(x));
+    check(!((spec.kind == Activation::kLeakyRelu || spec.kind == Activation::kElu) && !(alpha > 0.f)), op,
+          "the activation's derivative cannot be taken from its output when alpha <= 0");
     auto dx = empty_array(shape_of(x), op);
     auto dgamma = empty_array({C}, op);
     auto dbeta = empty_array({C}, op);
@@ -121,11 +127,13 @@ void bind_batchnorm(py::module_& m) {
     prefill(dbeta, fill);
     {
       py::gil_scoped_release release;
-      batch_norm_backward(dx.mutable_data(), dgamma.mutable_data(), dbeta.mutable_data(), dy.data(),
-                          x.data(), g, mean.data(), inv_std.data(), s);
+      batch_norm_backward_activation(dx.mutable_data(), dgamma.mutable_data(), dbeta.mutable_data(),
+                                     dy.data(), spec.kind == Activation::kNone ? nullptr : y->data(),
+                                     x.data(), g, mean.data(), inv_std.data(), spec, s);
     }
     return py::make_tuple(dx, dgamma, dbeta);
   }, py::arg("dy"), py::arg("x"), py::arg("gamma"), py::arg("mean"), py::arg("inv_std"),
+     py::arg("y") = py::none(), py::arg("activation") = 0, py::arg("alpha") = 0.f,
      py::arg("fill") = py::none());
 }
 

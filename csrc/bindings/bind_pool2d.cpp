@@ -66,6 +66,39 @@ FloatArray max_pool_backward(const char* op, FloatArray dy, IntArray argmax,
   return dx;
 }
 
+// The backward with the forward's windows known, optionally through the
+// activation that produced the pooled tensor (act code as in batch norm).
+FloatArray max_pool_backward_windows(FloatArray dy, IntArray argmax, const std::vector<int64_t>& input_shape,
+                                     int64_t ph, int64_t pw, int64_t sh, int64_t sw, bool same,
+                                     std::optional<FloatArray> y, int act, float alpha,
+                                     const std::optional<float>& fill) {
+  const char* op = "max_pool2d_backward";
+  auto in = input_shape_arg(op, input_shape);
+  Pool2dShape s = shape_for(op, in, ph, pw, sh, sw, same);
+  std::vector<int64_t> want{s.n, s.oh, s.ow, s.c};
+  check(shape_of(dy) == want, op, "expected dy of shape ", shape_str(want.begin(), want.end()),
+        " for input_shape ", shape_str(in.begin(), in.end()), ", got ", shape_str(dy));
+  check(shape_of(argmax) == want, op, "argmax of shape ", shape_str(argmax), " does not match dy of shape ",
+        shape_str(dy));
+  check(act >= int(Activation::kNone) && act <= int(Activation::kTanh), op, "unknown activation code ", act);
+  ActivationSpec spec{Activation(act), alpha};
+  check(spec.kind == Activation::kNone || (y && shape_of(*y) == want), op,
+        "a fused activation needs the pooled output `y` of shape ", shape_str(want.begin(), want.end()));
+  check(!((spec.kind == Activation::kLeakyRelu || spec.kind == Activation::kElu) && !(alpha > 0.f)), op,
+        "the activation's derivative cannot be taken from its output when alpha <= 0");
+  auto dx = empty_array({s.n, s.h, s.w, s.c}, op);
+  prefill(dx, fill);
+  bool ok;
+  {
+    py::gil_scoped_release release;
+    ok = max_pool2d_backward_windows(dx.mutable_data(), dy.data(), argmax.data(), y ? y->data() : nullptr,
+                                     spec, s);
+  }
+  check(ok, op, "argmax holds indices outside the pooling windows of an input image ",
+        shape_str(in.begin() + 1, in.end()), "; pass the argmax returned by the forward pass");
+  return dx;
+}
+
 }  // namespace
 
 void bind_pool2d(py::module_& m) {
@@ -81,6 +114,11 @@ void bind_pool2d(py::module_& m) {
     return max_pool_backward(op.c_str(), dy, argmax, input_shape, fill);
   }, py::arg("dy"), py::arg("argmax"), py::arg("input_shape"), py::arg("op") = "max_pool2d_backward",
      py::arg("fill") = py::none());
+
+  m.def("max_pool2d_backward_windows", &max_pool_backward_windows, py::arg("dy"), py::arg("argmax"),
+        py::arg("input_shape"), py::arg("pool_h"), py::arg("pool_w"), py::arg("stride_h"), py::arg("stride_w"),
+        py::arg("same"), py::arg("y") = py::none(), py::arg("act") = 0, py::arg("alpha") = 0.f,
+        py::arg("fill") = py::none());
 
   m.def("avg_pool2d", [](FloatArray x, int64_t ph, int64_t pw, int64_t sh, int64_t sw, bool same,
                          const std::string& op_name, std::optional<float> fill) {

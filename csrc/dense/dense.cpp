@@ -13,6 +13,13 @@
 #include "gemm/gemm.h"
 
 namespace pycnn {
+namespace {
+// When dense_backward_input computes the transposed product (see there):
+// measured faster for rows <= 32 once the weight has 64K elements, slower
+// for 64+ rows.
+constexpr int64_t kTransposedMaxRows = 32;
+constexpr int64_t kTransposedMinWeights = int64_t(1) << 16;
+}  // namespace
 
 DenseShape dense_shape(const std::vector<int64_t>& x_shape, int64_t weight_in, int64_t weight_out,
                        int64_t bias_size) {
@@ -49,8 +56,27 @@ void dense_forward(float* y, const float* x, const float* weight, const float* b
 
 void dense_backward_input(float* dx, const float* dy, const float* weight, const DenseShape& s) {
   if (s.rows == 0) return;
-  // dx[rows, in] = dy[rows, out] · weight^T[out, in]
-  sgemm(false, true, s.rows, s.in, s.out, 1.f, dy, s.out, weight, s.out, 0.f, dx, s.in);
+  if (s.rows > kTransposedMaxRows || s.in * s.out < kTransposedMinWeights) {
+    // dx[rows, in] = dy[rows, out] · weight^T[out, in]
+    sgemm(false, true, s.rows, s.in, s.out, 1.f, dy, s.out, weight, s.out, 0.f, dx, s.in);
+    return;
+  }
+  // A few rows against a large weight: as the GEMM's B operand the weight
+  // would be packed transposed (strided reads of the whole matrix); as A its
+  // rows are read in order. Measured at 1 thread, batch 16, 10752 -> 512:
+  // 11.8 ms -> 4.9 ms. The small result is transposed afterwards.
+  // dxT[in, rows] = weight[in, out] · dy^T[out, rows]
+  float* dxt = thread_scratch(kScratchMisc).floats(size_t(s.in * s.rows));
+  sgemm(false, true, s.in, s.rows, s.out, 1.f, weight, s.out, dy, s.out, 0.f, dxt, s.rows);
+  constexpr int64_t kBlock = 256;  // dxt rows per block: stays in L1 while each dx row is written
+  for (int64_t i0 = 0; i0 < s.in; i0 += kBlock) {
+    const int64_t i1 = std::min(s.in, i0 + kBlock);
+    for (int64_t r = 0; r < s.rows; ++r) {
+      float* __restrict d = dx + r * s.in;
+      const float* __restrict t = dxt + r;
+      for (int64_t i = i0; i < i1; ++i) d[i] = t[i * s.rows];
+    }
+  }
 }
 
 void dense_backward_weight(float* dweight, float* dbias, const float* dy, const float* x,

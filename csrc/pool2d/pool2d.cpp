@@ -66,6 +66,11 @@ bool max_pool2d_backward_input(float* dx, const float* dy, const int32_t* argmax
   return kernels().max_backward(dx, dy, argmax, n, in_per_image, out_per_image);
 }
 
+bool max_pool2d_backward_windows(float* dx, const float* dy, const int32_t* argmax, const float* y,
+                                 ActivationSpec act, const Pool2dShape& s) {
+  return kernels().max_backward_windows(dx, dy, argmax, y, act, s);
+}
+
 void avg_pool2d_forward(float* y, const float* x, const Pool2dShape& s) {
   kernels().avg_forward(y, x, s);
 }

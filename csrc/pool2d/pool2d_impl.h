@@ -7,7 +7,9 @@
 // thread owns an image and adds in output order).
 #include <cstring>
 
+#include "activations/kernel_table.h"
 #include "common/parallel.h"
+#include "common/workspace.h"
 #include "pool2d/pool2d_kernels.h"
 
 namespace pycnn {
@@ -92,6 +94,99 @@ bool max_backward(float* dx, const float* dy, const int32_t* argmax, int64_t n,
   return !bad;
 }
 
+// One image of the windowed backward. g (OH, OW, C) is dy, already
+// multiplied by the activation derivative when one is fused. Windows that
+// do not overlap (stride >= pool) own their cells, so dx is written once, in
+// input order: g where the cell is its window's argmax, 0 elsewhere (cells
+// outside every window included). `ow_of[w]` is the window column holding
+// input column w, or -1. Returns how many argmax entries were matched.
+int64_t max_backward_image_disjoint(float* __restrict dx, const float* __restrict g,
+                                    const int32_t* __restrict a, const int32_t* ow_of,
+                                    const Pool2dShape& s) {
+  const int64_t C = s.c, W = s.w, row = s.ow * C;
+  int64_t matched = 0;
+  for (int64_t h = 0; h < s.h; ++h) {
+    float* __restrict d = dx + h * W * C;
+    const int64_t oh = (h + s.pad_top) / s.stride_h;
+    if (oh >= s.oh || h + s.pad_top - oh * s.stride_h >= s.pool_h) {
+      std::memset(d, 0, sizeof(float) * size_t(W * C));
+      continue;
+    }
+    for (int64_t w = 0; w < W; ++w, d += C) {
+      const int64_t ow = ow_of[w];
+      if (ow < 0) {
+        std::memset(d, 0, sizeof(float) * size_t(C));
+        continue;
+      }
+      const float* __restrict gr = g + oh * row + ow * C;
+      const int32_t* __restrict ar = a + oh * row + ow * C;
+      const int32_t base = int32_t((h * W + w) * C);
+      int32_t hits = 0;
+#pragma omp simd reduction(+ : hits)
+      for (int64_t c = 0; c < C; ++c) {
+        const bool hit = ar[c] == base + int32_t(c);
+        d[c] = hit ? gr[c] : 0.f;
+        hits += hit ? 1 : 0;
+      }
+      matched += hits;
+    }
+  }
+  return matched;
+}
+
+// dx = 0, then scatter-add of g through argmax (overlapping windows).
+bool max_backward_image_scatter(float* __restrict dx, const float* __restrict g,
+                                const int32_t* __restrict a, int64_t in_img, int64_t out_img) {
+  std::memset(dx, 0, sizeof(float) * size_t(in_img));
+  const uint32_t limit = uint32_t(in_img);
+  bool ok = true;
+  for (int64_t j = 0; j < out_img; ++j) {
+    uint32_t idx = uint32_t(a[j]);  // negative indices wrap above the limit
+    if (idx < limit)
+      dx[idx] += g[j];
+    else
+      ok = false;
+  }
+  return ok;
+}
+
+bool max_backward_windows(float* dx, const float* dy, const int32_t* argmax, const float* y,
+                          ActivationSpec act, const Pool2dShape& s) {
+  const int64_t C = s.c, W = s.w, in_img = s.h * W * C, out_img = s.oh * s.ow * C;
+  const bool disjoint = s.stride_h >= s.pool_h && s.stride_w >= s.pool_w;
+  const bool fused = act.kind != Activation::kNone;
+  const ElementwiseTable& table = active_elementwise_table();
+  int bad = 0;
+  parallel_for(s.n, image_grain(in_img + 2 * out_img), [&](int64_t n0, int64_t n1) {
+    const int64_t g_floats = fused ? (out_img + 15) / 16 * 16 : 0;
+    Workspace& ws = thread_scratch(kScratchMisc);
+    float* g_act = ws.floats(size_t(g_floats + W));
+    int32_t* ow_of = reinterpret_cast<int32_t*>(g_act + g_floats);
+    for (int64_t w = 0; w < W; ++w) {
+      const int64_t ow = (w + s.pad_left) / s.stride_w;
+      ow_of[w] = ow < s.ow && w + s.pad_left - ow * s.stride_w < s.pool_w ? int32_t(ow) : -1;
+    }
+    bool ok = true;
+    for (int64_t i = n0; i < n1; ++i) {
+      const float* g = dy + i * out_img;
+      if (fused) {
+        table.backward_from_output(g_act, g, y + i * out_img, out_img, act);
+        g = g_act;
+      }
+      const int32_t* a = argmax + i * out_img;
+      if (disjoint)
+        ok &= max_backward_image_disjoint(dx + i * in_img, g, a, ow_of, s) == out_img;
+      else
+        ok &= max_backward_image_scatter(dx + i * in_img, g, a, in_img, out_img);
+    }
+    if (!ok) {
+#pragma omp atomic write
+      bad = 1;
+    }
+  });
+  return !bad;
+}
+
 void avg_forward(float* y, const float* x, const Pool2dShape& s) {
   const int64_t C = s.c, W = s.w, in_img = s.h * s.w * C, out_img = s.oh * s.ow * C;
   parallel_for(s.n, image_grain(in_img + out_img), [&](int64_t n0, int64_t n1) {
@@ -154,6 +249,7 @@ void avg_backward(float* dx, const float* dy, const Pool2dShape& s) {
 }  // namespace PYCNN_POOL_NS
 
 extern const Pool2dKernels PYCNN_POOL_TABLE{PYCNN_POOL_NS::max_forward, PYCNN_POOL_NS::max_backward,
+                                            PYCNN_POOL_NS::max_backward_windows,
                                             PYCNN_POOL_NS::avg_forward, PYCNN_POOL_NS::avg_backward};
 
 }  // namespace pycnn

@@ -12,6 +12,8 @@ namespace pycnn {
 struct Pool2dKernels {
   void (*max_forward)(float*, int32_t*, const float*, const Pool2dShape&);
   bool (*max_backward)(float*, const float*, const int32_t*, int64_t, int64_t, int64_t);
+  bool (*max_backward_windows)(float*, const float*, const int32_t*, const float*, ActivationSpec,
+                               const Pool2dShape&);
   void (*avg_forward)(float*, const float*, const Pool2dShape&);
   void (*avg_backward)(float*, const float*, const Pool2dShape&);
 };

@@ -23,6 +23,11 @@ class ReLU(Layer):
         self.negative_slope, self.threshold = float(negative_slope), float(threshold)
         self._plain = self.max_value is None and self.negative_slope == 0 and self.threshold == 0
 
+    @property
+    def fusable_activation(self):
+        """(ops name, alpha) a producer may apply in its own pass instead of this layer, or None."""
+        return ("relu", None) if self._plain else None
+
     def call(self, x, training=False):
         if self._plain:
             y = ops.relu(x)
@@ -56,6 +61,11 @@ class LeakyReLU(Layer):
             raise ValueError(f"The negative_slope value of a Leaky ReLU layer cannot be None or negative. "
                              f"Received: negative_slope={negative_slope}")
         self.negative_slope = float(negative_slope)
+
+    @property
+    def fusable_activation(self):
+        """(ops name, alpha) a producer may apply in its own pass instead of this layer, or None."""
+        return ("leaky_relu", self.negative_slope) if self.negative_slope > 0 else None
 
     def call(self, x, training=False):
         y = ops.leaky_relu(x, self.negative_slope)

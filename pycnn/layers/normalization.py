@@ -5,7 +5,8 @@ batch mean and biased variance, and move the moving statistics in place:
 moving = moving * momentum + batch * (1 - momentum). Otherwise (inference,
 or a frozen layer, as Keras 3 does for ``trainable=False``) use the moving
 statistics; backward is then the affine map dx = dy * gamma / sqrt(var + eps).
-Weights: [gamma, beta, moving_mean, moving_variance].
+Weights: [gamma, beta, moving_mean, moving_variance]. A following
+activation layer can be fused into the normalisation (``call_activated``).
 """
 
 import numpy as np
@@ -60,26 +61,37 @@ class BatchNormalization(Layer):
         return gamma, beta
 
     def call(self, x, training=False):
+        return self.call_activated(x, training, (None, None))
+
+    def call_activated(self, x, training, activation):
+        """call() followed by ``activation`` (ops name, alpha), fused into the normalisation pass.
+
+        The model uses it when an activation layer is this layer's only consumer.
+        """
+        op, alpha = activation
         gamma, beta = self._params()
         if training and self.trainable:
             y, mean, inv_std = ops.batch_norm_train(x, gamma, beta, self.moving_mean.value, self.moving_variance.value,
-                                                    momentum=self.momentum, epsilon=self.epsilon)
-            self._cache = (x, mean, inv_std)
+                                                    momentum=self.momentum, epsilon=self.epsilon,
+                                                    activation=op, alpha=alpha)
+            self._cache = (x, mean, inv_std, y, activation)
         else:
             y = ops.batch_norm_inference(x, gamma, beta, self.moving_mean.value, self.moving_variance.value,
-                                         epsilon=self.epsilon)
-            self._cache = None
+                                         epsilon=self.epsilon, activation=op, alpha=alpha)
+            self._cache = (None, None, None, y, activation)
         return y
 
     def backward(self, dy):
         gamma, _ = self._params()
-        if self._cache is None:
+        x, mean, inv_std, y, (op, alpha) = self._cache
+        if mean is None:
+            if op is not None:
+                dy = ops.activation_backward(dy, op, y=y, alpha=alpha)
             scale = 1.0 / np.sqrt(self.moving_variance.value + np.float32(self.epsilon))
             if gamma is not None:
                 scale = scale * gamma
             return (dy * scale.astype(np.float32)).astype(np.float32)
-        x, mean, inv_std = self._cache
-        dx, dgamma, dbeta = ops.batch_norm_backward(dy, x, gamma, mean, inv_std)
+        dx, dgamma, dbeta = ops.batch_norm_backward(dy, x, gamma, mean, inv_std, activation=op, alpha=alpha, y=y)
         if self.gamma is not None:
             self._store_grad(self.gamma, dgamma)
         if self.beta is not None:

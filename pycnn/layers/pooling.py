@@ -36,12 +36,23 @@ class _Pooling2D(Layer):
 class MaxPooling2D(_Pooling2D):
     def call(self, x, training=False):
         y, argmax = ops.max_pool2d(x, self.pool_size, self.strides, self.padding)
-        self._cache = (argmax, x.shape)
+        self._cache = (argmax, x.shape, y)
         return y
 
     def backward(self, dy):
-        argmax, shape = self._cache
-        return ops.max_pool2d_backward(dy, argmax, shape)
+        return self.backward_through_activation(dy, (None, None))
+
+    def backward_through_activation(self, dy, activation):
+        """The gradient of the input of the activation (ops name, alpha) that produced this layer's input.
+
+        The pooled output is that activation's output at each argmax, so its
+        derivative is taken on the pooled tensor while scattering; the
+        producer then skips its own activation backward (see models.graph).
+        """
+        argmax, shape, y = self._cache
+        op, alpha = activation
+        return ops.max_pool2d_backward(dy, argmax, shape, self.pool_size, self.strides, self.padding,
+                                       activation=op, alpha=alpha, y=y)
 
 
 class AveragePooling2D(_Pooling2D):

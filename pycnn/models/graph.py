@@ -6,6 +6,16 @@ a list of steps writing into a list of values, and backward is the same
 loop reversed. Where a tensor feeds several layers, its gradient is the sum
 of what they return. Each step saves its layer's cache after the call and
 restores it before backward, so shared layers work.
+
+Backward fuses an activation into the max-pooling that follows it: where a
+layer with a fused activation (Conv2D(activation='relu'), ...) feeds only a
+MaxPooling2D, the pooling applies the activation's derivative on its small
+output while scattering, and the producer takes the pre-activation
+gradient (``backward_logits``), skipping a pass over its full-size output.
+Forward and backward fuse an activation layer (ReLU, LeakyReLU) into a
+producer that offers ``call_activated`` (BatchNormalization) when it is
+that producer's only consumer: the activation step then passes its input
+through.
 """
 
 from pycnn.layers.input_layer import InputLayer
@@ -14,12 +24,17 @@ from pycnn.layers.node import KerasTensor
 
 
 class Step:
-    __slots__ = ("layer", "inputs", "output", "listed", "needs_dx", "node")
+    __slots__ = ("layer", "inputs", "output", "listed", "needs_dx", "node", "through_activation", "pre_activation",
+                 "activation", "alias")
 
     def __init__(self, node, inputs, output):
         self.node, self.layer, self.listed = node, node.layer, node.listed
         self.inputs, self.output = inputs, output
         self.needs_dx = True
+        self.through_activation = None  # (ops name, alpha) of the producer's activation, differentiated here
+        self.pre_activation = False  # the consumer already differentiated this layer's activation
+        self.activation = None  # (ops name, alpha) of the next layer, applied here by call_activated
+        self.alias = False  # an activation layer applied by its producer: output = input
 
 
 def _topological_nodes(outputs):
@@ -73,6 +88,8 @@ class Graph:
         self.size = len(index)
         self.output_steps = [self._producer(i) for i in self.output_ids]
         self._mark_needed_gradients()
+        self._fuse_activation_backward()
+        self._fuse_activation_layers()
 
     def _producer(self, tensor_id):
         for step in self.steps:
@@ -86,6 +103,46 @@ class Graph:
         for step in self.steps:
             step.needs_dx = any(carries[i] for i in step.inputs)
             carries[step.output] = step.needs_dx or bool(step.layer.weights)
+
+    def _single_consumer_producers(self):
+        """{tensor id: producing step} for tensors read by exactly one step and not a model output."""
+        consumers = [0] * self.size
+        for step in self.steps:
+            for i in step.inputs:
+                consumers[i] += 1
+        for i in self.output_ids:
+            consumers[i] += 1
+        return {step.output: step for step in self.steps if consumers[step.output] == 1 and not step.listed}
+
+    def _fuse_activation_layers(self):
+        """Pair (layer with call_activated) -> (activation layer): the producer applies the activation."""
+        producers = self._single_consumer_producers()
+        for step in self.steps:
+            act = getattr(step.layer, "fusable_activation", None)
+            producer = producers.get(step.inputs[0]) if act and not step.listed else None
+            if producer is None or producer.activation is not None or producer.pre_activation:
+                continue
+            if not hasattr(producer.layer, "call_activated"):
+                continue
+            producer.activation = act
+            step.alias = True
+
+    def _fuse_activation_backward(self):
+        """Pair (layer with a fused activation) -> (layer with backward_through_activation)."""
+        producers = self._single_consumer_producers()
+        for step in self.steps:
+            if step.listed or not hasattr(step.layer, "backward_through_activation"):
+                continue
+            producer = producers.get(step.inputs[0])
+            if producer is None:
+                continue
+            _, op, alpha = producer.layer._act
+            if op is None or not hasattr(producer.layer, "backward_logits"):
+                continue
+            if op in ("leaky_relu", "elu") and alpha is not None and alpha <= 0:
+                continue  # the derivative needs the activation's input
+            step.through_activation = (op, alpha)
+            producer.pre_activation = True
 
     @property
     def layers(self):
@@ -104,8 +161,15 @@ class Graph:
         caches = []
         for step in self.steps:
             layer = step.layer
+            if step.alias:
+                values[step.output] = values[step.inputs[0]]
+                caches.append(None)
+                continue
             x = [values[i] for i in step.inputs] if step.listed else values[step.inputs[0]]
-            values[step.output] = layer.call(x, training=training)
+            if step.activation is not None:
+                values[step.output] = layer.call_activated(x, training, step.activation)
+            else:
+                values[step.output] = layer.call(x, training=training)
             caches.append(layer._cache)
         return [values[i] for i in self.output_ids], caches
 
@@ -132,13 +196,21 @@ class Graph:
             dy = grads[step.output]
             if dy is None:
                 continue
+            if step.alias:
+                grads[step.inputs[0]] = dy
+                continue
             need = input_grads or step.needs_dx
             layer = step.layer
             if not need and not layer.trainable_weights:
                 continue
             layer._cache = caches[k]
             layer._need_dx = need
-            dx = layer.backward_logits(dy) if id(step) in logit_steps else layer.backward(dy)
+            if step.pre_activation or id(step) in logit_steps:
+                dx = layer.backward_logits(dy)
+            elif step.through_activation is not None:
+                dx = layer.backward_through_activation(dy, step.through_activation)
+            else:
+                dx = layer.backward(dy)
             if not need:
                 continue
             parts = dx if step.listed else (dx,)

@@ -27,7 +27,8 @@ _ACTIVATIONS = {None: 0, "linear": 0, "relu": 1, "leaky_relu": 2, "elu": 3, "sig
 _DEFAULT_ALPHA = {"leaky_relu": 0.2, "elu": 1.0}
 
 
-def _activation(activation, alpha, op):
+def activation_code(activation, alpha, op):
+    """(kernel code, alpha) of a fusable activation name; alpha None takes the ops default."""
     key = activation.lower() if isinstance(activation, str) else activation
     if key not in _ACTIVATIONS:
         raise op_error(op, f"expected activation None, 'linear', 'relu', 'leaky_relu', 'elu', 'sigmoid' or 'tanh', got {activation!r}")
@@ -91,7 +92,7 @@ def batch_norm_train(x, gamma, beta, moving_mean, moving_variance, momentum=0.99
     momentum = _real(momentum, op, "momentum")
     if not 0.0 <= momentum <= 1.0:
         raise op_error(op, f"expected `momentum` in [0, 1], got {momentum}")
-    act, alpha = _activation(activation, alpha, op)
+    act, alpha = activation_code(activation, alpha, op)
     return _core.batch_norm_train(x, gamma, beta, moving_mean, moving_variance, momentum,
                                   _epsilon(epsilon, op), act, alpha)
 
@@ -107,16 +108,19 @@ def batch_norm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon=1
     moving_variance = _channel_vector(moving_variance, c, op, "moving_variance")
     if moving_variance.size and moving_variance.min() < 0:
         raise op_error(op, f"expected `moving_variance` >= 0, got a minimum of {moving_variance.min()}")
-    act, alpha = _activation(activation, alpha, op)
+    act, alpha = activation_code(activation, alpha, op)
     return _core.batch_norm_inference(x, gamma, beta, moving_mean, moving_variance, _epsilon(epsilon, op), act, alpha)
 
 
-def batch_norm_backward(dy, x, gamma, mean, inv_std):
+def batch_norm_backward(dy, x, gamma, mean, inv_std, *, activation=None, alpha=None, y=None):
     """Training-mode backward -> (dx, dgamma, dbeta).
 
-    ``dy`` is the gradient of the normalised output (before any fused
-    activation); ``mean`` / ``inv_std`` are those returned by
-    ``batch_norm_train``. ``gamma`` None means a scale of 1.
+    ``dy`` is the gradient of the normalised output; ``mean`` / ``inv_std``
+    are those returned by ``batch_norm_train``. ``gamma`` None means a scale
+    of 1. With the ``activation`` (and ``alpha``) fused into the forward,
+    ``dy`` is the gradient of the activated output ``y`` the forward
+    returned, and the activation's derivative (from ``y``; leaky_relu and
+    elu need alpha > 0) is applied inside the backward's passes.
     """
     op = "batch_norm_backward"
     x = _input(x, op)
@@ -127,4 +131,14 @@ def batch_norm_backward(dy, x, gamma, mean, inv_std):
     gamma = _channel_vector(gamma, c, op, "gamma", optional=True)
     mean = _channel_vector(mean, c, op, "mean")
     inv_std = _channel_vector(inv_std, c, op, "inv_std")
+    act, alpha = activation_code(activation, alpha, op)
+    if act:
+        if y is None:
+            raise op_error(op, f"activation={activation!r} needs the activated output `y` of the forward")
+        y = as_float32(y, op, "y")
+        if y.shape != x.shape:
+            raise op_error(op, f"expected `y` of the shape of x {x.shape}, got {y.shape}")
+        if act in (2, 3) and alpha <= 0:
+            raise op_error(op, f"{activation} with alpha={alpha} cannot be differentiated from its output")
+        return _core.batch_norm_backward(dy, x, gamma, mean, inv_std, y, act, alpha)
     return _core.batch_norm_backward(dy, x, gamma, mean, inv_std)

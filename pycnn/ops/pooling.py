@@ -9,7 +9,12 @@ pool size and stride is allowed, strides larger than the pool included; with
 Max pooling returns ``argmax`` (int32, shaped like ``y``): for every output
 element, the flat index ``(h * W + w) * C + c`` of its maximum inside its
 input image. The backward functions scatter ``dy`` through it, so they need
-only the input shape; indices are range-checked, never trusted.
+only the input shape; indices are range-checked, never trusted. Given the
+forward's pooling arguments as well, ``max_pool2d_backward`` writes dx in one
+pass when windows do not overlap (stride >= pool), and can fuse the backward
+of the activation that produced the pooled tensor (``activation=``, from the
+pooled output ``y``: max-pooling commutes with these monotonic activations,
+so ``y`` is the activation's output at each argmax).
 """
 
 import numbers
@@ -18,6 +23,7 @@ import numpy as np
 
 from pycnn import _core
 from pycnn.ops._validate import as_float32, int_tuple, op_error, padding_mode, require_rank
+from pycnn.ops.normalization import activation_code
 
 __all__ = [
     "max_pool2d",
@@ -74,15 +80,39 @@ def max_pool2d(x, pool_size=(2, 2), strides=None, padding="valid"):
     return _core.max_pool2d(x, ph, pw, sh, sw, same, op=op)
 
 
-def max_pool2d_backward(dy, argmax, input_shape):
-    """dx (input_shape): dy scattered through the argmax of ``max_pool2d``."""
+def max_pool2d_backward(dy, argmax, input_shape, pool_size=None, strides=None, padding="valid", *,
+                        activation=None, alpha=None, y=None):
+    """dx (input_shape): dy scattered through the argmax of ``max_pool2d``.
+
+    With ``pool_size`` (and the forward's ``strides`` / ``padding``) the
+    windows are known: disjoint windows take a one-pass path, and
+    ``activation`` (relu, leaky_relu / elu with alpha > 0, sigmoid, tanh;
+    ``alpha`` as in ``ops.activation``) multiplies dy by the derivative of
+    the activation that fed the pooling, read from the pooled output ``y``.
+    dx is then the gradient of the activation's input.
+    """
     op = "max_pool2d_backward"
     dy = as_float32(dy, op, "dy")
     require_rank(dy, 4, op, "dy", "(N, OH, OW, C)")
     shape = _input_shape(input_shape, op)
     if dy.shape[0] != shape[0] or dy.shape[3] != shape[3]:
         raise op_error(op, f"dy of shape {dy.shape} does not match input_shape {shape}")
-    return _core.max_pool2d_backward(dy, _argmax(argmax, dy.shape, op), list(shape), op=op)
+    argmax = _argmax(argmax, dy.shape, op)
+    act, alpha = activation_code(activation, alpha, op)
+    if pool_size is None:
+        if act:
+            raise op_error(op, "a fused `activation` needs the forward's `pool_size`, `strides` and `padding`")
+        return _core.max_pool2d_backward(dy, argmax, list(shape), op=op)
+    (ph, pw), (sh, sw), same = _pool_args(pool_size, strides, padding, op)
+    if act:
+        if y is None:
+            raise op_error(op, f"activation={activation!r} needs the pooled output `y`")
+        y = as_float32(y, op, "y")
+        if y.shape != dy.shape:
+            raise op_error(op, f"expected `y` of the shape of dy {dy.shape}, got {y.shape}")
+    else:
+        y = None
+    return _core.max_pool2d_backward_windows(dy, argmax, list(shape), ph, pw, sh, sw, same, y, act, alpha)
 
 
 def avg_pool2d(x, pool_size=(2, 2), strides=None, padding="valid"):
