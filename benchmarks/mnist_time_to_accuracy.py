@@ -137,7 +137,7 @@ def _run(python, framework, data, args):
 
 
 def _report(args, results, description, n_train, n_test, started):
-    lines = ["### MNIST CNN time to accuracy" + (" — SMOKE RUN (--limit), not results" if args.limit else ""), "",
+    lines = ["#### MNIST CNN time to accuracy" + (" — SMOKE RUN (--limit), not results" if args.limit else ""), "",
              f"- Date: {started:%Y-%m-%d %H:%M %Z}; {cpu_model()}, "
              f"{os.cpu_count()} cores; " + "; ".join(r["version"] for r in results.values()),
              f"- Command: `python benchmarks/mnist_time_to_accuracy.py {' '.join(sys.argv[1:])}`",

@@ -60,7 +60,7 @@ def _header(ctx):
     waits = ", ".join(f"{t} thr: waited {canary.waited_s.get(t, 0.0):.1f} s, {canary.redone.get(t, 0)} reps redone"
                       for t in args.threads)
     title = "Whole networks: pycnn vs PyTorch and Keras" + (" — SMOKE RUN (--quick), not results" if args.quick else "")
-    lines = [f"### {title}", "",
+    lines = [f"#### {title}", "",
              f"- Date: {ctx['started']:%Y-%m-%d %H:%M %Z}; run took {ctx['elapsed_s']:.0f} s",
              f"- CPU: {cpu_model()}, {os.cpu_count()} cores",
              f"- Versions: {shown}",
