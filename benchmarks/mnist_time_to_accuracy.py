@@ -22,8 +22,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from nets_report import cpu_model
-
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 ACCURACY_TARGET = 0.99
@@ -137,6 +135,8 @@ def _run(python, framework, data, args):
 
 
 def _report(args, results, description, n_train, n_test, started):
+    from pycnn.applications.bench import cpu_model
+
     lines = ["#### MNIST CNN time to accuracy" + (" — SMOKE RUN (--limit), not results" if args.limit else ""), "",
              f"- Date: {started:%Y-%m-%d %H:%M %Z}; {cpu_model()}, "
              f"{os.cpu_count()} cores; " + "; ".join(r["version"] for r in results.values()),

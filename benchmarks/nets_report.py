@@ -16,23 +16,17 @@ IMPORT_TARGET_S = 0.3     # pycnn import < 0.3 s
 SPEEDUP_TARGET = 1.7      # pycnn 1 -> 2 thread training speed-up
 
 
-def cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
-
-
 def _git_commit():
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
     except OSError:
         return None
     return out.stdout.strip() or None
+
+
+def _percentile(values, q):
+    ordered = sorted(values) or [float("nan")]
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
 
 
 def _met(ok):
@@ -51,6 +45,8 @@ def _ms(seconds):
 
 
 def _header(ctx):
+    from pycnn.applications.bench import cpu_model
+
     args, versions = ctx["args"], ctx["versions"]
     commit = _git_commit()
     order = ["pycnn", "python", "numpy", "torch", "keras", "tensorflow"]
@@ -67,8 +63,9 @@ def _header(ctx):
              f"- Command: `{ctx['command']}`",
              f"- Method: {args.reps} interleaved repetitions of >= {args.min_seconds} s each after "
              f"{args.warmup} warm-up call(s), medians; one worker process per framework and thread count.",
-             f"- Canary (256x256 GEMM, 2 threads): quiet median {canary.quiet_ms:.2f} ms, limit "
-             f"{canary.limit_ms:.2f} ms; {waits}.", ""]
+             f"- Canary (four 256x256 GEMMs, 2 threads): quiet {canary.quiet_ms:.2f} ms, limit "
+             f"{canary.limit_ms:.2f} ms; during the run median {_percentile(canary.samples, 50):.2f} ms, "
+             f"90th percentile {_percentile(canary.samples, 90):.2f} ms; {waits}.", ""]
     if "keras" not in ctx["pythons"]:
         lines += ["Keras / TensorFlow: not available in this run (pass --keras-python).", ""]
     return lines

@@ -20,6 +20,18 @@ import numpy as np
 NETS = ("mnist", "cifar10", "faces")
 
 
+def cpu_model():
+    """The CPU's model name (from /proc/cpuinfo where there is one)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def time_per_call(fn, min_seconds=0.0):
     """Seconds per call of fn: one call, or as many as fill min_seconds."""
     calls, start = 0, time.perf_counter()
@@ -31,11 +43,13 @@ def time_per_call(fn, min_seconds=0.0):
             return elapsed / calls
 
 
-def interleaved_medians(cases, repetitions, min_seconds=0.0, warmup=1):
+def interleaved_medians(cases, repetitions, min_seconds=0.0, warmup=1, settle_s=0.0):
     """cases: dict name -> zero-argument callable. Returns name -> median seconds per call.
 
     Every case is warmed up, then timed once per round, round after round
     (A, B, A, B, ...), so a slow period of the machine hits all cases.
+    settle_s: a pause before each timing, so that the worker threads of the
+    previous case's library stop spinning before the next case starts.
     """
     for fn in cases.values():
         for _ in range(warmup):
@@ -43,6 +57,7 @@ def interleaved_medians(cases, repetitions, min_seconds=0.0, warmup=1):
     samples = {name: [] for name in cases}
     for _ in range(repetitions):
         for name, fn in cases.items():
+            time.sleep(settle_s)
             samples[name].append(time_per_call(fn, min_seconds))
     return {name: statistics.median(s) for name, s in samples.items()}
 
@@ -103,7 +118,7 @@ def gemm_report(n=1024, reps=5, torch=None):
     if torch is not None:
         ta, tb = torch.from_numpy(a), torch.from_numpy(b)
         cases["torch.mm"] = lambda: torch.mm(ta, tb)
-    seconds = interleaved_medians(cases, reps)
+    seconds = interleaved_medians(cases, reps, settle_s=0.02)
     return [(library, 2.0 * n ** 3 / s / 1e9) for library, s in seconds.items()]
 
 
@@ -132,19 +147,19 @@ def report(threads, steps=5, torch=True, print_fn=print):
 
     torch=False leaves PyTorch out even when it is installed.
     """
-    torch = _torch() if torch else None
+    wanted, torch = torch, (_torch() if torch else None)
     if torch is not None:
         from pycnn.applications import torch_reference
 
         torch_reference.set_threads(torch, threads)
-    print_fn(f"pycnn bench: {platform.processor() or platform.machine()}, {threads} threads"
+    print_fn(f"pycnn bench: {cpu_model()}, {threads} threads"
              + (f", torch {torch.__version__}" if torch is not None else ""))
     print_fn("SGEMM 1024x1024x1024 float32 (median of 5)")
     for library, gflops in gemm_report(torch=torch):
         print_fn(f"  {library:<22} {gflops:8.1f} GFLOP/s")
     print_fn(f"Networks (median of {steps} interleaved repetitions after a warm-up; random data)")
     if torch is None:
-        print_fn("  (install torch to see PyTorch beside pycnn)")
+        print_fn("  (PyTorch left out)" if not wanted else "  (install torch to see PyTorch beside pycnn)")
         print_fn(f"  {'network':<8} {'batch':>5} {'train ms':>9} {'infer img/s':>12}")
     else:
         print_fn("  torch: channels_last, fused Adam / foreach RMSprop, inference_mode")
@@ -152,7 +167,7 @@ def report(threads, steps=5, torch=True, print_fn=print):
                  f" {'infer img/s':>12} {'torch img/s':>12} {'pycnn/torch':>11}")
     for name in NETS:
         batch, cases = _net_cases(name, torch)
-        s = interleaved_medians(cases, steps)
+        s = interleaved_medians(cases, steps, settle_s=0.02)
         line = f"  {name:<8} {batch:>5} {1e3 * s['pycnn train']:>9.1f}"
         if torch is None:
             print_fn(line + f" {batch / s['pycnn infer']:>12,.0f}")
