@@ -53,7 +53,8 @@ def _parser():
 
     bench = sub.add_parser("bench", help="a short speed report of this machine")
     bench.add_argument("--threads", type=int)
-    bench.add_argument("--steps", type=int, default=5, help="timed training steps per network")
+    bench.add_argument("--steps", type=int, default=5, help="timed repetitions per network (medians)")
+    bench.add_argument("--no-torch", action="store_true", help="leave PyTorch out even when it is installed")
     return parser
 
 
@@ -156,7 +157,7 @@ def bench(args):
     from pycnn.applications import bench as speed
 
     threads = _set_threads(args.threads)
-    speed.report(threads, steps=_positive(args.steps, "steps"))
+    speed.report(threads, steps=_positive(args.steps, "steps"), torch=not args.no_torch)
 
 
 _COMMANDS = {"train": train, "summary": summary, "evaluate": evaluate, "bench": bench}

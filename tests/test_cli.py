@@ -75,3 +75,16 @@ def test_train_evaluate_and_wrong_files(tmp_path):
         result = run("evaluate", "tiny.pycnn", "faces", cwd=tmp_path,
                      env={"PYCNN_DATA_DIR": os.environ["PYCNN_DATA_DIR"]})
         assert_one_line_error(result, "takes inputs of shape (28, 28, 1), but faces images are (112, 92, 3)")
+
+
+def test_bench_short_report(tmp_path):
+    result = run("bench", "--threads", "1", "--steps", "1", "--no-torch", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "pycnn bench: " in out and "1 threads" in out
+    assert "pycnn.ops.gemm" in out and "GFLOP/s" in out
+    rows = [line.split() for line in out.splitlines() if line.split()[:1] in (["mnist"], ["cifar10"], ["faces"])]
+    assert [row[:2] for row in rows] == [["mnist", "64"], ["cifar10", "32"], ["faces", "16"]], out
+    for row in rows:
+        assert float(row[2]) > 0 and float(row[3].replace(",", "")) > 0, row
+    assert_one_line_error(run("bench", "--steps", "0", cwd=tmp_path), "--steps must be >= 1")

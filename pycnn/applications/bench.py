@@ -1,50 +1,125 @@
-"""``pycnn bench``: a short speed report of this machine.
+"""``pycnn bench``: a short speed report of this machine, and the timing
+pieces the whole-network benchmark (benchmarks/nets.py) shares with it.
 
-SGEMM GFLOP/s (pycnn's own GEMM beside numpy's BLAS), then the median time
-of one training step of each tutorial network at its tutorial batch size,
-with the same network in PyTorch (channels_last, same optimizer) beside it
-when torch is installed. Random data; the first step of each is a warm-up.
-Medians of interleaved repetitions, so a noisy neighbour hurts both sides.
+The report: SGEMM GFLOP/s (pycnn's own GEMM beside numpy's BLAS and
+torch.mm), then for each tutorial network at its tutorial batch size the
+median time of one training step (forward, loss, backward, optimizer
+update; ``train_on_batch``) and inference images/s (``predict_on_batch``),
+with PyTorch written the fast way (channels_last, fused Adam / foreach
+RMSprop, inference_mode; see ``torch_reference``) beside it when torch is
+installed. Fixed random data; warm-up calls first; medians of interleaved
+repetitions, so a noisy neighbour hurts both sides alike.
 """
 
 import platform
+import statistics
 import time
 
 import numpy as np
 
-from pycnn import ops, utils
-from pycnn.applications import recipes
-
-_NETS = ("mnist", "cifar10", "cifar10-mlp", "faces")
+NETS = ("mnist", "cifar10", "faces")
 
 
-def _median_time(fn, reps):
-    times = []
-    for _ in range(reps):
-        start = time.perf_counter()
+def cpu_model():
+    """The CPU's model name (from /proc/cpuinfo where there is one)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def time_per_call(fn, min_seconds=0.0):
+    """Seconds per call of fn: one call, or as many as fill min_seconds."""
+    calls, start = 0, time.perf_counter()
+    while True:
         fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+        calls += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_seconds:
+            return elapsed / calls
 
 
-def gemm_report(n=1024, reps=5):
-    """[(library, GFLOP/s)] for an n x n x n float32 product."""
+def interleaved_medians(cases, repetitions, min_seconds=0.0, warmup=1, settle_s=0.0):
+    """cases: dict name -> zero-argument callable. Returns name -> median seconds per call.
+
+    Every case is warmed up, then timed once per round, round after round
+    (A, B, A, B, ...), so a slow period of the machine hits all cases.
+    settle_s: a pause before each timing, so that the worker threads of the
+    previous case's library stop spinning before the next case starts.
+    """
+    for fn in cases.values():
+        for _ in range(warmup):
+            fn()
+    samples = {name: [] for name in cases}
+    for _ in range(repetitions):
+        for name, fn in cases.items():
+            time.sleep(settle_s)
+            samples[name].append(time_per_call(fn, min_seconds))
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def training_config(name):
+    """(batch size, optimizer class name, learning rate) of the tutorial's recipe for ``name``."""
+    from pycnn.applications import recipes
+
+    recipe = recipes.get(name)
+    return recipe.batch_size, recipe.optimizer["class_name"], recipe.optimizer["learning_rate"]
+
+
+def _random_batch(model, batch, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.random((batch,) + tuple(model.input_shape[1:]), dtype=np.float32)
+    y = rng.integers(0, model.output_shape[-1], batch)
+    return x, y
+
+
+def pycnn_training_step(name, batch=None, seed=0):
+    """A function running one ``train_on_batch`` of network ``name`` on fixed random data.
+
+    Compiled as the tutorial's recipe (optimizer, sparse categorical
+    cross-entropy). Returns (step, model).
+    """
+    from pycnn import utils
+    from pycnn.applications import recipes
+
+    recipe = recipes.get(name)
+    utils.set_random_seed(seed)
+    model = recipe.build()
+    model.compile(optimizer=recipe.make_optimizer(), loss="sparse_categorical_crossentropy")
+    x, y = _random_batch(model, batch or recipe.batch_size, seed)
+    return (lambda: model.train_on_batch(x, y)), model
+
+
+def pycnn_inference(name, batch, seed=0):
+    """A function running ``predict_on_batch`` of network ``name`` on one fixed random batch."""
+    from pycnn import utils
+    from pycnn.applications import get
+
+    utils.set_random_seed(seed)
+    model = get(name)()
+    x, _ = _random_batch(model, batch, seed)
+    return (lambda: model.predict_on_batch(x)), model
+
+
+def gemm_report(n=1024, reps=5, torch=None):
+    """[(library, GFLOP/s)] for an n x n x n float32 product (torch: the module, to add torch.mm)."""
+    from pycnn import ops
+
     rng = np.random.default_rng(0)
     a = rng.standard_normal((n, n), dtype=np.float32)
     b = rng.standard_normal((n, n), dtype=np.float32)
-    flops = 2.0 * n ** 3
-    rows = []
-    gemm = getattr(ops, "gemm", None)
-    if callable(gemm):
-        # Refuse to time a wrong product.
-        np.testing.assert_allclose(gemm(a[:64], b[:, :64]), a[:64] @ b[:, :64], rtol=1e-3, atol=1e-2)
-        rows.append(("pycnn.ops.gemm", flops / _median_time(lambda: gemm(a, b), reps) / 1e9))
-    rows.append(("numpy matmul (BLAS)", flops / _median_time(lambda: a @ b, reps) / 1e9))
-    torch = _torch()
+    # Refuse to time a wrong product.
+    np.testing.assert_allclose(ops.gemm(a[:64], b[:, :64]), a[:64] @ b[:, :64], rtol=1e-3, atol=1e-2)
+    cases = {"pycnn.ops.gemm": lambda: ops.gemm(a, b), "numpy matmul (BLAS)": lambda: a @ b}
     if torch is not None:
         ta, tb = torch.from_numpy(a), torch.from_numpy(b)
-        rows.append(("torch.mm", flops / _median_time(lambda: torch.mm(ta, tb), reps) / 1e9))
-    return rows
+        cases["torch.mm"] = lambda: torch.mm(ta, tb)
+    seconds = interleaved_medians(cases, reps, settle_s=0.02)
+    return [(library, 2.0 * n ** 3 / s / 1e9) for library, s in seconds.items()]
 
 
 def _torch():
@@ -55,93 +130,48 @@ def _torch():
     return torch
 
 
-def _pycnn_step(name, batch):
-    recipe = recipes.get(name)
-    model = recipe.build()
-    model.compile(optimizer=recipe.make_optimizer(), loss="sparse_categorical_crossentropy")
-    shape = tuple(model.input_shape[1:])
-    rng = np.random.default_rng(1)
-    x = rng.random((batch,) + shape, dtype=np.float32)
-    y = rng.integers(0, model.output_shape[-1], batch)
-    return lambda: model.train_on_batch(x, y)
+def _net_cases(name, torch):
+    """name -> callable for pycnn (and tuned PyTorch): training step and inference at the training batch."""
+    batch, optimizer, learning_rate = training_config(name)
+    cases = {"pycnn train": pycnn_training_step(name, batch)[0], "pycnn infer": pycnn_inference(name, batch)[0]}
+    if torch is not None:
+        from pycnn.applications import torch_reference as ref
+
+        cases["torch train"] = ref.training_step(torch, name, batch, optimizer, learning_rate, tuned=True)[0]
+        cases["torch infer"] = ref.inference(torch, name, batch, tuned=True)[0]
+    return batch, cases
 
 
-def _torch_twin(torch, name):
-    nn = torch.nn
-    if name == "mnist":
-        return nn.Sequential(
-            nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
-            nn.MaxPool2d(2), nn.Conv2d(64, 64, 3), nn.ReLU(), nn.Flatten(),
-            nn.Linear(576, 64), nn.ReLU(), nn.Linear(64, 10)), (1, 28, 28)
-    if name == "cifar10":
-        layers, cin = [], 3
-        for cout, stride in ((32, 1), (32, 2), (64, 1), (64, 2)):
-            layers += [nn.Conv2d(cin, cout, 3, stride, padding=1), nn.BatchNorm2d(cout, 1e-3, 0.01),
-                       nn.LeakyReLU(0.3)]
-            cin = cout
-        return nn.Sequential(*layers, nn.Flatten(), nn.Linear(4096, 128), nn.BatchNorm1d(128, 1e-3, 0.01),
-                             nn.LeakyReLU(0.3), nn.Dropout(0.5), nn.Linear(128, 10)), (3, 32, 32)
-    if name == "cifar10-mlp":
-        return nn.Sequential(nn.Flatten(), nn.Linear(3072, 200), nn.ReLU(), nn.Linear(200, 150), nn.ReLU(),
-                             nn.Linear(150, 10)), (3, 32, 32)
-    layers, cin = [], 3
-    for cout in (16, 32, 64):
-        layers += [nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True)]
-        cin = cout
-    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(10752, 512), nn.ReLU(), nn.Dropout(0.4),
-                         nn.Linear(512, 128), nn.ReLU(), nn.Dropout(0.4), nn.Linear(128, 2)), (3, 112, 92)
+def report(threads, steps=5, torch=True, print_fn=print):
+    """Print the speed report: GEMM, then one training step and inference per network.
 
+    torch=False leaves PyTorch out even when it is installed.
+    """
+    wanted, torch = torch, (_torch() if torch else None)
+    if torch is not None:
+        from pycnn.applications import torch_reference
 
-def _torch_step(torch, name, batch, threads):
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
-    net, shape = _torch_twin(torch, name)
-    net = net.to(memory_format=torch.channels_last) if len(shape) == 3 else net
-    recipe = recipes.get(name)
-    lr = recipe.optimizer["learning_rate"]
-    if recipe.optimizer["class_name"] == "Adam":
-        opt = torch.optim.Adam(net.parameters(), lr=lr, eps=1e-7)
-    else:
-        opt = torch.optim.RMSprop(net.parameters(), lr=lr, alpha=0.9, eps=1e-7)
-    x = torch.rand((batch,) + shape).contiguous(memory_format=torch.channels_last)
-    y = torch.randint(0, 10 if name != "faces" else 2, (batch,))
-    loss_fn = torch.nn.CrossEntropyLoss()
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        loss_fn(net(x), y).backward()
-        opt.step()
-
-    return step
-
-
-def report(threads, steps=5, print_fn=print):
-    """Print the speed report (GEMM, then one training step per network)."""
-    utils.set_random_seed(0)
-    print_fn(f"pycnn bench: {platform.processor() or platform.machine()}, {threads} threads")
+        torch_reference.set_threads(torch, threads)
+    print_fn(f"pycnn bench: {cpu_model()}, {threads} threads"
+             + (f", torch {torch.__version__}" if torch is not None else ""))
     print_fn("SGEMM 1024x1024x1024 float32 (median of 5)")
-    for library, gflops in gemm_report():
+    for library, gflops in gemm_report(torch=torch):
         print_fn(f"  {library:<22} {gflops:8.1f} GFLOP/s")
-    torch = _torch()
-    header = f"  {'network':<12} {'batch':>5} {'pycnn ms':>9}"
-    header += f" {'torch ms':>9} {'torch/pycnn':>11}" if torch else "  (install torch for a comparison)"
-    print_fn(f"One training step (median of {steps}, after a warm-up step)")
-    print_fn(header)
-    for name in _NETS:
-        batch = recipes.get(name).batch_size
-        fns = [_pycnn_step(name, batch)]
-        if torch is not None:
-            fns.append(_torch_step(torch, name, batch, threads))
-        for fn in fns:
-            fn()
-        times = [[] for _ in fns]
-        for _ in range(steps):
-            for k, fn in enumerate(fns):
-                start = time.perf_counter()
-                fn()
-                times[k].append(time.perf_counter() - start)
-        ms = [1e3 * float(np.median(t)) for t in times]
-        line = f"  {name:<12} {batch:>5} {ms[0]:>9.1f}"
-        if torch is not None:
-            line += f" {ms[1]:>9.1f} {ms[1] / ms[0]:>10.2f}x"
-        print_fn(line)
+    print_fn(f"Networks (median of {steps} interleaved repetitions after a warm-up; random data)")
+    if torch is None:
+        print_fn("  (PyTorch left out)" if not wanted else "  (install torch to see PyTorch beside pycnn)")
+        print_fn(f"  {'network':<8} {'batch':>5} {'train ms':>9} {'infer img/s':>12}")
+    else:
+        print_fn("  torch: channels_last, fused Adam / foreach RMSprop, inference_mode")
+        print_fn(f"  {'network':<8} {'batch':>5} {'train ms':>9} {'torch ms':>9} {'torch/pycnn':>11}"
+                 f" {'infer img/s':>12} {'torch img/s':>12} {'pycnn/torch':>11}")
+    for name in NETS:
+        batch, cases = _net_cases(name, torch)
+        s = interleaved_medians(cases, steps, settle_s=0.02)
+        line = f"  {name:<8} {batch:>5} {1e3 * s['pycnn train']:>9.1f}"
+        if torch is None:
+            print_fn(line + f" {batch / s['pycnn infer']:>12,.0f}")
+            continue
+        line += f" {1e3 * s['torch train']:>9.1f} {s['torch train'] / s['pycnn train']:>10.2f}x"
+        line += f" {batch / s['pycnn infer']:>12,.0f} {batch / s['torch infer']:>12,.0f}"
+        print_fn(line + f" {s['torch infer'] / s['pycnn infer']:>10.2f}x")
