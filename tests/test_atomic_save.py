@@ -106,3 +106,24 @@ def test_concurrent_saves_from_threads_never_mix(tmp_path):
     values = {float(w.flat[0]) for w in models.load_model(target).get_weights()}
     assert values in ({0.0}, {1.0})
     assert temp_files(tmp_path) == []
+
+
+def test_model_checkpoint_keeps_the_previous_file_when_a_save_fails(tmp_path, monkeypatch):
+    from pycnn import callbacks, layers
+
+    model = models.Sequential([layers.Input(shape=(4,)), layers.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    x, y = np.ones((8, 4), np.float32), np.arange(8) % 3
+    target = tmp_path / "ckpt.pycnn"
+    checkpoint = callbacks.ModelCheckpoint(target, monitor="loss")
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[checkpoint])
+    before = target.read_bytes()
+
+    def disk_full(fd):
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match="no space"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[checkpoint])
+    assert target.read_bytes() == before
+    assert temp_files(tmp_path) == []
