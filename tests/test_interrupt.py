@@ -34,6 +34,16 @@ def one_thread():
     pycnn.set_num_threads(before)
 
 
+@pytest.fixture
+def python_sigint():
+    """Python's own Ctrl-C handler, as in a terminal (a shell running pytest in the background ignores SIGINT)."""
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("signals are delivered to the main thread")
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def small_net(seed=0):
     set_random_seed(seed)
     model = models.Sequential([
@@ -94,10 +104,8 @@ def assert_usable(model, tmp_path):
     assert model.optimizer.iterations == before + 4
 
 
-def test_sigint_inside_optimizer_step_finishes_the_step(tmp_path, capsys):
+def test_sigint_inside_optimizer_step_finishes_the_step(tmp_path, capsys, python_sigint):
     """The signal lands between the step counter and the slot update: the step still completes."""
-    if threading.current_thread() is not threading.main_thread():
-        pytest.skip("signals are delivered to the main thread")
     model = small_net()
     x, y = data()
     update = model.optimizer._update
@@ -135,8 +143,9 @@ def test_keyboard_interrupt_from_a_callback_stops_fit(tmp_path):
 
 
 CHILD = """
-import json, sys
+import json, signal, sys
 import numpy as np
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal, even if started from a background job
 sys.path.insert(0, {tests!r})
 import pycnn
 from test_interrupt import StopAfter, data, small_net
