@@ -51,7 +51,7 @@ def test_sigkill_during_saves_leaves_a_complete_file(tmp_path):
     target = tmp_path / "faces.pycnn"
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
     rng = np.random.default_rng(2024)
-    for _ in range(4):
+    for _ in range(3):
         child = subprocess.Popen([sys.executable, "-c", CHILD.format(target=str(target))], stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True, env=env)
         try:
