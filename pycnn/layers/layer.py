@@ -6,7 +6,16 @@ needs, ``backward(dy)`` returns the input gradient and stores each weight's
 gradient. The model saves and restores ``_cache`` per graph node, so a
 layer shared by several nodes works; weight gradients of a shared layer are
 summed over its nodes within one backward pass.
+
+``_cache`` (and ``_need_dx``, set by the model before ``backward``) are per
+thread: two threads may run the same model at once
+(``predict`` from several threads; the kernels release the GIL), and a call
+in one thread never sees or overwrites what another thread's call kept. An
+inference call writes nothing else on the layer or its weights.
 """
+
+import itertools
+import threading
 
 import numpy as np
 
@@ -14,13 +23,22 @@ from pycnn import activations, initializers, ops, regularizers
 from pycnn.layers.node import KerasTensor, Node
 from pycnn.utils.naming import auto_name
 
-# Incremented by the model at the start of every backward pass: a weight
-# whose gradient was already written in the current pass accumulates.
-_backward_pass = [0]
+# Every backward pass takes a fresh number (unique across threads, so two
+# models trained in two threads do not mix their passes): a weight whose
+# gradient was already written in the current pass accumulates.
+_pass_numbers = itertools.count(1)
+_thread = threading.local()
 
 
-def next_backward_pass():
-    _backward_pass[0] += 1
+def next_backward_pass(weight_grads=True):
+    """Start a backward pass in this thread; without ``weight_grads`` it only yields input gradients
+    and leaves every weight's ``grad`` alone (an inference-mode pass has no side effects)."""
+    _thread.backward_pass = next(_pass_numbers) if weight_grads else None
+
+
+def current_backward_pass():
+    """The number of this thread's latest backward pass (0 before any; None if it keeps no weight gradients)."""
+    return getattr(_thread, "backward_pass", 0)
 
 
 class Variable:
@@ -91,6 +109,29 @@ class Layer:
             self._batch_input_shape = (batch_size,) + tuple(input_shape)
         else:
             self._batch_input_shape = None
+
+    # ----- per-thread state of the last call ------------------------------
+    @property
+    def _cache(self):
+        return getattr(self._thread_state(), "cache", None)
+
+    @_cache.setter
+    def _cache(self, value):
+        self._thread_state().cache = value
+
+    @property
+    def _need_dx(self):
+        return getattr(self._thread_state(), "need_dx", True)
+
+    @_need_dx.setter
+    def _need_dx(self, value):
+        self._thread_state().need_dx = value
+
+    def _thread_state(self):
+        state = self.__dict__.get("_thread_local")
+        if state is None:
+            state = self.__dict__.setdefault("_thread_local", threading.local())
+        return state
 
     # ----- lifecycle -------------------------------------------------------
     def build(self, input_shape):
@@ -181,11 +222,14 @@ class Layer:
         return var
 
     def _store_grad(self, var, grad):
-        if var._grad_pass == _backward_pass[0]:
+        current = current_backward_pass()
+        if current is None:
+            return
+        if var._grad_pass == current:
             var.grad = var.grad + grad
         else:
             var.grad = grad
-            var._grad_pass = _backward_pass[0]
+            var._grad_pass = current
 
     @property
     def weights(self):

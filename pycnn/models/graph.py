@@ -4,8 +4,10 @@
 topologically and numbers every tensor, so a forward pass is one loop over
 a list of steps writing into a list of values, and backward is the same
 loop reversed. Where a tensor feeds several layers, its gradient is the sum
-of what they return. Each step saves its layer's cache after the call and
-restores it before backward, so shared layers work.
+of what they return. Each step takes its layer's cache after the call and
+restores it before backward, so shared layers work, and a layer holds no
+reference to a batch once the pass is over. Nothing here is shared between
+two passes, so several threads may run one graph at once.
 
 Backward fuses an activation into the max-pooling that follows it: where a
 layer with a fused activation (Conv2D(activation='relu'), ...) feeds only a
@@ -171,6 +173,7 @@ class Graph:
             else:
                 values[step.output] = layer.call(x, training=training)
             caches.append(layer._cache)
+            layer._cache = None  # the caches list owns it; the layer keeps no reference to this batch
         return [values[i] for i in self.output_ids], caches
 
     def backward(self, caches, output_grads, logit_outputs=(), input_grads=False):
@@ -178,9 +181,10 @@ class Graph:
 
         ``output_grads[j]`` is d(loss)/d(output j), or None for an output the loss ignores;
         for j in ``logit_outputs`` it is the gradient of the pre-softmax logits.
-        With ``input_grads``, returns the gradient of every model input.
+        With ``input_grads``, returns the gradient of every model input and leaves the
+        weights' gradients untouched.
         """
-        next_backward_pass()
+        next_backward_pass(weight_grads=not input_grads)
         grads = [None] * self.size
         logit_steps = set()
         for j, (i, g) in enumerate(zip(self.output_ids, output_grads)):
@@ -211,6 +215,7 @@ class Graph:
                 dx = layer.backward_through_activation(dy, step.through_activation)
             else:
                 dx = layer.backward(dy)
+            layer._cache = None
             if not need:
                 continue
             parts = dx if step.listed else (dx,)

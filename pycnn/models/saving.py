@@ -13,10 +13,20 @@ Layout (all integers little-endian):
         (raw little-endian, each array 64-byte aligned)
     end 32 bytes  SHA-256 of everything before it
 
-Writes go to a temporary file in the same folder, are flushed to disk and
-renamed over the target, so a crash mid-save leaves the old file intact.
+Writes go to a temporary file in the same folder (``.<name>.<pid>-<thread>.tmp``),
+are flushed to disk (fsync) and renamed over the target (os.replace), so a
+crash or kill mid-save leaves the previous file intact; the next save to the
+same target removes temporary files left by writers that no longer exist.
 Loading checks magic, version, sizes and checksum before parsing anything,
 and raises ValueError for truncated, corrupted or foreign files.
+
+Versions: ``VERSION`` is the format this pycnn writes. Every file written by
+a released version must stay loadable by all later ones: a change to the
+layout or to the meaning of a header field takes a new version number, and
+``read_file`` keeps reading every older one. A file from a newer pycnn is
+refused with a ValueError saying so. ``tests/fixtures`` holds a file of
+each released version with its expected predictions; those fixtures are
+never regenerated or edited, only new ones are added.
 """
 
 import hashlib
@@ -24,7 +34,7 @@ import json
 import math
 import os
 import struct
-import tempfile
+import threading
 
 import numpy as np
 
@@ -57,11 +67,11 @@ def write_file(path, header, arrays, overwrite=True):
     text = json.dumps(header, separators=(",", ":")).encode("utf-8")
     prefix = _PREFIX.pack(MAGIC, VERSION, 0, len(text))
     head = prefix + text + b"\0" * _pad(len(prefix) + len(text))
-    folder = os.path.dirname(os.path.abspath(path))
+    _remove_stale_temps(path)
     digest = hashlib.sha256()
-    fd, tmp = tempfile.mkstemp(prefix=".pycnn-", suffix=".tmp", dir=folder)
+    tmp = _temp_name(path)
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "wb") as f:
             for chunk in [head] + [b for blob in blobs for b in (blob, b"\0" * _pad(len(blob)))]:
                 f.write(chunk)
                 digest.update(chunk)
@@ -73,6 +83,60 @@ def write_file(path, header, arrays, overwrite=True):
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    _sync_folder(path)
+
+
+# A save writes ".<name>.<pid>-<thread>.tmp" beside the target: one name per
+# writer, so concurrent writers never share a file, and a file left by a
+# writer that was killed mid-save can be recognised and removed.
+def _temp_name(path):
+    folder, name = os.path.split(os.path.abspath(path))
+    return os.path.join(folder, f".{name}.{os.getpid()}-{threading.get_ident()}.tmp")
+
+
+def _remove_stale_temps(path):
+    """Delete temporary files of earlier saves to ``path`` whose writing process no longer exists."""
+    if os.name != "posix":
+        return
+    folder, name = os.path.split(os.path.abspath(path))
+    prefix = f".{name}."
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return
+    for entry in entries:
+        pid = entry[len(prefix):-len(".tmp")].split("-")[0]
+        if entry.startswith(prefix) and entry.endswith(".tmp") and pid.isdigit() and not _process_exists(int(pid)):
+            try:
+                os.unlink(os.path.join(folder, entry))
+            except OSError:
+                pass
+
+
+def _process_exists(pid):
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _sync_folder(path):
+    """Make the rename itself durable (POSIX); a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def read_file(path):
@@ -84,7 +148,8 @@ def read_file(path):
         raise ValueError(f"{path!r} is not a pycnn model/weights file (bad magic or too short)")
     _, version, _, hlen = _PREFIX.unpack_from(blob, 0)
     if version > VERSION:
-        raise ValueError(f"{path!r} was written by a newer pycnn (format {version}; this version reads up to {VERSION})")
+        raise ValueError(f"{path!r} was written by a newer pycnn (format {version}; this version reads formats up "
+                         f"to {VERSION}). Upgrade pycnn to load it.")
     body, digest = blob[:-32], blob[-32:]
     if hashlib.sha256(body).digest() != digest:
         raise ValueError(f"{path!r} is corrupted or truncated (checksum mismatch)")

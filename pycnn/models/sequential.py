@@ -5,6 +5,8 @@ first, or ``input_shape=`` on the first layer), otherwise on the first call
 with data. As in Keras 3, ``model.layers`` does not list the input layer.
 """
 
+import threading
+
 import numpy as np
 
 from pycnn.layers.input_layer import InputLayer
@@ -12,6 +14,8 @@ from pycnn.layers.layer import Layer
 from pycnn.layers.node import KerasTensor
 from pycnn.models.model import Model
 from pycnn.utils.naming import auto_name
+
+_build_lock = threading.Lock()
 
 
 class Sequential(Model):
@@ -80,7 +84,9 @@ class Sequential(Model):
         if self.built:
             return
         if x is not None and not isinstance(x, (list, dict)):
-            self.build((None,) + np.shape(x)[1:])
+            with _build_lock:  # threads predicting on a fresh model build it once
+                if not self.built:
+                    self.build((None,) + np.shape(x)[1:])
             return
         raise ValueError(f'Sequential model "{self.name}" has not been built yet: give the first layer an '
                          f"`input_shape`, start with `Input(shape)`, call `build(input_shape)`, or call the model "

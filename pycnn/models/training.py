@@ -4,8 +4,9 @@ One training step: forward (training=True), loss and its output gradients,
 backward through the graph, regularisation gradients, one fused optimizer
 update. Reported ``loss`` is the running mean of the batch losses weighted
 by batch size (regularisation included), metrics are running weighted
-means, as Keras reports them. Ctrl-C during ``fit`` stops between batches
-and leaves the model usable.
+means, as Keras reports them. Ctrl-C during ``fit`` lets the running batch
+finish, then stops (see ``interrupt.py``): the model holds whole steps only
+and can be used, saved or trained further.
 """
 
 import math
@@ -20,6 +21,7 @@ from pycnn.callbacks import CallbackList, History, ProgbarLogger
 from pycnn.metrics import Mean
 from pycnn.models import data_adapter as da
 from pycnn.models.compile_utils import CompiledLoss, CompiledMetrics
+from pycnn.models.interrupt import DeferredInterrupt
 from pycnn.utils.progbar import Progbar
 from pycnn.utils.random import global_rng
 
@@ -205,29 +207,39 @@ class Trainer:
         self.stop_training = False
         cb.on_train_begin()
         try:
-            for epoch in range(initial_epoch, epochs):
-                self._reset_metrics()
-                cb.on_epoch_begin(epoch)
-                batches = da.batch_slices(n, batch_size, shuffle, global_rng())[:steps]
-                for step, index in enumerate(batches):
-                    cb.on_train_batch_begin(step)
-                    bsw = None if sws is None else [sw[index] for sw in sws]
-                    self._train_batch(da.take(xs, index), da.take(ys, index), bsw)
-                    cb.on_train_batch_end(step, self._logs())
-                    if self.stop_training:
-                        break
-                logs = self._logs()
-                if val is not None and (epoch + 1) % validation_freq == 0:
-                    val_logs = self._evaluate_arrays(*val, validation_batch_size or batch_size, 0, None)
-                    logs.update({"val_" + k: v for k, v in val_logs.items()})
-                cb.on_epoch_end(epoch, logs)
-                if self.stop_training:
-                    break
+            with DeferredInterrupt() as interrupt:
+                self._fit_epochs(xs, ys, sws, n, val, batch_size, shuffle, initial_epoch, epochs, steps,
+                                 validation_freq, validation_batch_size, cb, interrupt)
         except KeyboardInterrupt:
             sys.stdout.write("\nTraining interrupted; the model keeps the weights of the last completed batch.\n")
             self.stop_training = True
         cb.on_train_end()
         return self.history
+
+    def _fit_epochs(self, xs, ys, sws, n, val, batch_size, shuffle, initial_epoch, epochs, steps, validation_freq,
+                    validation_batch_size, cb, interrupt):
+        for epoch in range(initial_epoch, epochs):
+            self._reset_metrics()
+            cb.on_epoch_begin(epoch)
+            batches = da.batch_slices(n, batch_size, shuffle, global_rng())[:steps]
+            for step, index in enumerate(batches):
+                cb.on_train_batch_begin(step)
+                bsw = None if sws is None else [sw[index] for sw in sws]
+                self._train_batch(da.take(xs, index), da.take(ys, index), bsw)
+                cb.on_train_batch_end(step, self._logs())
+                if interrupt.pending:
+                    raise KeyboardInterrupt
+                if self.stop_training:
+                    break
+            logs = self._logs()
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_arrays(*val, validation_batch_size or batch_size, 0, None)
+                logs.update({"val_" + k: v for k, v in val_logs.items()})
+            cb.on_epoch_end(epoch, logs)
+            if interrupt.pending:
+                raise KeyboardInterrupt
+            if self.stop_training:
+                break
 
     # ----- evaluate / predict ----------------------------------------------
     def _evaluate_arrays(self, xs, ys, sws, batch_size, verbose, callbacks):
@@ -272,7 +284,7 @@ class Trainer:
 def _current_grads(variables):
     """Each variable's gradient from this backward pass; zeros for one the loss does not reach
     (keeps the optimizer's slots aligned; Keras warns and skips such variables)."""
-    current = layer_module._backward_pass[0]
+    current = layer_module.current_backward_pass()
     return [v.grad if v._grad_pass == current else np.zeros_like(v.value) for v in variables]
 
 
