@@ -88,7 +88,8 @@ struct TilePlan {
 TilePlan plan_tiles(const ImplicitConv& g, int mr) {
   const int64_t per_row = (g.ow + mr - 1) / mr;
   const int64_t v = (g.oh - 1) * padded_w(g) + g.ow, v_tiles = (v + mr - 1) / mr;
-  if (g.sh == 1 && g.sw == 1 && g.oh > 1 && v_tiles < g.oh * per_row) return {true, 1, v, v_tiles};
+  if (g.sh == 1 && g.sw == 1 && g.oh > 1 && v_tiles < g.oh * per_row && v * g.k <= kMaxImageFloats)
+    return {true, 1, v, v_tiles};
   return {false, g.oh, g.ow, per_row};
 }
 
