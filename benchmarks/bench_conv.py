@@ -7,7 +7,11 @@ prints the median ms, GFLOP/s, % of the SGEMM peak measured in the same run
 Each thread count runs in a fresh process so OpenBLAS, PyTorch and pycnn all
 use exactly that many threads.
 
-    python benchmarks/bench_conv.py [--threads 1 2] [--reps 7] [--only mnist-conv2]
+    python benchmarks/bench_conv.py [--threads 1 2] [--reps 7] [--only mnist-conv2] [--cpu-time]
+
+--cpu-time times with time.process_time (1 thread only): on a host shared
+with other jobs it counts only the cycles this process got, where wall
+clock also counts the time slices others took.
 """
 
 import argparse
@@ -19,7 +23,27 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_one(threads, reps, only):
+def cpu_time_medians(cases, repetitions, min_seconds):
+    """interleaved_medians with time.process_time (one thread: CPU time == work time)."""
+    import statistics
+
+    samples = {name: [] for name in cases}
+    for fn in cases.values():
+        fn()
+    for _ in range(repetitions):
+        for name, fn in cases.items():
+            calls, start = 0, time.process_time()
+            while True:
+                fn()
+                calls += 1
+                elapsed = time.process_time() - start
+                if elapsed >= min_seconds:
+                    break
+            samples[name].append(elapsed / calls)
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def run_one(threads, reps, only, cpu_time=False):
     import numpy as np
     import torch
 
@@ -31,7 +55,8 @@ def run_one(threads, reps, only):
 
     set_threads(threads)
     a = np.random.default_rng(0).standard_normal((2048, 2048)).astype(np.float32)
-    peak = 2 * 2048**3 / interleaved_medians({"sgemm": lambda: a @ a}, repetitions=3, min_seconds=0.3)["sgemm"] / 1e9
+    medians = cpu_time_medians if cpu_time else (lambda c, r, s: interleaved_medians(c, repetitions=r, min_seconds=s))
+    peak = 2 * 2048**3 / medians({"sgemm": lambda: a @ a}, 3, 0.3)["sgemm"] / 1e9
     print(f"\n## {threads} thread(s) — {machine_description()}, torch {torch.__version__}, "
           f"pycnn ISA {_core.active_isa()}; SGEMM peak (numpy/OpenBLAS n=2048) {peak:.1f} GFLOP/s")
     print("| layer | shape | pass | pycnn ms | GFLOP/s | % peak | torch ms | GFLOP/s | torch/pycnn |")
@@ -71,7 +96,10 @@ def run_one(threads, reps, only):
             ("d-weight", "torch"): t_bwd([False, True, False]),
         }
         with torch.no_grad():
-            med = interleaved_medians(cases, repetitions=reps, min_seconds=0.05, quiet_check=threads > 1)
+            if cpu_time:
+                med = cpu_time_medians(cases, reps, 0.05)
+            else:
+                med = interleaved_medians(cases, repetitions=reps, min_seconds=0.05, quiet_check=threads > 1)
         shape = f"N{case.n} {case.h}x{case.w}x{case.c}->{case.k} k{case.kh} s{case.strides[0]}"
         for p in ("fwd", "d-input", "d-weight"):
             ours, theirs = med[(p, "pycnn")], med[(p, "torch")]
@@ -92,7 +120,10 @@ def run_one(threads, reps, only):
             ("d-input", "torch"): lambda: (dyt @ wt, dyt.t() @ xt),
         }
         with torch.no_grad():
-            med = interleaved_medians(cases, repetitions=reps, min_seconds=0.05, quiet_check=threads > 1)
+            if cpu_time:
+                med = cpu_time_medians(cases, reps, 0.05)
+            else:
+                med = interleaved_medians(cases, repetitions=reps, min_seconds=0.05, quiet_check=threads > 1)
         for p, flops in (("fwd", case.flops()), ("d-input", 2 * case.flops())):
             ours, theirs = med[(p, "pycnn")], med[(p, "torch")]
             gf, tgf = flops / ours / 1e9, flops / theirs / 1e9
@@ -106,15 +137,18 @@ def main():
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--only", default="")
+    parser.add_argument("--cpu-time", action="store_true", help="time.process_time; 1 thread only")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     opts = parser.parse_args()
+    if opts.cpu_time and opts.threads != [1]:
+        parser.error("--cpu-time needs --threads 1 (process time adds up every thread's time)")
     if opts.child:
-        return run_one(opts.threads[0], opts.reps, opts.only)
+        return run_one(opts.threads[0], opts.reps, opts.only, opts.cpu_time)
     print(f"# conv2d / dense: pycnn vs torch channels_last, {time.strftime('%Y-%m-%d %H:%M')}")
     for t in opts.threads:
         env = dict(os.environ, OMP_NUM_THREADS=str(t), OPENBLAS_NUM_THREADS=str(t), MKL_NUM_THREADS=str(t))
         subprocess.run([sys.executable, __file__, "--child", "--threads", str(t), "--reps", str(opts.reps),
-                        "--only", opts.only], env=env, check=True)
+                        "--only", opts.only] + (["--cpu-time"] if opts.cpu_time else []), env=env, check=True)
 
 
 if __name__ == "__main__":

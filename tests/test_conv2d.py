@@ -19,7 +19,31 @@ DIRECT_EXTRA = [
     ConvCase(2, 9, 10, 2, 32, 3, 3, (2, 1), ((1, 2), (0, 1)), (2, 1), seed=905),
     ConvCase(1, 6, 5, 4, 16, 3, 3, (1, 1), "same", groups=2, seed=906),
 ]
-CASES = random_conv_cases(220) + small_seed_conv(2) + DIRECT_EXTRA
+# Implicit-GEMM shapes (groups 1, K a multiple of 16, C > 4, >= 64 output
+# pixels per image): output-channel blocks of 1-4 vectors (K 16..80), weight
+# chunks that split a window row (C*K large), tiles per output row and across
+# rows (stride 1), strides, dilation (one run per tap), explicit pads larger
+# than the window (d-input falls back), d-weight image chunks (N 9, 17), and
+# the near misses: 63 output pixels, 'valid' on a small image (d-input with
+# 1.4x zero work), K = 24.
+IMPLICIT_EXTRA = [
+    ConvCase(2, 10, 11, 8, 16, 3, 3, (1, 1), "same", seed=1001),
+    ConvCase(1, 13, 13, 32, 64, 3, 3, (1, 1), "valid", seed=1002),
+    ConvCase(3, 9, 12, 5, 48, 3, 3, (1, 1), "same", seed=1003),
+    ConvCase(2, 12, 10, 40, 32, 3, 3, (1, 1), "same", seed=1004),
+    ConvCase(1, 16, 16, 64, 80, 3, 3, (2, 2), "same", seed=1005),
+    ConvCase(2, 17, 15, 16, 32, 3, 3, (2, 1), ((1, 0), (2, 1)), seed=1006),
+    ConvCase(1, 12, 19, 6, 32, 3, 3, (1, 2), "valid", (2, 1), seed=1007),
+    ConvCase(2, 14, 14, 12, 16, 3, 3, (1, 1), "same", (1, 2), seed=1008),
+    ConvCase(1, 11, 12, 9, 32, 5, 5, (1, 1), ((3, 0), (0, 4)), seed=1009),
+    ConvCase(9, 9, 9, 16, 32, 3, 3, (1, 1), "same", seed=1010),
+    ConvCase(17, 8, 8, 6, 16, 2, 2, (1, 1), ((1, 0), (0, 1)), seed=1011),
+    ConvCase(2, 9, 7, 16, 16, 3, 3, (1, 1), "same", seed=1012),
+    ConvCase(1, 24, 9, 7, 64, 1, 1, (2, 1), "valid", seed=1013),
+    ConvCase(2, 10, 10, 8, 24, 3, 3, (1, 1), "same", seed=1014),
+    ConvCase(2, 12, 12, 16, 32, 3, 3, (1, 1), ((4, 1), (1, 1)), seed=1015),
+]
+CASES = random_conv_cases(220) + small_seed_conv(2) + DIRECT_EXTRA + IMPLICIT_EXTRA
 ACTIVATIONS = [None, "relu", "leaky_relu", "elu", "sigmoid", "tanh"]
 
 
@@ -100,7 +124,8 @@ def test_reference_backward_matches_finite_differences(case, rng):
     assert_grad_close(db, numeric_grad(lambda v: (ref.conv2d(x, kernel, v, **kw) * r).sum(), bias))
 
 
-THREAD_CASES = small_seed_conv(4) + [c for c in random_conv_cases(60) if c.seed % 10 in (3, 4, 7, 9)]
+THREAD_CASES = (small_seed_conv(4) + [c for c in random_conv_cases(60) if c.seed % 10 in (3, 4, 7, 9)]
+                + IMPLICIT_EXTRA)
 
 
 @pytest.mark.parametrize("case", THREAD_CASES, ids=lambda c: c.id)
