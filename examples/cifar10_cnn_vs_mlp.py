@@ -12,7 +12,6 @@ accuracy, parameters and wall time per epoch for each.
 """
 
 import argparse
-import time
 from pathlib import Path
 
 import numpy as np
@@ -22,17 +21,6 @@ from pycnn import callbacks, optimizers
 from pycnn.applications import cifar10_cnn, cifar10_mlp
 from pycnn.datasets import cifar10
 from pycnn.utils import to_categorical
-
-
-class EpochTimer(callbacks.Callback):
-    def on_train_begin(self, logs=None):
-        self.times = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self.start)
 
 
 def step_decay(epoch, args):
@@ -45,7 +33,7 @@ def train(model, data, args):
     (x_train, y_train), (x_test, y_test) = data
     model.compile(optimizer=optimizers.Adam(learning_rate=args.learning_rate),
                   loss="categorical_crossentropy", metrics=["accuracy"])
-    timer = EpochTimer()
+    timer = callbacks.EpochTimer()
     schedule = callbacks.LearningRateScheduler(lambda epoch: step_decay(epoch, args))
     history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs, shuffle=True,
                         validation_data=(x_test, y_test), callbacks=[timer, schedule])

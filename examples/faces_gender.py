@@ -21,7 +21,6 @@ to PNG, saves the model and restores it for prediction.
 """
 
 import argparse
-import time
 from pathlib import Path
 
 import numpy as np
@@ -31,17 +30,6 @@ from pycnn import callbacks, models, optimizers
 from pycnn.applications import faces_gender_cnn
 from pycnn.datasets import faces
 from pycnn.metrics.report import classification_report, confusion_matrix
-
-
-class EpochTimer(callbacks.Callback):
-    def on_train_begin(self, logs=None):
-        self.times = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self.start)
 
 
 def main():
@@ -73,7 +61,7 @@ def main():
     model.summary()
     model.compile(optimizer=optimizers.Adam(learning_rate=args.learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    timer = EpochTimer()
+    timer = callbacks.EpochTimer()
     history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs,
                         validation_split=0.15, callbacks=[timer])
 

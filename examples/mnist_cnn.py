@@ -9,7 +9,6 @@ Prints the test accuracy and the wall time of each epoch.
 """
 
 import argparse
-import time
 
 import numpy as np
 
@@ -17,17 +16,6 @@ import pycnn
 from pycnn import callbacks, layers, models
 from pycnn.datasets import mnist
 from pycnn.utils import to_categorical
-
-
-class EpochTimer(callbacks.Callback):
-    def on_train_begin(self, logs=None):
-        self.times = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self.start)
 
 
 def main():
@@ -67,7 +55,7 @@ def main():
     test_labels = to_categorical(test_labels)
 
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
-    timer = EpochTimer()
+    timer = callbacks.EpochTimer()
     model.fit(train_images, train_labels, epochs=args.epochs, batch_size=args.batch_size, callbacks=[timer])
     test_loss, test_acc = model.evaluate(test_images, test_labels, verbose=0)
 

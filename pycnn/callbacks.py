@@ -4,6 +4,7 @@ LearningRateScheduler, ReduceLROnPlateau, TerminateOnNaN, CSVLogger, LambdaCallb
 import csv
 import math
 import os
+import time
 
 import numpy as np
 
@@ -234,6 +235,21 @@ class TerminateOnNaN(Callback):
         if loss is not None and not math.isfinite(float(loss)):
             print(f"Batch {batch}: Invalid loss, terminating training")
             self.model.stop_training = True
+
+
+class EpochTimer(Callback):
+    """Records the wall time of every epoch in ``times`` (seconds), for the
+    per-epoch timings the examples and the ``pycnn`` command report. Not a
+    Keras callback."""
+
+    def on_train_begin(self, logs=None):
+        self.times = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.times.append(time.perf_counter() - self._start)
 
 
 class CSVLogger(Callback):

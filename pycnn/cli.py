@@ -13,7 +13,6 @@ model) print one line on stderr and exit with status 1.
 import argparse
 import os
 import sys
-import time
 
 _EXIT_ERROR = 1
 
@@ -72,27 +71,11 @@ def _set_threads(threads):
     return pycnn.get_num_threads()
 
 
-def _epoch_timer():
-    """A callback recording the wall time of every epoch in ``.times``."""
-    from pycnn.callbacks import Callback
-
-    class EpochTimer(Callback):
-        def on_train_begin(self, logs=None):
-            self.times = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.times.append(time.perf_counter() - self._start)
-
-    return EpochTimer()
-
-
 def train(args):
     import numpy as np
     import pycnn
     from pycnn.applications import recipes
+    from pycnn.callbacks import EpochTimer
 
     recipe = recipes.get(args.network)
     epochs = _positive(args.epochs, "epochs") or recipe.epochs
@@ -109,7 +92,7 @@ def train(args):
                   metrics=["accuracy"])
     print(f"Network: {model.name}, {model.count_params():,} parameters; {recipe.note}")
     print(f"Training {epochs} epochs, batch {batch_size}, {threads} threads")
-    timer = _epoch_timer()
+    timer = EpochTimer()
     model.fit(x, y, epochs=epochs, batch_size=batch_size, callbacks=[timer])
     loss, accuracy = model.evaluate(xt, yt, batch_size=256, verbose=0)
     out = os.path.abspath(args.out or f"{recipe.network}.pycnn")
