@@ -48,10 +48,22 @@ struct UkernelTable {
   Ukernel trans_a[kMaxMr + 1] = {};  // [mr], transposed A
 };
 
-// Per ISA: a wide table (more columns per tile) and a narrow one for
-// matrices with few columns (conv layers with 16 output channels, say).
+// Dot-product kernels for C = A * B^T with A and B both read along k
+// (row-major A, trans_b): kernel[r][c] computes an r x c block of C over the
+// whole of k (kc = k, no slicing), with alpha/beta/bias/act as above; `n` is
+// unused. A(i, p) = a[i*lda + p], B(p, j) = b[j*ldb + p].
+constexpr int kMaxDot = 8;
+struct DotTable {
+  int mr = 0, nr = 0;
+  Ukernel kernel[kMaxDot + 1][kMaxDot + 1] = {};
+};
+
+// Per ISA: a wide table (more columns per tile), a narrow one for matrices
+// with few columns (conv layers with 16 output channels, say) and the
+// dot-product table for small-M A * B^T.
 struct IsaUkernels {
   UkernelTable wide, narrow;
+  DotTable dot;
 };
 
 const IsaUkernels& ukernels_portable();
