@@ -1,10 +1,16 @@
 // gemm.cpp — the SGEMM driver: blocking, B packing, threads, epilogue.
 //
 // BLIS-style loops, with one twist for the tall-skinny matrices convolutions
-// produce (M = N*OH*OW rows, N = 16..64 columns): A is never packed. The
+// produce (M = N*OH*OW rows, N = 16..64 columns): A is not packed. The
 // micro-kernel broadcasts A straight from its row-major (or transposed)
 // storage, so an im2col matrix is read exactly once; only B is packed, and
-// only when it must be (transposed, or a partial last panel).
+// only when it must be (transposed, long rows, or a partial last panel).
+// A is copied to MR-row panels only when its rows alias in L1 (lda % 256).
+//
+// Small M (dense layers at training batch sizes) takes two other routes:
+// A * B^T with m <= 32 runs on dot-product kernels (both operands read
+// along k, nothing packed); with m <= 16 and row-major B, B is read in place
+// and the next K slice is streamed into L2 while this one is computed.
 //
 //   jc: columns in blocks of NC    (the B block kc x NC stays in L2)
 //   pc: K in slices of KC          (C accumulates across slices, in order)
@@ -193,7 +199,8 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
         // into L2.
         const int64_t next_rows = stream_b ? std::min(kc_max, k - pc - kb) : 0;
         const int64_t first_row_tiles = std::min(t1, (t0 / col_tiles + 1) * col_tiles) - t0;
-        const int64_t rows_per_tile = next_rows > 0 ? (next_rows + first_row_tiles - 1) / first_row_tiles : 0;
+        const int64_t rows_per_tile =
+            next_rows > 0 && first_row_tiles > 0 ? (next_rows + first_row_tiles - 1) / first_row_tiles : 0;
         const int64_t jlo = jc + (t0 % col_tiles) * nr;
         const int64_t jhi = std::min(n, jc + ((t0 % col_tiles) + first_row_tiles) * nr);
         for (int64_t t = t0; t < t1; ++t) {

@@ -4,7 +4,7 @@
 //
 //   C[i, j] = alpha * sum_p A(i, p) * B(p, j) + beta * C[i, j]     i < MR, j < n
 //
-// * A is read in place, never packed: A(i, p) = a[i*lda + p] (row-major) or
+// * A is read in place (or from an MR-row copy): A(i, p) = a[i*lda + p] (row-major) or
 //   a[p*lda + i] (trans_a). Each table holds one kernel per row count
 //   1..mr_max, so edge tiles cost no padding and no copies.
 // * B is a panel of NR columns: B(p, j) = b[p*ldb + j] for j < NR. It is
