@@ -60,6 +60,57 @@ def test_epilogue_and_nan_prefilled_output(isa, act):
     np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-4)
 
 
+# Near-misses of the small-M routes: m around the in-place-B limit (16) and
+# the dot-product limit (32), k around the dot minimum (64) and the in-place
+# K slice (192), n around panel and dot-group widths.
+SMALL_M = [(m, n, k, tb) for m, n, k, tb in [
+    (1, 1, 1, False), (1, 33, 193, False), (5, 47, 385, False), (12, 64, 191, False), (13, 70, 192, False),
+    (16, 512, 500, False), (16, 17, 1000, False), (17, 40, 400, False),
+    (1, 7, 64, True), (4, 6, 63, True), (5, 13, 65, True), (16, 100, 512, True), (31, 25, 130, True),
+    (32, 49, 64, True), (33, 20, 200, True), (16, 3, 1001, True), (8, 1, 300, True),
+]]
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("m,n,k,tb", SMALL_M, ids=[f"m{m}-n{n}-k{k}-{'nt' if tb else 'nn'}" for m, n, k, tb in SMALL_M])
+def test_small_m_routes_match_reference(isa, m, n, k, tb):
+    rng = np.random.default_rng(m * 10007 + n * 101 + k)
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
+    c = rng.standard_normal((m, n)).astype(np.float32)
+    _core.set_isa(isa)
+    try:
+        got = ops.gemm(a, b, c, alpha=-0.5, beta=0.25, trans_b=tb)
+        plain = ops.gemm(a, b, trans_b=tb)
+    finally:
+        _core.set_isa(None)
+    tol = 2e-6 * k + 1e-5
+    want = ref.gemm(a, b, c, -0.5, 0.25, False, tb)
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol * np.abs(want).max(initial=1.0))
+    want = ref.gemm(a, b, None, 1.0, 0.0, False, tb)
+    np.testing.assert_allclose(plain, want, rtol=tol, atol=tol * np.abs(want).max(initial=1.0))
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("act", [1, 2, 4])
+def test_small_m_epilogue_over_nan_output(isa, act):
+    """B read in place over several K slices: bias + activation on the last one only."""
+    rng = np.random.default_rng(act)
+    m, n, k = 16, 37, 450
+    a = rng.standard_normal((m, k)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    bias = rng.standard_normal(n).astype(np.float32)
+    out = np.full((m, n), np.nan, np.float32)
+    _core.set_isa(isa)
+    try:
+        _core.gemm_epilogue(a, b, out, bias, act, 0.1)
+    finally:
+        _core.set_isa(None)
+    z = ref.gemm(a, b, bias=bias)
+    want = {1: np.maximum(z, 0), 2: np.where(z < 0, 0.1 * z, z), 4: 1 / (1 + np.exp(-z))}[act]
+    np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-4)
+
+
 def test_strided_rows_are_used_without_copy_and_give_same_result():
     rng = np.random.default_rng(1)
     big = rng.standard_normal((50, 80)).astype(np.float32)
@@ -71,7 +122,10 @@ def test_strided_rows_are_used_without_copy_and_give_same_result():
 
 
 @pytest.mark.parametrize("shape", [(300, 64, 1000, False, False), (288, 64, 3000, True, False),
-                                   (500, 288, 64, False, True), (2000, 32, 27, False, False)])
+                                   (500, 288, 64, False, True), (2000, 32, 27, False, False),
+                                   (16, 512, 1000, False, False), (13, 700, 500, False, False),
+                                   (16, 2000, 512, False, True), (32, 600, 300, False, True),
+                                   (2000, 512, 16, True, False)])
 def test_thread_count_does_not_change_bits(shape):
     m, n, k, ta, tb = shape
     rng = np.random.default_rng(m)

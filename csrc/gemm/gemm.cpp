@@ -1,10 +1,16 @@
 // gemm.cpp — the SGEMM driver: blocking, B packing, threads, epilogue.
 //
 // BLIS-style loops, with one twist for the tall-skinny matrices convolutions
-// produce (M = N*OH*OW rows, N = 16..64 columns): A is never packed. The
+// produce (M = N*OH*OW rows, N = 16..64 columns): A is not packed. The
 // micro-kernel broadcasts A straight from its row-major (or transposed)
 // storage, so an im2col matrix is read exactly once; only B is packed, and
-// only when it must be (transposed, or a partial last panel).
+// only when it must be (transposed, long rows, or a partial last panel).
+// A is copied to MR-row panels only when its rows alias in L1 (lda % 256).
+//
+// Small M (dense layers at training batch sizes) takes two other routes:
+// A * B^T with m <= 32 runs on dot-product kernels (both operands read
+// along k, nothing packed); with m <= 16 and row-major B, B is read in place
+// and the next K slice is streamed into L2 while this one is computed.
 //
 //   jc: columns in blocks of NC    (the B block kc x NC stays in L2)
 //   pc: K in slices of KC          (C accumulates across slices, in order)
@@ -25,6 +31,7 @@
 namespace pycnn {
 namespace {
 
+using gemm_detail::DotTable;
 using gemm_detail::IsaUkernels;
 using gemm_detail::TileAct;
 using gemm_detail::TileArgs;
@@ -33,6 +40,10 @@ using gemm_detail::UkernelTable;
 constexpr int64_t kKc = 384;  // K slice (measured: 384 beats 128/256 on the conv shapes)
 constexpr int64_t kBBlockBytes = 384 * 1024;      // B block kc x NC: part of L2
 constexpr double kParallelFlops = 4.0e6;          // below this a fork does not pay
+constexpr int64_t kSmallM = 16;      // up to here B streams in place (face dense 10752->512 at batch 16: 22 -> 34 GFLOP/s)
+constexpr int64_t kKcStream = 192;   // K slice when B streams in place (two slices of 512 columns fit L2)
+constexpr int64_t kDotMaxM = 32;     // A * B^T up to this many rows runs on the dot-product kernels
+constexpr int64_t kDotMinK = 64;     // ... when k gives the lanes enough to sum before the horizontal add
 
 const IsaUkernels& kernels_for(Isa isa) {
   if (isa == Isa::kAvx512 && gemm_detail::ukernels_avx512()) return *gemm_detail::ukernels_avx512();
@@ -62,6 +73,44 @@ void scale_only(int64_t m, int64_t n, float beta, float* c, int64_t ldc, const G
     }
 }
 
+// C = A * B^T for small M through the dot-product kernels (ukernel.h):
+// column groups of NR are split over the threads, each group walks every
+// row tile, so a group's B rows are read from memory once.
+void sgemm_dot(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
+               int64_t ldb, float beta, float* c, int64_t ldc, const GemmEpilogue& ep, const DotTable& dot) {
+  const TileAct in_kernel_act = tile_act(ep.activation);
+  const bool post_act = ep.activation.kind != Activation::kNone && in_kernel_act == TileAct::kNone;
+  const int64_t groups = (n + dot.nr - 1) / dot.nr;
+  auto run = [&](int64_t g0, int64_t g1) {
+    for (int64_t gi = g0; gi < g1; ++gi) {
+      const int64_t j0 = gi * dot.nr;
+      const int cols = int(std::min<int64_t>(dot.nr, n - j0));
+      for (int64_t i0 = 0; i0 < m; i0 += dot.mr) {
+        const int rows = int(std::min<int64_t>(dot.mr, m - i0));
+        TileArgs g;
+        g.kc = k;
+        g.a = a + i0 * lda;
+        g.lda = lda;
+        g.b = b + j0 * ldb;
+        g.ldb = ldb;
+        g.c = c + i0 * ldc + j0;
+        g.ldc = ldc;
+        g.n = cols;
+        g.alpha = alpha;
+        g.beta = beta;
+        g.bias = ep.bias ? ep.bias + j0 : nullptr;
+        g.act = in_kernel_act;
+        g.act_alpha = ep.activation.alpha;
+        dot.kernel[rows][cols](g);
+        if (post_act) finish_tile(g.c, ldc, rows, cols, ep.activation);
+      }
+    }
+  };
+  const double flops = 2.0 * double(m) * double(n) * double(k);
+  if (flops < kParallelFlops) return run(0, groups);
+  parallel_for(groups, 1, run);
+}
+
 }  // namespace
 
 void gemm_check(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
@@ -86,9 +135,15 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
   if (k == 0) return scale_only(m, n, beta, c, ldc, ep);
 
   const IsaUkernels& isa_kernels = kernels_for(active_isa());
+  if (trans_b && !trans_a && m <= kDotMaxM && k >= kDotMinK)
+    return sgemm_dot(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep, isa_kernels.dot);
   const UkernelTable& table = n <= isa_kernels.narrow.nr ? isa_kernels.narrow : isa_kernels.wide;
   const int nr = table.nr, mr = table.mr_max;
-  const int64_t kc_max = std::min(k, kKc);
+  // Small M: B is read in place (each element serves only m rows, packing
+  // would cost more than it saves), in K slices short enough that this
+  // slice and the next, streamed in ahead, share L2.
+  const bool stream_b = m <= kSmallM && !trans_b;
+  const int64_t kc_max = std::min(k, stream_b ? kKcStream : kKc);
   const int64_t nc = std::max<int64_t>(nr, kBBlockBytes / (kc_max * 4) / nr * nr);
   const int64_t panels_max = (std::min(n, nc) + nr - 1) / nr;
   const int64_t panel_floats = kc_max * nr;
@@ -100,7 +155,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
   // B is read in place when its rows are short (conv weights: no cache-set
   // conflicts); otherwise panels are packed contiguously, reading B in long
   // sequential runs (what keeps a dense layer at batch 16 off the floor).
-  const bool direct_b = !trans_b && ldb <= 128;
+  const bool direct_b = !trans_b && (ldb <= 128 || stream_b);
   // Rows of A a multiple of 1 KiB apart land in the same L1 sets; such tiles
   // are copied to a contiguous MR x KC panel first (read as transposed A).
   const bool pack_a = !trans_a && lda % 256 == 0 && n > nr;
@@ -138,7 +193,23 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
         const int64_t t0 = tiles * tid / team, t1 = tiles * (tid + 1) / team;
         float* packed_a = pack_a ? packed_a_all + size_t(kKc * mr) * tid : nullptr;
         int64_t packed_row_tile = -1;
+        // Small M, B read in place: B's rows are walked panel by panel
+        // (strided); touching the next K slice's rows in order, spread over
+        // this slice's first row tile, turns that into a sequential stream
+        // into L2.
+        const int64_t next_rows = stream_b ? std::min(kc_max, k - pc - kb) : 0;
+        const int64_t first_row_tiles = std::min(t1, (t0 / col_tiles + 1) * col_tiles) - t0;
+        const int64_t rows_per_tile =
+            next_rows > 0 && first_row_tiles > 0 ? (next_rows + first_row_tiles - 1) / first_row_tiles : 0;
+        const int64_t jlo = jc + (t0 % col_tiles) * nr;
+        const int64_t jhi = std::min(n, jc + ((t0 % col_tiles) + first_row_tiles) * nr);
         for (int64_t t = t0; t < t1; ++t) {
+          if (rows_per_tile > 0 && t - t0 < first_row_tiles) {
+            const int64_t r0 = pc + kb + (t - t0) * rows_per_tile;
+            const int64_t r1 = std::min(pc + kb + next_rows, r0 + rows_per_tile);
+            for (int64_t r = r0; r < r1; ++r)
+              for (int64_t j = jlo; j < jhi; j += 16) __builtin_prefetch(b + r * ldb + j, 0, 2);
+          }
           const int64_t i0 = (t / col_tiles) * mr, jt = t % col_tiles, j0 = jc + jt * nr;
           const int rows = int(std::min<int64_t>(mr, m - i0));
           const int cols = int(std::min<int64_t>(nr, n - j0));

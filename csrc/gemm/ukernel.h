@@ -4,7 +4,7 @@
 //
 //   C[i, j] = alpha * sum_p A(i, p) * B(p, j) + beta * C[i, j]     i < MR, j < n
 //
-// * A is read in place, never packed: A(i, p) = a[i*lda + p] (row-major) or
+// * A is read in place (or from an MR-row copy): A(i, p) = a[i*lda + p] (row-major) or
 //   a[p*lda + i] (trans_a). Each table holds one kernel per row count
 //   1..mr_max, so edge tiles cost no padding and no copies.
 // * B is a panel of NR columns: B(p, j) = b[p*ldb + j] for j < NR. It is
@@ -48,10 +48,22 @@ struct UkernelTable {
   Ukernel trans_a[kMaxMr + 1] = {};  // [mr], transposed A
 };
 
-// Per ISA: a wide table (more columns per tile) and a narrow one for
-// matrices with few columns (conv layers with 16 output channels, say).
+// Dot-product kernels for C = A * B^T with A and B both read along k
+// (row-major A, trans_b): kernel[r][c] computes an r x c block of C over the
+// whole of k (kc = k, no slicing), with alpha/beta/bias/act as above; `n` is
+// unused. A(i, p) = a[i*lda + p], B(p, j) = b[j*ldb + p].
+constexpr int kMaxDot = 8;
+struct DotTable {
+  int mr = 0, nr = 0;
+  Ukernel kernel[kMaxDot + 1][kMaxDot + 1] = {};
+};
+
+// Per ISA: a wide table (more columns per tile), a narrow one for matrices
+// with few columns (conv layers with 16 output channels, say) and the
+// dot-product table for small-M A * B^T.
 struct IsaUkernels {
   UkernelTable wide, narrow;
+  DotTable dot;
 };
 
 const IsaUkernels& ukernels_portable();

@@ -19,6 +19,11 @@ struct Avx2 {
   static type fmadd(type a, type b, type c) { return _mm256_fmadd_ps(a, b, c); }
   static type mul(type a, type b) { return _mm256_mul_ps(a, b); }
   static type add(type a, type b) { return _mm256_add_ps(a, b); }
+  static float sum(type v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+  }
   static type relu(type r) { return _mm256_max_ps(_mm256_setzero_ps(), r); }
   static type leaky(type r, type slope) {
     type neg = _mm256_cmp_ps(r, _mm256_setzero_ps(), _CMP_LT_OQ);
@@ -35,7 +40,7 @@ struct Avx2 {
 }  // namespace
 
 const IsaUkernels* ukernels_avx2() {
-  static const IsaUkernels kernels = make_ukernels<Avx2, 2, 6, 1, 12>();
+  static const IsaUkernels kernels = make_ukernels<Avx2, 2, 6, 1, 12, 3, 4>();
   return &kernels;
 }
 

@@ -19,6 +19,7 @@ struct Avx512 {
   static type fmadd(type a, type b, type c) { return _mm512_fmadd_ps(a, b, c); }
   static type mul(type a, type b) { return _mm512_mul_ps(a, b); }
   static type add(type a, type b) { return _mm512_add_ps(a, b); }
+  static float sum(type v) { return _mm512_reduce_add_ps(v); }
   // max(0, r) returns its second operand when r is NaN: NaN propagates.
   static type relu(type r) { return _mm512_max_ps(_mm512_setzero_ps(), r); }
   static type leaky(type r, type slope) {
@@ -34,7 +35,7 @@ struct Avx512 {
 }  // namespace
 
 const IsaUkernels* ukernels_avx512() {
-  static const IsaUkernels kernels = make_ukernels<Avx512, 2, 12, 1, 16>();
+  static const IsaUkernels kernels = make_ukernels<Avx512, 2, 12, 1, 16, 4, 6>();
   return &kernels;
 }
 

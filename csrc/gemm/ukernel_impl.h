@@ -12,6 +12,10 @@
 
 namespace pycnn::gemm_detail {
 
+// B rows ahead of the current one to prefetch (measured on the small-M dense
+// shapes and 2048^3: 8 rows gain 10-40%; 16-64 rows gain no more).
+constexpr int64_t kPrefetchRows = 8;
+
 template <typename Vec, int MR, int NV, bool kTransA>
 void tile_kernel(const TileArgs& g) {
   constexpr int W = Vec::kWidth;
@@ -23,11 +27,14 @@ void tile_kernel(const TileArgs& g) {
 
   const float* b = g.b;
   const int64_t ldb = g.ldb, lda = g.lda, kc = g.kc;
+  const int64_t pf = kPrefetchRows * ldb;
   if constexpr (kTransA) {
     // A's column p is contiguous: rows are immediate offsets from one pointer.
     const float* a = g.a;
     for (int64_t p = 0; p < kc; ++p, a += lda, b += ldb) {
       typename Vec::type bv[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) __builtin_prefetch(b + pf + v * W);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) bv[v] = Vec::load(b + v * W);
 #pragma GCC unroll 16
@@ -44,6 +51,8 @@ void tile_kernel(const TileArgs& g) {
     const int64_t lda2 = 2 * lda;
     for (int64_t p = 0; p < kc; ++p, ++a, b += ldb) {
       typename Vec::type bv[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) __builtin_prefetch(b + pf + v * W);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) bv[v] = Vec::load(b + v * W);
 #pragma GCC unroll 16
@@ -81,6 +90,60 @@ void tile_kernel(const TileArgs& g) {
   }
 }
 
+// A * B^T for a few rows of A: each C element is a dot product of a row of
+// A and a row of B (both contiguous), accumulated in W lanes along k and
+// summed across lanes at the end. Both operands stream once, in order, with
+// no packing: the shape of a dense layer's input gradient at small batch.
+template <typename Vec, int MR, int NR>
+void dot_kernel(const TileArgs& g) {
+  constexpr int W = Vec::kWidth;
+  typename Vec::type acc[MR][NR];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < NR; ++j) acc[i][j] = Vec::zero();
+  const int64_t kc = g.kc, lda = g.lda, ldb = g.ldb;
+  auto step = [&](int64_t p, int len) {
+    typename Vec::type bv[NR];
+#pragma GCC unroll 8
+    for (int j = 0; j < NR; ++j) bv[j] = len == W ? Vec::load(g.b + j * ldb + p) : Vec::load_partial(g.b + j * ldb + p, len);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      typename Vec::type av = len == W ? Vec::load(g.a + i * lda + p) : Vec::load_partial(g.a + i * lda + p, len);
+#pragma GCC unroll 8
+      for (int j = 0; j < NR; ++j) acc[i][j] = Vec::fmadd(av, bv[j], acc[i][j]);
+    }
+  };
+  int64_t p = 0;
+  for (; p + W <= kc; p += W) step(p, W);
+  if (p < kc) step(p, int(kc - p));
+
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < NR; ++j) {
+      float* c = g.c + i * g.ldc + j;
+      float r = g.alpha * Vec::sum(acc[i][j]);
+      if (g.beta != 0.f) r += g.beta * *c;
+      if (g.bias) r += g.bias[j];
+      if (g.act == TileAct::kRelu) r = r < 0.f ? 0.f : r;
+      else if (g.act == TileAct::kLeakyRelu && r < 0.f) r *= g.act_alpha;
+      *c = r;
+    }
+}
+
+template <typename Vec, int MR, int... Nr>
+void fill_dot_row(DotTable& t, std::integer_sequence<int, Nr...>) {
+  ((t.kernel[MR][Nr + 1] = &dot_kernel<Vec, MR, Nr + 1>), ...);
+}
+
+template <typename Vec, int NR, int... Mr>
+void fill_dot_table(DotTable& t, std::integer_sequence<int, Mr...>) {
+  t.mr = int(sizeof...(Mr));
+  t.nr = NR;
+  (fill_dot_row<Vec, Mr + 1>(t, std::make_integer_sequence<int, NR>()), ...);
+}
+
 // Fills a table with kernels for 1..MaxMr rows.
 template <typename Vec, int NV, int... Mr>
 void fill_table(UkernelTable& t, std::integer_sequence<int, Mr...>) {
@@ -90,11 +153,12 @@ void fill_table(UkernelTable& t, std::integer_sequence<int, Mr...>) {
   ((t.trans_a[Mr + 1] = &tile_kernel<Vec, Mr + 1, NV, true>), ...);
 }
 
-template <typename Vec, int WideNv, int WideMr, int NarrowNv, int NarrowMr>
+template <typename Vec, int WideNv, int WideMr, int NarrowNv, int NarrowMr, int DotMr, int DotNr>
 IsaUkernels make_ukernels() {
   IsaUkernels k;
   fill_table<Vec, WideNv>(k.wide, std::make_integer_sequence<int, WideMr>());
   fill_table<Vec, NarrowNv>(k.narrow, std::make_integer_sequence<int, NarrowMr>());
+  fill_dot_table<Vec, DotNr>(k.dot, std::make_integer_sequence<int, DotMr>());
   return k;
 }
 

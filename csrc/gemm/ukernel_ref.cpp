@@ -41,6 +41,11 @@ struct Portable {
     for (int j = 0; j < 8; ++j) a.v[j] += b.v[j];
     return a;
   }
+  static float sum(type r) {
+    float s = 0.f;
+    for (int j = 0; j < 8; ++j) s += r.v[j];
+    return s;
+  }
   static type relu(type r) {
     for (int j = 0; j < 8; ++j) r.v[j] = r.v[j] < 0.f ? 0.f : r.v[j];
     return r;
@@ -60,7 +65,7 @@ struct Portable {
 }  // namespace
 
 const IsaUkernels& ukernels_portable() {
-  static const IsaUkernels kernels = make_ukernels<Portable, 2, 4, 1, 8>();
+  static const IsaUkernels kernels = make_ukernels<Portable, 2, 4, 1, 8, 2, 4>();
   return kernels;
 }
 

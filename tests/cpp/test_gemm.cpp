@@ -91,6 +91,13 @@ int main() {
         check_case(rng, isa, ta, tb, 131, 37, 801, 1.f, 0.f, true);
         check_case(rng, isa, ta, tb, 29, 1100, 70, 1.f, 1.f, false);
       }
+    // Small-M routes and their near-misses: B in place up to m = 16 (K slices
+    // of 192), dot-product kernels for A * B^T up to m = 32 with k >= 64.
+    for (int64_t m : {1, 12, 16, 17})
+      check_case(rng, isa, false, false, m, 45, 401, 1.f, m % 2 ? 0.f : 0.5f, true);
+    for (int64_t m : {1, 5, 16, 32, 33})
+      for (int64_t k : {63, 64, 130})
+        check_case(rng, isa, false, true, m, 29, k, m == 5 ? -0.5f : 1.f, k == 64 ? 0.25f : 0.f, m != 32);
     check_case(rng, isa, false, false, 1, 1, 1, 2.f, 0.f, false);
     check_case(rng, isa, false, false, 7, 5, 0, 1.f, 0.5f, true);  // empty product: beta*C + bias
   }
