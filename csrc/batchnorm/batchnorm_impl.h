@@ -5,11 +5,27 @@
 // are innermost, so each row is one vector loop over C; the chunk loops keep
 // float accumulators (a chunk is at most a few hundred rows, cache resident)
 // and hand double results to the caller.
+#include <cmath>
+
 #include "batchnorm/batchnorm_kernels.h"
 
 namespace pycnn {
 namespace PYCNN_BN_NS {
 namespace {
+
+// Plain two-pass moments of one channel (stride C) in double: the slow path
+// for values whose float sums or squares overflow; double holds (3.4e38)^2.
+void channel_moments_double(double* mean, double* m2, const float* x, int64_t rows, int64_t C) {
+  double sum = 0, sq = 0;
+  for (int64_t r = 0; r < rows; ++r) sum += x[r * C];
+  const double mu = sum / double(rows);
+  for (int64_t r = 0; r < rows; ++r) {
+    double d = double(x[r * C]) - mu;
+    sq += d * d;
+  }
+  *mean = mu;
+  *m2 = sq;
+}
 
 // Corrected two-pass moments: a float sum gives a shift m'; the second pass
 // sums d = x - m' and d^2, so mean = m' + sum d / n and M2 = sum d^2 -
@@ -42,6 +58,10 @@ void chunk_moments(double* mean, double* m2, const float* __restrict x, int64_t 
     }
   }
   for (int64_t c = 0; c < C; ++c) {
+    if (!std::isfinite(q[c])) {  // float overflow (|x - m'| > 1.8e19) or a non-finite x
+      channel_moments_double(mean + c, m2 + c, x + c, rows, C);
+      continue;
+    }
     double sd = mean[c];
     mean[c] = double(s[c]) + sd / double(rows);
     m2[c] = double(q[c]) - sd * sd / double(rows);

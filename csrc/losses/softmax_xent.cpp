@@ -34,7 +34,9 @@ void softmax_cross_entropy(float* loss, float* dlogits, const float* logits, con
     float tsum = 0.f, acc = 0.f;
     for (int64_t j = 0; j < C; ++j) {
       tsum += t[j];
-      acc += t[j] * (log_s - (z[j] - m));
+      // A class with t_j = 0 adds nothing, even where z_j - m overflows to
+      // -inf (logits near ±3e38): 0·inf would make the loss NaN.
+      acc += t[j] == 0.f ? 0.f : t[j] * (log_s - (z[j] - m));
     }
     loss[r] = acc;
     float scale = tsum / S;
