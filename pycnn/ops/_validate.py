@@ -30,7 +30,12 @@ def as_float32(x, op, name):
         raise op_error(op, f"expected `{name}` to be a real-valued array, could not convert it: {exc}") from None
     if arr.dtype.kind not in "biuf":
         raise op_error(op, f"expected `{name}` with a real numeric dtype, got dtype {arr.dtype}")
-    return np.ascontiguousarray(arr, dtype=np.float32)
+    try:
+        return np.asarray(arr, dtype=np.float32, order="C")  # keeps 0-d arrays 0-d
+    except ValueError as exc:  # a shape whose byte size numpy cannot represent
+        raise op_error(op, f"`{name}` of shape {arr.shape} is too large: {exc}") from None
+    except MemoryError:
+        raise MemoryError(f"[{op}] cannot allocate a float32 copy of `{name}` with shape {arr.shape}") from None
 
 
 def as_int_labels(y, op, name, num_classes):

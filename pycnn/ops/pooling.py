@@ -12,6 +12,7 @@ input image. The backward functions scatter ``dy`` through it, so they need
 only the input shape; indices are range-checked, never trusted.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -52,6 +53,36 @@ def _input_shape(input_shape, op, rank=4):
     return tuple(int(d) for d in shape)
 
 
+def _zeros(shape, dtype, op):
+    try:
+        return np.zeros(shape, dtype)
+    except ValueError:  # numpy cannot describe it, e.g. (2**62, 2**62, 0)
+        raise op_error(op, f"output shape {tuple(shape)} is too large") from None
+
+
+def _forward(kernel, x, args, op):
+    """kernel(x, *args); an empty x is validated on x[:0] and answered without the kernel.
+
+    The kernels walk N * OH * OW even when C is 0, which for an empty x with a
+    huge N or spatial size would run for hours.
+    """
+    if x.size:
+        return kernel(x, *args, op=op)
+    out = kernel(x[:0], *args, op=op)
+    shape = x.shape[:1] + (out[0] if isinstance(out, tuple) else out).shape[1:]
+    if isinstance(out, tuple):
+        return _zeros(shape, np.float32, op), _zeros(shape, np.int32, op)
+    return _zeros(shape, np.float32, op)
+
+
+def _backward(kernel, dy, shape, args, op):
+    """kernel(dy, ..., list(shape), ...); an empty dx is validated on an empty batch, then zeros."""
+    if dy.size or math.prod(shape) or dy.shape[0] != shape[0]:
+        return kernel(dy, *args(dy, list(shape)), op=op)
+    kernel(dy[:0], *args(dy[:0], [0, *shape[1:]]), op=op)
+    return _zeros(shape, np.float32, op)
+
+
 def _argmax(argmax, dy_shape, op):
     if not isinstance(argmax, np.ndarray) or argmax.dtype.kind not in "iu":
         kind = argmax.dtype if isinstance(argmax, np.ndarray) else type(argmax).__name__
@@ -71,7 +102,7 @@ def max_pool2d(x, pool_size=(2, 2), strides=None, padding="valid"):
     x = as_float32(x, op, "x")
     require_rank(x, 4, op, "x", "(N, H, W, C)")
     (ph, pw), (sh, sw), same = _pool_args(pool_size, strides, padding, op)
-    return _core.max_pool2d(x, ph, pw, sh, sw, same, op=op)
+    return _forward(_core.max_pool2d, x, (ph, pw, sh, sw, same), op)
 
 
 def max_pool2d_backward(dy, argmax, input_shape):
@@ -82,7 +113,8 @@ def max_pool2d_backward(dy, argmax, input_shape):
     shape = _input_shape(input_shape, op)
     if dy.shape[0] != shape[0] or dy.shape[3] != shape[3]:
         raise op_error(op, f"dy of shape {dy.shape} does not match input_shape {shape}")
-    return _core.max_pool2d_backward(dy, _argmax(argmax, dy.shape, op), list(shape), op=op)
+    argmax = _argmax(argmax, dy.shape, op)
+    return _backward(_core.max_pool2d_backward, dy, shape, lambda d, s: (argmax[:len(d)], s), op)
 
 
 def avg_pool2d(x, pool_size=(2, 2), strides=None, padding="valid"):
@@ -91,7 +123,7 @@ def avg_pool2d(x, pool_size=(2, 2), strides=None, padding="valid"):
     x = as_float32(x, op, "x")
     require_rank(x, 4, op, "x", "(N, H, W, C)")
     (ph, pw), (sh, sw), same = _pool_args(pool_size, strides, padding, op)
-    return _core.avg_pool2d(x, ph, pw, sh, sw, same, op=op)
+    return _forward(_core.avg_pool2d, x, (ph, pw, sh, sw, same), op)
 
 
 def avg_pool2d_backward(dy, input_shape, pool_size=(2, 2), strides=None, padding="valid"):
@@ -101,7 +133,7 @@ def avg_pool2d_backward(dy, input_shape, pool_size=(2, 2), strides=None, padding
     require_rank(dy, 4, op, "dy", "(N, OH, OW, C)")
     shape = _input_shape(input_shape, op)
     (ph, pw), (sh, sw), same = _pool_args(pool_size, strides, padding, op)
-    return _core.avg_pool2d_backward(dy, list(shape), ph, pw, sh, sw, same, op=op)
+    return _backward(_core.avg_pool2d_backward, dy, shape, lambda d, s: (s, ph, pw, sh, sw, same), op)
 
 
 def _global_dy(dy, input_shape, op):
@@ -119,14 +151,15 @@ def global_avg_pool2d(x):
     x = as_float32(x, op, "x")
     require_rank(x, 4, op, "x", "(N, H, W, C)")
     n, h, w, c = x.shape
-    return _core.avg_pool2d(x, h, w, 1, 1, False, op=op).reshape(n, c)
+    return _forward(_core.avg_pool2d, x, (h, w, 1, 1, False), op).reshape(n, c)
 
 
 def global_avg_pool2d_backward(dy, input_shape):
     """dx (N, H, W, C) = dy / (H * W) at every position."""
     op = "global_avg_pool2d_backward"
     dy, (n, h, w, c) = _global_dy(dy, input_shape, op)
-    return _core.avg_pool2d_backward(dy.reshape(n, 1, 1, c), [n, h, w, c], h, w, 1, 1, False, op=op)
+    return _backward(_core.avg_pool2d_backward, dy.reshape(n, 1, 1, c), (n, h, w, c),
+                     lambda d, s: (s, h, w, 1, 1, False), op)
 
 
 def global_max_pool2d(x):
@@ -135,7 +168,7 @@ def global_max_pool2d(x):
     x = as_float32(x, op, "x")
     require_rank(x, 4, op, "x", "(N, H, W, C)")
     n, h, w, c = x.shape
-    y, argmax = _core.max_pool2d(x, h, w, 1, 1, False, op=op)
+    y, argmax = _forward(_core.max_pool2d, x, (h, w, 1, 1, False), op)
     return y.reshape(n, c), argmax.reshape(n, c)
 
 
@@ -143,4 +176,5 @@ def global_max_pool2d_backward(dy, argmax, input_shape):
     """dx (input_shape): dy scattered through the argmax of ``global_max_pool2d``."""
     op = "global_max_pool2d_backward"
     dy, shape = _global_dy(dy, input_shape, op)
-    return _core.max_pool2d_backward(dy, _argmax(argmax, dy.shape, op), list(shape), op=op)
+    argmax = _argmax(argmax, dy.shape, op)
+    return _backward(_core.max_pool2d_backward, dy, shape, lambda d, s: (argmax[:len(d)], s), op)
