@@ -1,0 +1,140 @@
+"""Inputs found by fuzzing (tests/fuzz) that once broke the promise.
+
+The promise: any call ends in a correct result or a ValueError / TypeError
+naming the op, or a MemoryError. Each test replays the fuzzer's input
+through its harness (where it came from the fuzzer) and the minimal call.
+"""
+
+import hashlib
+import json
+import os
+import struct
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from pycnn import models, ops
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "fuzz"))
+
+
+def _harness(name):
+    import importlib
+
+    return importlib.import_module(name)
+
+
+# gemm: a ragged `c` leaked numpy's "inhomogeneous shape" ValueError (no op name)
+def test_gemm_ragged_c_names_the_op():
+    _harness("fuzz_conv_dense_gemm").TestOneInput(bytes.fromhex(
+        "83b675ffb6b63fb6b696e69e02610000ff21b658b6b6b6b6b6f6b6b683f422e6ffff"))
+    with pytest.raises(ValueError, match=r"\[gemm\]"):
+        ops.gemm(np.ones((2, 2)), np.ones((2, 2)), [[1.0, 2.0], [3.0]])
+
+
+# gemm: alpha=None raised float()'s TypeError without the op's name
+@pytest.mark.parametrize("kwargs", [dict(alpha=None), dict(beta="1"), dict(alpha=1j)])
+def test_gemm_scalars_are_checked(kwargs):
+    with pytest.raises(ValueError, match=r"\[gemm\] expected `(alpha|beta)`"):
+        ops.gemm(np.ones((2, 2)), np.ones((2, 2)), np.ones((2, 2)), **kwargs)
+
+
+# Broadcast views whose float32 copy numpy cannot describe (> 2**63 bytes)
+# leaked numpy's "array is too big" ValueError without the op's name.
+@pytest.mark.parametrize("call", [
+    lambda x: ops.relu(x),
+    lambda x: ops.dense(x, np.ones((2**22, 2))),
+    lambda x: ops.softmax(x),
+    lambda x: ops.dropout(x, 0.5, 1, 1),
+    lambda x: ops.mean_squared_error(x, x),
+], ids=["relu", "dense", "softmax", "dropout", "mean_squared_error"])
+def test_uncopyable_huge_view_names_the_op(call):
+    x = np.broadcast_to(np.int8(1), (2**40, 2**22))  # 2**62 bytes as int8, 2**64 as float32
+    with pytest.raises(ValueError, match=r"^\[[a-z_]+\] `[a-z_]+` of shape \(1099511627776, 4194304\) is too large"):
+        call(x)
+
+
+# A 0-d input came back with shape (1,): np.ascontiguousarray promotes 0-d arrays
+@pytest.mark.parametrize("x", [np.float64(-2.0), np.array(3, np.int32), 1.5])
+def test_zero_d_inputs_stay_zero_d(x):
+    for fn in (ops.relu, ops.sigmoid, ops.tanh, lambda v: ops.leaky_relu(v), lambda v: ops.dropout(v, 0.0, 1, 1)):
+        y = fn(x)
+        assert y.shape == () and y.dtype == np.float32
+    np.testing.assert_array_equal(ops.relu(x), np.maximum(np.float32(x), 0))
+
+
+# Pooling an empty input with C == 0 and a huge N walked N*OH*OW windows
+# (global_avg_pool2d_backward with N = 2**31 - 1 ran for hours).
+def test_empty_pooling_with_huge_batch_returns_at_once():
+    start = time.process_time()
+    _harness("fuzz_pool_batchnorm").TestOneInput(bytes.fromhex("53a50778301d36fd0ce607df3e24e43df292e1890d51"))
+    n = 2**31 - 1
+    x = np.zeros((n, 5, 5, 0), np.float32)
+    y, argmax = ops.max_pool2d(x)
+    assert y.shape == argmax.shape == (n, 2, 2, 0) and argmax.dtype == np.int32
+    assert ops.max_pool2d_backward(y, argmax, x.shape).shape == x.shape
+    assert ops.avg_pool2d(x, 3, 2, "same").shape == (n, 3, 3, 0)
+    assert ops.avg_pool2d_backward(np.zeros((n, 3, 3, 0)), x.shape, 3, 2, "same").shape == x.shape
+    assert ops.global_avg_pool2d(x).shape == ops.global_max_pool2d(x)[0].shape == (n, 0)
+    assert ops.global_avg_pool2d_backward(np.zeros((n, 0)), x.shape).shape == x.shape
+    assert ops.global_max_pool2d_backward(np.zeros((n, 0)), np.zeros((n, 0), np.int32), x.shape).shape == x.shape
+    assert time.process_time() - start < 5
+    # validation still runs on the empty input
+    with pytest.raises(ValueError, match=r"\[max_pool2d\]"):
+        ops.max_pool2d(np.zeros((n, 1, 1, 0)), pool_size=3)
+    with pytest.raises(ValueError, match=r"\[avg_pool2d_backward\]"):
+        ops.avg_pool2d_backward(np.zeros((n, 2, 2, 0)), x.shape, 3, 2, "same")
+
+
+def _resigned(tmp_path, body):
+    path = tmp_path / "m.pycnn"
+    path.write_bytes(body + hashlib.sha256(body).digest())
+    return path
+
+
+def _saved_body(tmp_path):
+    from pycnn import layers
+
+    model = models.Sequential([layers.Input((3,)), layers.Dense(2)])
+    model.compile(optimizer="adam", loss="mse")
+    model.save(tmp_path / "seed.pycnn")
+    return (tmp_path / "seed.pycnn").read_bytes()[:-32]
+
+
+def _with_header(body, edit):
+    magic, version, reserved, hlen = struct.unpack_from("<8sIIQ", body)
+    header = json.loads(body[24:24 + hlen])
+    edit(header)
+    text = json.dumps(header).encode()
+    head = struct.pack("<8sIIQ", magic, version, reserved, len(text)) + text
+    data_start = 24 + hlen + (-(24 + hlen)) % 64
+    return head + b"\0" * ((-len(head)) % 64) + body[data_start:]
+
+
+# load_model: a correctly signed file whose description does not fit together
+# raised KeyError / IndexError / AttributeError from deep inside the loader.
+@pytest.mark.parametrize("edit", [
+    lambda h: h["model"]["config"].pop("layers"),
+    lambda h: h["model"].pop("config"),
+    lambda h: h["weights"][0].update(array=99),
+    lambda h: h["weights"].__setitem__(0, "w"),
+    lambda h: h["arrays"].__setitem__(0, 7),
+    lambda h: h["optimizer"].pop("class_name"),
+    lambda h: h["optimizer"]["slots"].update(m=[1000]),
+    lambda h: h.update(arrays={"a": 1}),
+], ids=["no-layers", "no-config", "weight-index", "weight-entry", "array-entry", "optimizer-class", "slot-index",
+        "arrays-not-list"])
+def test_inconsistent_model_file_is_a_value_error(tmp_path, edit):
+    path = _resigned(tmp_path, _with_header(_saved_body(tmp_path), edit))
+    with pytest.raises(ValueError, match="corrupted"):
+        models.load_model(path)
+
+
+def test_model_file_header_not_an_object(tmp_path):
+    body = _saved_body(tmp_path)
+    text = b"[1, 2]"
+    path = _resigned(tmp_path, struct.pack("<8sIIQ", body[:8], 1, 0, len(text)) + text)
+    with pytest.raises(ValueError, match="corrupted"):
+        models.load_model(path)
