@@ -11,9 +11,11 @@ models of several kinds (``make_seeds``), plus headers claiming huge sizes.
     python tests/fuzz/fuzz_load_model.py -max_total_time=600 -rss_limit_mb=4096 -timeout=20 CORPUS_DIR
 """
 
+import atexit
 import hashlib
 import json
 import os
+import shutil
 import struct
 import sys
 import tempfile
@@ -27,7 +29,9 @@ with fi.instrumented(__name__ == "__main__"):
     from pycnn import layers, models, optimizers
     from pycnn.models import saving
 
-_SCRATCH = os.path.join(tempfile.mkdtemp(prefix="pycnn-fuzz-"), "model.pycnn")
+_SCRATCH_DIR = tempfile.mkdtemp(prefix="pycnn-fuzz-")
+_SCRATCH = os.path.join(_SCRATCH_DIR, "model.pycnn")
+atexit.register(shutil.rmtree, _SCRATCH_DIR, True)
 
 
 def _seed_models():
