@@ -56,6 +56,15 @@ def test_uncopyable_huge_view_names_the_op(call):
         call(x)
 
 
+# Outputs numpy cannot describe leaked its "array is too big" without the op's name:
+# an empty batch with huge padding, and a gemm of (2**40, 0) @ (0, 2**40).
+def test_indescribable_outputs_name_the_op():
+    with pytest.raises(ValueError, match=r"^\[conv2d\] the output .* is too large"):
+        ops.conv2d(np.zeros((0, 1, 1, 1), np.int8), np.zeros((1, 1, 1, 1)), padding=((2**40, 2**40), (2**40, 2**40)))
+    with pytest.raises(ValueError, match=r"^\[gemm\] the output of shape \(1099511627776, 1099511627776\) is too large"):
+        ops.gemm(np.zeros((2**40, 0), np.int8), np.zeros((0, 2**40), np.int8))
+
+
 # A 0-d input came back with shape (1,): np.ascontiguousarray promotes 0-d arrays
 @pytest.mark.parametrize("x", [np.float64(-2.0), np.array(3, np.int32), 1.5])
 def test_zero_d_inputs_stay_zero_d(x):

@@ -49,6 +49,9 @@ def gemm(a, b, c=None, *, alpha=1.0, beta=0.0, trans_a=False, trans_b=False):
             raise op_error("gemm", "beta != 0 needs `c`")
         out = np.array(c, dtype=np.float32, order="C", copy=True)
     else:
-        out = np.empty((m, n), dtype=np.float32)
+        try:
+            out = np.empty((m, n), dtype=np.float32)
+        except ValueError:  # m * n * 4 bytes overflow
+            raise op_error("gemm", f"the output of shape {(m, n)} is too large") from None
     _core.gemm(a, b, out, bool(trans_a), bool(trans_b), alpha, beta)
     return out
