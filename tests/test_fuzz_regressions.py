@@ -97,6 +97,22 @@ def test_empty_pooling_with_huge_batch_returns_at_once():
         ops.avg_pool2d_backward(np.zeros((n, 2, 2, 0)), x.shape, 3, 2, "same")
 
 
+# Batch norm with C == 0 and a huge batch walked every row: x (2**40, 3, 0) ran for hours.
+def test_batch_norm_without_channels_returns_at_once():
+    start = time.process_time()
+    _harness("fuzz_pool_batchnorm").TestOneInput(bytes.fromhex("04ffff000909ff08000000001000270000000a000000ffff00000000000000ff"))
+    x = np.zeros((2**40, 3, 0), np.float32)
+    moving_mean, moving_variance = np.zeros(0, np.float32), np.zeros(0, np.float32)
+    y, mean, inv_std = ops.batch_norm_train(x, None, None, moving_mean, moving_variance)
+    assert y.shape == x.shape and mean.shape == inv_std.shape == (0,)
+    assert ops.batch_norm_inference(x, None, None, moving_mean, moving_variance).shape == x.shape
+    dx, dgamma, dbeta = ops.batch_norm_backward(x, x, None, mean, inv_std)
+    assert dx.shape == x.shape and dgamma.shape == dbeta.shape == (0,)
+    assert time.process_time() - start < 5
+    with pytest.raises(ValueError, match=r"\[batch_norm\] expected `epsilon` > 0"):
+        ops.batch_norm_train(x, None, None, moving_mean, moving_variance, epsilon=0.0)
+
+
 def _resigned(tmp_path, body):
     path = tmp_path / "m.pycnn"
     path.write_bytes(body + hashlib.sha256(body).digest())

@@ -92,8 +92,11 @@ def batch_norm_train(x, gamma, beta, moving_mean, moving_variance, momentum=0.99
     if not 0.0 <= momentum <= 1.0:
         raise op_error(op, f"expected `momentum` in [0, 1], got {momentum}")
     act, alpha = _activation(activation, alpha, op)
+    epsilon = _epsilon(epsilon, op)
+    if c == 0:  # nothing to normalise; the kernel would still walk every row
+        return np.zeros(x.shape, np.float32), np.zeros(0, np.float32), np.zeros(0, np.float32)
     return _core.batch_norm_train(x, gamma, beta, moving_mean, moving_variance, momentum,
-                                  _epsilon(epsilon, op), act, alpha)
+                                  epsilon, act, alpha)
 
 
 def batch_norm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon=1e-3, activation=None, alpha=None):
@@ -108,7 +111,10 @@ def batch_norm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon=1
     if moving_variance.size and moving_variance.min() < 0:
         raise op_error(op, f"expected `moving_variance` >= 0, got a minimum of {moving_variance.min()}")
     act, alpha = _activation(activation, alpha, op)
-    return _core.batch_norm_inference(x, gamma, beta, moving_mean, moving_variance, _epsilon(epsilon, op), act, alpha)
+    epsilon = _epsilon(epsilon, op)
+    if c == 0:
+        return np.zeros(x.shape, np.float32)
+    return _core.batch_norm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon, act, alpha)
 
 
 def batch_norm_backward(dy, x, gamma, mean, inv_std):
@@ -127,4 +133,6 @@ def batch_norm_backward(dy, x, gamma, mean, inv_std):
     gamma = _channel_vector(gamma, c, op, "gamma", optional=True)
     mean = _channel_vector(mean, c, op, "mean")
     inv_std = _channel_vector(inv_std, c, op, "inv_std")
+    if c == 0:
+        return np.zeros(x.shape, np.float32), np.zeros(0, np.float32), np.zeros(0, np.float32)
     return _core.batch_norm_backward(dy, x, gamma, mean, inv_std)

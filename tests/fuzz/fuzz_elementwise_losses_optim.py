@@ -61,7 +61,8 @@ def _labels(src, pred, sparse):
     classes = fi.shape_of(pred)[-1] if fi.ndim(pred) else 1
     dims = fi.shape_of(pred)[:-1] + ((1,) if src.chance(6) else ())
     labels = fi.array(src, dims=dims, dtype=src.pick((np.int32, np.int64, np.uint8, np.float32, np.bool_)))
-    if isinstance(labels, np.ndarray) and labels.dtype.kind in "iu" and 0 < classes < 128 and not src.chance(4):
+    if isinstance(labels, np.ndarray) and labels.dtype.kind in "iu" and 0 < classes < 128 \
+            and labels.size <= fi.MAX_ELEMENTS and not src.chance(4):
         labels = labels % labels.dtype.type(classes)
     return labels
 
