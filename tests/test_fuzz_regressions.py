@@ -65,6 +65,29 @@ def test_indescribable_outputs_name_the_op():
         ops.gemm(np.zeros((2**40, 0), np.int8), np.zeros((0, 2**40), np.int8))
 
 
+# Found by the elementwise/losses/optimizers target: a step of 2**63 reached the
+# binding (pybind11 TypeError), ragged sparse labels leaked numpy's ValueError,
+# and dropout_mask((0, 2**62, 2**62)) leaked numpy's "array is too big".
+def test_adam_step_beyond_int64_names_the_op():
+    _harness("fuzz_elementwise_losses_optim").TestOneInput(bytes.fromhex(
+        "aa00ffd5ff04002afaffd53dd500ffaa00d5ff04002afaffd53dd53d"))
+    p = np.zeros(2, np.float32)
+    with pytest.raises(ValueError, match=r"\[adam_update\] expected the 1-based iteration `step`"):
+        ops.adam_update([p], [p], [np.zeros(2, np.float32)], [np.zeros(2, np.float32)], learning_rate=0.1, step=2**63)
+
+
+@pytest.mark.parametrize("fn", [ops.softmax_cross_entropy, ops.categorical_cross_entropy])
+def test_ragged_sparse_labels_name_the_op(fn):
+    with pytest.raises(ValueError, match=rf"\[{fn.__name__}\] expected integer labels"):
+        fn(np.ones((2, 3)), [[0], [1, 2]], sparse=True)
+
+
+def test_dropout_mask_of_indescribable_empty_shape_names_the_op():
+    _harness("fuzz_elementwise_losses_optim").TestOneInput(bytes.fromhex("c707ff0007ff00006000000025f6"))
+    with pytest.raises(ValueError, match=r"\[dropout_mask\] shape \(0, 4611686018427387904, 4611686018427387904\) is too large"):
+        ops.dropout_mask((0, 2**62, 2**62), 0.5, 1, 1)
+
+
 # A 0-d input came back with shape (1,): np.ascontiguousarray promotes 0-d arrays
 @pytest.mark.parametrize("x", [np.float64(-2.0), np.array(3, np.int32), 1.5])
 def test_zero_d_inputs_stay_zero_d(x):
