@@ -43,7 +43,8 @@ def _max_pool_backward(src):
         if src.chance(4):  # forged indices
             argmax = argmax.astype(src.pick((np.int32, np.int64, np.uint8, np.int16)))
             if argmax.size:
-                argmax.flat[src.below(argmax.size)] = src.pick((-1, 2**31 - 1, 10**6, 0))
+                info = np.iinfo(argmax.dtype)
+                argmax.flat[src.below(argmax.size)] = np.clip(src.pick((-1, 2**31 - 1, 10**6, 0)), info.min, info.max)
         dy = fi.like(src, y)
     else:
         dy = fi.array(src, rank=4)
