@@ -88,6 +88,29 @@ def test_dropout_mask_of_indescribable_empty_shape_names_the_op():
         ops.dropout_mask((0, 2**62, 2**62), 0.5, 1, 1)
 
 
+def _unaligned(shape):
+    raw = np.zeros(int(np.prod(shape)) * 4 + 1, np.uint8)
+    view = raw[1:].view(np.float32).reshape(shape)
+    view[...] = np.arange(view.size, dtype=np.float32).reshape(shape)
+    return view
+
+
+# An unaligned float32 C-contiguous view went to the core as it was (UBSan:
+# misaligned load in the pooling kernel); it is now copied, and refused where
+# it would be updated in place.
+def test_unaligned_inputs_are_copied():
+    x = _unaligned((1, 4, 4, 3))
+    assert not x.flags.aligned and x.flags.c_contiguous
+    np.testing.assert_array_equal(ops.max_pool2d(x)[0], ops.max_pool2d(x.copy())[0])
+    np.testing.assert_array_equal(ops.relu(x), np.maximum(x, 0))
+    a = _unaligned((3, 4))
+    np.testing.assert_allclose(ops.gemm(a, a, trans_b=True), a @ a.T)
+    with pytest.raises(ValueError, match=r"\[sgd_update\]"):
+        ops.sgd_update([_unaligned((4,))], [np.ones(4)], learning_rate=0.1)
+    with pytest.raises(ValueError, match=r"\[batch_norm\]"):
+        ops.batch_norm_train(np.ones((2, 4)), None, None, _unaligned((4,)), np.ones(4, np.float32))
+
+
 # A 0-d input came back with shape (1,): np.ascontiguousarray promotes 0-d arrays
 @pytest.mark.parametrize("x", [np.float64(-2.0), np.array(3, np.int32), 1.5])
 def test_zero_d_inputs_stay_zero_d(x):

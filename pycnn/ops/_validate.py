@@ -22,7 +22,7 @@ def as_float32(x, op, name):
     non-contiguous or negatively strided arrays); complex, object and string
     data are refused.
     """
-    if isinstance(x, np.ndarray) and x.dtype == np.float32 and x.flags.c_contiguous:
+    if isinstance(x, np.ndarray) and x.dtype == np.float32 and x.flags.c_contiguous and x.flags.aligned:
         return x
     try:
         arr = np.asarray(x)

@@ -12,7 +12,7 @@ __all__ = ["gemm"]
 
 def _rows_contiguous(x):
     """x itself if it is float32 with contiguous rows (a row stride is fine), else a copy."""
-    if (isinstance(x, np.ndarray) and x.dtype == np.float32 and x.ndim == 2 and x.strides[1] == 4
+    if (isinstance(x, np.ndarray) and x.dtype == np.float32 and x.ndim == 2 and x.flags.aligned and x.strides[1] == 4
             and x.strides[0] >= 4 * x.shape[1] and x.strides[0] % 4 == 0):
         return x
     return as_float32(x, "gemm", "matrix")

@@ -59,7 +59,8 @@ def _channel_vector(v, channels, op, name, optional=False):
 
 
 def _moving(v, channels, op, name):
-    if not (isinstance(v, np.ndarray) and v.dtype == np.float32 and v.flags.c_contiguous and v.flags.writeable):
+    if not (isinstance(v, np.ndarray) and v.dtype == np.float32 and v.flags.c_contiguous and v.flags.writeable
+            and v.flags.aligned):
         kind = f"{v.dtype} array" if isinstance(v, np.ndarray) else type(v).__name__
         raise op_error(op, f"`{name}` is updated in place and must be a writeable float32 C-contiguous array, got {kind}")
     if v.shape != (channels,):

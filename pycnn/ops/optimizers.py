@@ -33,7 +33,7 @@ def _in_place(arrays, op, name, params=None):
     for i, a in enumerate(arrays):
         if not isinstance(a, np.ndarray):
             raise op_error(op, f"expected {name}[{i}] to be a numpy array (updated in place), got {type(a).__name__}")
-        if a.dtype != np.float32 or not a.flags.c_contiguous or not a.flags.writeable:
+        if a.dtype != np.float32 or not a.flags.c_contiguous or not a.flags.writeable or not a.flags.aligned:
             raise op_error(op, f"{name}[{i}] must be a writeable float32 C-contiguous array (updated in place), "
                                f"got dtype {a.dtype}, C-contiguous={a.flags.c_contiguous}, writeable={a.flags.writeable}")
         if params is not None and a.shape != params[i].shape:
