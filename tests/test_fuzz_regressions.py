@@ -99,8 +99,11 @@ def _unaligned(shape):
 # misaligned load in the pooling kernel); it is now copied, and refused where
 # it would be updated in place.
 def test_unaligned_inputs_are_copied():
+    from pycnn.ops._validate import as_float32
+
     x = _unaligned((1, 4, 4, 3))
     assert not x.flags.aligned and x.flags.c_contiguous
+    assert as_float32(x, "max_pool2d", "x").flags.aligned
     np.testing.assert_array_equal(ops.max_pool2d(x)[0], ops.max_pool2d(x.copy())[0])
     np.testing.assert_array_equal(ops.relu(x), np.maximum(x, 0))
     a = _unaligned((3, 4))

@@ -31,7 +31,8 @@ def as_float32(x, op, name):
     if arr.dtype.kind not in "biuf":
         raise op_error(op, f"expected `{name}` with a real numeric dtype, got dtype {arr.dtype}")
     try:
-        return np.asarray(arr, dtype=np.float32, order="C")  # keeps 0-d arrays 0-d
+        out = np.asarray(arr, dtype=np.float32, order="C")  # keeps 0-d arrays 0-d
+        return out if out.flags.aligned else out.copy()  # the core loads whole floats
     except ValueError as exc:  # a shape whose byte size numpy cannot represent
         raise op_error(op, f"`{name}` of shape {arr.shape} is too large: {exc}") from None
     except MemoryError:
