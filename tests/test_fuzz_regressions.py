@@ -106,6 +106,11 @@ def test_unaligned_inputs_are_copied():
     assert as_float32(x, "max_pool2d", "x").flags.aligned
     np.testing.assert_array_equal(ops.max_pool2d(x)[0], ops.max_pool2d(x.copy())[0])
     np.testing.assert_array_equal(ops.relu(x), np.maximum(x, 0))
+    y, argmax = ops.max_pool2d(x)
+    raw = np.zeros(argmax.nbytes + 1, np.uint8)
+    forged = raw[1:].view(np.int32).reshape(argmax.shape)
+    forged[...] = argmax
+    np.testing.assert_array_equal(ops.max_pool2d_backward(y, forged, x.shape), ops.max_pool2d_backward(y, argmax, x.shape))
     a = _unaligned((3, 4))
     np.testing.assert_allclose(ops.gemm(a, a, trans_b=True), a @ a.T)
     with pytest.raises(ValueError, match=r"\[sgd_update\]"):

@@ -93,7 +93,8 @@ def _argmax(argmax, dy_shape, op):
         lo, hi = int(argmax.min()), int(argmax.max())
         if lo < 0 or hi > np.iinfo(np.int32).max:
             raise op_error(op, f"`argmax` holds indices in [{lo}, {hi}], outside any input image")
-    return np.ascontiguousarray(argmax, dtype=np.int32)
+    argmax = np.ascontiguousarray(argmax, dtype=np.int32)
+    return argmax if argmax.flags.aligned else argmax.copy()
 
 
 def max_pool2d(x, pool_size=(2, 2), strides=None, padding="valid"):
