@@ -160,7 +160,19 @@ def read_file(path):
         header = json.loads(body[start:start + hlen].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path!r} is corrupted: unreadable header ({exc})") from None
-    data_start = start + hlen + _pad(start + hlen)
+    if not isinstance(header, dict) or not isinstance(header.get("arrays", []), list):
+        raise ValueError(f"{path!r} is corrupted: the header is not a pycnn header")
+    try:
+        return header, _read_arrays(header, body, start + hlen + _pad(start + hlen), path)
+    except (TypeError, AttributeError, OverflowError) as exc:
+        raise _corrupted(path, exc) from None
+
+
+def _corrupted(path, exc):
+    return ValueError(f"{os.fspath(path)!r} is corrupted: {type(exc).__name__}: {exc}")
+
+
+def _read_arrays(header, body, data_start, path):
     arrays = []
     for entry in header.get("arrays", []):
         dtype = _DTYPES.get(entry.get("dtype"))
@@ -172,7 +184,7 @@ def read_file(path):
             raise ValueError(f"{path!r} is corrupted: bad array entry {entry}")
         arrays.append(np.frombuffer(body, dtype=dtype, count=math.prod(shape), offset=lo).reshape(shape).astype(
             dtype.newbyteorder("=")))
-    return header, arrays
+    return arrays
 
 
 # ----- architecture -------------------------------------------------------------
@@ -329,12 +341,20 @@ def _assign_weights(model, entries, arrays, path):
 
 def load_model(filepath, compile=True, custom_objects=None, safe_mode=True):
     """A model saved with ``model.save``: architecture, weights, and (if compiled) loss, metrics, optimizer state."""
-    from pycnn import optimizers
-
     header, arrays = read_file(filepath)
     if header.get("kind") != "model" or "model" not in header:
         raise ValueError(f"{os.fspath(filepath)!r} holds {header.get('kind')!r} data, not a model; "
                          f"use model.load_weights() for weight files")
+    try:
+        return _model_from_header(header, arrays, filepath, compile)
+    except (KeyError, IndexError, AttributeError, TypeError, RecursionError) as exc:
+        # A well-formed file whose description does not fit together.
+        raise _corrupted(filepath, exc) from None
+
+
+def _model_from_header(header, arrays, filepath, compile):
+    from pycnn import optimizers
+
     model = model_from_config(header["model"])
     model._ensure_built()
     _assign_weights(model, header.get("weights", []), arrays, filepath)

@@ -22,7 +22,7 @@ def as_float32(x, op, name):
     non-contiguous or negatively strided arrays); complex, object and string
     data are refused.
     """
-    if isinstance(x, np.ndarray) and x.dtype == np.float32 and x.flags.c_contiguous:
+    if isinstance(x, np.ndarray) and x.dtype == np.float32 and x.flags.c_contiguous and x.flags.aligned:
         return x
     try:
         arr = np.asarray(x)
@@ -30,7 +30,13 @@ def as_float32(x, op, name):
         raise op_error(op, f"expected `{name}` to be a real-valued array, could not convert it: {exc}") from None
     if arr.dtype.kind not in "biuf":
         raise op_error(op, f"expected `{name}` with a real numeric dtype, got dtype {arr.dtype}")
-    return np.ascontiguousarray(arr, dtype=np.float32)
+    try:
+        out = np.asarray(arr, dtype=np.float32, order="C")  # keeps 0-d arrays 0-d
+        return out if out.flags.aligned else out.copy()  # the core loads whole floats
+    except ValueError as exc:  # a shape whose byte size numpy cannot represent
+        raise op_error(op, f"`{name}` of shape {arr.shape} is too large: {exc}") from None
+    except MemoryError:
+        raise MemoryError(f"[{op}] cannot allocate a float32 copy of `{name}` with shape {arr.shape}") from None
 
 
 def as_int_labels(y, op, name, num_classes):

@@ -8,7 +8,7 @@ Depthwise convolution is ``groups == C``: a Keras DepthwiseConv2D kernel
 """
 
 from pycnn import _core
-from pycnn.ops._validate import as_float32, int_tuple, padding_mode, positive_int, require_rank
+from pycnn.ops._validate import as_float32, int_tuple, op_error, padding_mode, positive_int, require_rank
 from pycnn.ops.dense import _activation_code, _bias
 
 __all__ = ["conv2d", "conv2d_backward", "depthwise_conv2d"]
@@ -42,7 +42,13 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, gr
     options = _options(strides, padding, dilation_rate, groups, op)
     bias = _bias(bias, op, kernel.shape[3])
     code, alpha = _activation_code(activation, alpha, op)
-    return _core.conv2d_forward(x, kernel, bias, *options, code, alpha)
+    try:
+        return _core.conv2d_forward(x, kernel, bias, *options, code, alpha)
+    except ValueError as exc:
+        if str(exc).startswith(f"[{op}]"):
+            raise
+        # numpy refuses an empty output whose other dimensions overflow, e.g. huge padding on N=0
+        raise op_error(op, f"the output for x of shape {x.shape} is too large: {exc}") from None
 
 
 def conv2d_backward(dy, x, kernel, strides=1, padding="valid", dilation_rate=1, groups=1, *,

@@ -53,4 +53,11 @@ def dropout_mask(shape, rate, seed, step):
         raise op_error(op, f"expected `shape` as a tuple of ints, got {shape!r}") from None
     if not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 0 for d in dims):
         raise op_error(op, f"expected `shape` as a tuple of ints >= 0, got {shape!r}")
-    return _core.dropout_mask([int(d) for d in dims], _rate(rate, op), _counter(seed, op, "seed"), _counter(step, op, "step"))
+    try:
+        return _core.dropout_mask([int(d) for d in dims], _rate(rate, op), _counter(seed, op, "seed"),
+                                  _counter(step, op, "step"))
+    except ValueError as exc:
+        if str(exc).startswith(f"[{op}]"):
+            raise
+        # numpy refuses an empty shape whose other dimensions overflow, e.g. (2**62, 0)
+        raise op_error(op, f"shape {dims} is too large: {exc}") from None

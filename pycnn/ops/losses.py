@@ -39,7 +39,10 @@ def _dense_labels(labels, pred, op, name):
 
 
 def _sparse_labels(labels, pred, op):
-    labels = np.asarray(labels)
+    try:
+        labels = np.asarray(labels)
+    except ValueError as exc:  # ragged lists
+        raise op_error(op, f"expected integer labels as an array, could not convert them: {exc}") from None
     want = pred.shape[:-1]
     if labels.shape == want + (1,):  # Keras accepts a trailing axis of 1
         labels = labels.reshape(want)

@@ -60,7 +60,8 @@ def _channel_vector(v, channels, op, name, optional=False):
 
 
 def _moving(v, channels, op, name):
-    if not (isinstance(v, np.ndarray) and v.dtype == np.float32 and v.flags.c_contiguous and v.flags.writeable):
+    if not (isinstance(v, np.ndarray) and v.dtype == np.float32 and v.flags.c_contiguous and v.flags.writeable
+            and v.flags.aligned):
         kind = f"{v.dtype} array" if isinstance(v, np.ndarray) else type(v).__name__
         raise op_error(op, f"`{name}` is updated in place and must be a writeable float32 C-contiguous array, got {kind}")
     if v.shape != (channels,):
@@ -93,8 +94,11 @@ def batch_norm_train(x, gamma, beta, moving_mean, moving_variance, momentum=0.99
     if not 0.0 <= momentum <= 1.0:
         raise op_error(op, f"expected `momentum` in [0, 1], got {momentum}")
     act, alpha = activation_code(activation, alpha, op)
+    epsilon = _epsilon(epsilon, op)
+    if c == 0:  # nothing to normalise; the kernel would still walk every row
+        return np.zeros(x.shape, np.float32), np.zeros(0, np.float32), np.zeros(0, np.float32)
     return _core.batch_norm_train(x, gamma, beta, moving_mean, moving_variance, momentum,
-                                  _epsilon(epsilon, op), act, alpha)
+                                  epsilon, act, alpha)
 
 
 def batch_norm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon=1e-3, activation=None, alpha=None):
@@ -109,7 +113,10 @@ def batch_norm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon=1
     if moving_variance.size and moving_variance.min() < 0:
         raise op_error(op, f"expected `moving_variance` >= 0, got a minimum of {moving_variance.min()}")
     act, alpha = activation_code(activation, alpha, op)
-    return _core.batch_norm_inference(x, gamma, beta, moving_mean, moving_variance, _epsilon(epsilon, op), act, alpha)
+    epsilon = _epsilon(epsilon, op)
+    if c == 0:
+        return np.zeros(x.shape, np.float32)
+    return _core.batch_norm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon, act, alpha)
 
 
 def batch_norm_backward(dy, x, gamma, mean, inv_std, *, activation=None, alpha=None, y=None):
@@ -132,6 +139,8 @@ def batch_norm_backward(dy, x, gamma, mean, inv_std, *, activation=None, alpha=N
     mean = _channel_vector(mean, c, op, "mean")
     inv_std = _channel_vector(inv_std, c, op, "inv_std")
     act, alpha = activation_code(activation, alpha, op)
+    if c == 0:
+        return np.zeros(x.shape, np.float32), np.zeros(0, np.float32), np.zeros(0, np.float32)
     if act:
         if y is None:
             raise op_error(op, f"activation={activation!r} needs the activated output `y` of the forward")

@@ -33,7 +33,7 @@ def _in_place(arrays, op, name, params=None):
     for i, a in enumerate(arrays):
         if not isinstance(a, np.ndarray):
             raise op_error(op, f"expected {name}[{i}] to be a numpy array (updated in place), got {type(a).__name__}")
-        if a.dtype != np.float32 or not a.flags.c_contiguous or not a.flags.writeable:
+        if a.dtype != np.float32 or not a.flags.c_contiguous or not a.flags.writeable or not a.flags.aligned:
             raise op_error(op, f"{name}[{i}] must be a writeable float32 C-contiguous array (updated in place), "
                                f"got dtype {a.dtype}, C-contiguous={a.flags.c_contiguous}, writeable={a.flags.writeable}")
         if params is not None and a.shape != params[i].shape:
@@ -147,8 +147,8 @@ def adam_update(params, grads, m, v, *, learning_rate, step, beta_1=0.9, beta_2=
     grads = _grads(grads, params, op)
     m = _in_place(m, op, "m", params)
     v = _in_place(v, op, "v", params)
-    if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 1:
-        raise op_error(op, f"expected the 1-based iteration `step` to be an int >= 1, got {step!r}")
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral) or not 1 <= step < 2**63:
+        raise op_error(op, f"expected the 1-based iteration `step` to be an int in [1, 2**63), got {step!r}")
     lr = _number(learning_rate, op, "learning_rate")
     beta_1 = _number(beta_1, op, "beta_1", 0.0, 1.0, hi_open=True)
     beta_2 = _number(beta_2, op, "beta_2", 0.0, 1.0, hi_open=True)

@@ -17,6 +17,7 @@ pooled output ``y``: max-pooling commutes with these monotonic activations,
 so ``y`` is the activation's output at each argmax).
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -58,6 +59,36 @@ def _input_shape(input_shape, op, rank=4):
     return tuple(int(d) for d in shape)
 
 
+def _zeros(shape, dtype, op):
+    try:
+        return np.zeros(shape, dtype)
+    except ValueError:  # numpy cannot describe it, e.g. (2**62, 2**62, 0)
+        raise op_error(op, f"output shape {tuple(shape)} is too large") from None
+
+
+def _forward(kernel, x, args, op):
+    """kernel(x, *args); an empty x is validated on x[:0] and answered without the kernel.
+
+    The kernels walk N * OH * OW even when C is 0, which for an empty x with a
+    huge N or spatial size would run for hours.
+    """
+    if x.size:
+        return kernel(x, *args, op=op)
+    out = kernel(x[:0], *args, op=op)
+    shape = x.shape[:1] + (out[0] if isinstance(out, tuple) else out).shape[1:]
+    if isinstance(out, tuple):
+        return _zeros(shape, np.float32, op), _zeros(shape, np.int32, op)
+    return _zeros(shape, np.float32, op)
+
+
+def _backward(kernel, dy, shape, args, op):
+    """kernel(dy, ..., list(shape), ...); an empty dx is validated on an empty batch, then zeros."""
+    if dy.size or math.prod(shape) or dy.shape[0] != shape[0]:
+        return kernel(dy, *args(dy, list(shape)), op=op)
+    kernel(dy[:0], *args(dy[:0], [0, *shape[1:]]), op=op)
+    return _zeros(shape, np.float32, op)
+
+
 def _argmax(argmax, dy_shape, op):
     if not isinstance(argmax, np.ndarray) or argmax.dtype.kind not in "iu":
         kind = argmax.dtype if isinstance(argmax, np.ndarray) else type(argmax).__name__
@@ -68,7 +99,8 @@ def _argmax(argmax, dy_shape, op):
         lo, hi = int(argmax.min()), int(argmax.max())
         if lo < 0 or hi > np.iinfo(np.int32).max:
             raise op_error(op, f"`argmax` holds indices in [{lo}, {hi}], outside any input image")
-    return np.ascontiguousarray(argmax, dtype=np.int32)
+    argmax = np.ascontiguousarray(argmax, dtype=np.int32)
+    return argmax if argmax.flags.aligned else argmax.copy()
 
 
 def max_pool2d(x, pool_size=(2, 2), strides=None, padding="valid"):
@@ -77,7 +109,7 @@ def max_pool2d(x, pool_size=(2, 2), strides=None, padding="valid"):
     x = as_float32(x, op, "x")
     require_rank(x, 4, op, "x", "(N, H, W, C)")
     (ph, pw), (sh, sw), same = _pool_args(pool_size, strides, padding, op)
-    return _core.max_pool2d(x, ph, pw, sh, sw, same, op=op)
+    return _forward(_core.max_pool2d, x, (ph, pw, sh, sw, same), op)
 
 
 def max_pool2d_backward(dy, argmax, input_shape, pool_size=None, strides=None, padding="valid", *,
@@ -102,7 +134,7 @@ def max_pool2d_backward(dy, argmax, input_shape, pool_size=None, strides=None, p
     if pool_size is None:
         if act:
             raise op_error(op, "a fused `activation` needs the forward's `pool_size`, `strides` and `padding`")
-        return _core.max_pool2d_backward(dy, argmax, list(shape), op=op)
+        return _backward(_core.max_pool2d_backward, dy, shape, lambda d, s: (argmax[:len(d)], s), op)
     (ph, pw), (sh, sw), same = _pool_args(pool_size, strides, padding, op)
     if act:
         if y is None:
@@ -112,7 +144,13 @@ def max_pool2d_backward(dy, argmax, input_shape, pool_size=None, strides=None, p
             raise op_error(op, f"expected `y` of the shape of dy {dy.shape}, got {y.shape}")
     else:
         y = None
-    return _core.max_pool2d_backward_windows(dy, argmax, list(shape), ph, pw, sh, sw, same, y, act, alpha)
+
+    def windows(dy, shape, op):
+        n = len(dy)
+        return _core.max_pool2d_backward_windows(dy, argmax[:n], shape, ph, pw, sh, sw, same,
+                                                 None if y is None else y[:n], act, alpha)
+
+    return _backward(windows, dy, shape, lambda d, s: (s,), op)
 
 
 def avg_pool2d(x, pool_size=(2, 2), strides=None, padding="valid"):
@@ -121,7 +159,7 @@ def avg_pool2d(x, pool_size=(2, 2), strides=None, padding="valid"):
     x = as_float32(x, op, "x")
     require_rank(x, 4, op, "x", "(N, H, W, C)")
     (ph, pw), (sh, sw), same = _pool_args(pool_size, strides, padding, op)
-    return _core.avg_pool2d(x, ph, pw, sh, sw, same, op=op)
+    return _forward(_core.avg_pool2d, x, (ph, pw, sh, sw, same), op)
 
 
 def avg_pool2d_backward(dy, input_shape, pool_size=(2, 2), strides=None, padding="valid"):
@@ -131,7 +169,7 @@ def avg_pool2d_backward(dy, input_shape, pool_size=(2, 2), strides=None, padding
     require_rank(dy, 4, op, "dy", "(N, OH, OW, C)")
     shape = _input_shape(input_shape, op)
     (ph, pw), (sh, sw), same = _pool_args(pool_size, strides, padding, op)
-    return _core.avg_pool2d_backward(dy, list(shape), ph, pw, sh, sw, same, op=op)
+    return _backward(_core.avg_pool2d_backward, dy, shape, lambda d, s: (s, ph, pw, sh, sw, same), op)
 
 
 def _global_dy(dy, input_shape, op):
@@ -149,14 +187,15 @@ def global_avg_pool2d(x):
     x = as_float32(x, op, "x")
     require_rank(x, 4, op, "x", "(N, H, W, C)")
     n, h, w, c = x.shape
-    return _core.avg_pool2d(x, h, w, 1, 1, False, op=op).reshape(n, c)
+    return _forward(_core.avg_pool2d, x, (h, w, 1, 1, False), op).reshape(n, c)
 
 
 def global_avg_pool2d_backward(dy, input_shape):
     """dx (N, H, W, C) = dy / (H * W) at every position."""
     op = "global_avg_pool2d_backward"
     dy, (n, h, w, c) = _global_dy(dy, input_shape, op)
-    return _core.avg_pool2d_backward(dy.reshape(n, 1, 1, c), [n, h, w, c], h, w, 1, 1, False, op=op)
+    return _backward(_core.avg_pool2d_backward, dy.reshape(n, 1, 1, c), (n, h, w, c),
+                     lambda d, s: (s, h, w, 1, 1, False), op)
 
 
 def global_max_pool2d(x):
@@ -165,7 +204,7 @@ def global_max_pool2d(x):
     x = as_float32(x, op, "x")
     require_rank(x, 4, op, "x", "(N, H, W, C)")
     n, h, w, c = x.shape
-    y, argmax = _core.max_pool2d(x, h, w, 1, 1, False, op=op)
+    y, argmax = _forward(_core.max_pool2d, x, (h, w, 1, 1, False), op)
     return y.reshape(n, c), argmax.reshape(n, c)
 
 
@@ -173,4 +212,5 @@ def global_max_pool2d_backward(dy, argmax, input_shape):
     """dx (input_shape): dy scattered through the argmax of ``global_max_pool2d``."""
     op = "global_max_pool2d_backward"
     dy, shape = _global_dy(dy, input_shape, op)
-    return _core.max_pool2d_backward(dy, _argmax(argmax, dy.shape, op), list(shape), op=op)
+    argmax = _argmax(argmax, dy.shape, op)
+    return _backward(_core.max_pool2d_backward, dy, shape, lambda d, s: (argmax[:len(d)], s), op)
