@@ -91,7 +91,7 @@ class Flatten(Layer):
 
     def call(self, x, training=False):
         self._cache = x.shape
-        return x.reshape(x.shape[0], -1)
+        return x.reshape(x.shape[0], math.prod(x.shape[1:]))  # not -1: an empty batch has no size to infer from
 
     def backward(self, dy):
         return dy.reshape(self._cache)

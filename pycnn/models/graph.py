@@ -20,6 +20,10 @@ that producer's only consumer: the activation step then passes its input
 through.
 """
 
+import math
+
+import numpy as np
+
 from pycnn.layers.input_layer import InputLayer
 from pycnn.layers.layer import next_backward_pass
 from pycnn.layers.node import KerasTensor
@@ -60,6 +64,17 @@ def _topological_nodes(outputs):
     return order
 
 
+# Inference slices a batch so that no activation array passes this size
+# (glibc serves larger blocks with fresh pages on every call).
+INFER_CHUNK_BYTES = 32 << 20
+
+
+def _sample_bytes(tensor):
+    """float32 bytes of one sample of a symbolic tensor (0 where a dimension is unknown)."""
+    dims = tensor.shape[1:]
+    return 4 * math.prod(dims) if all(isinstance(d, int) for d in dims) else 0
+
+
 class Graph:
     def __init__(self, inputs, outputs):
         for t in list(inputs) + list(outputs):
@@ -89,6 +104,7 @@ class Graph:
         self.output_ids = [index[id(t)] for t in outputs]
         self.size = len(index)
         self.output_steps = [self._producer(i) for i in self.output_ids]
+        self.sample_bytes = max((_sample_bytes(node.output) for node in nodes), default=0)
         self._mark_needed_gradients()
         self._fuse_activation_backward()
         self._fuse_activation_layers()
@@ -154,6 +170,21 @@ class Graph:
                 seen.add(id(step.layer))
                 out.append(step.layer)
         return out
+
+    def infer(self, inputs):
+        """Outputs of an inference pass (no caches). A batch whose largest
+        activation would pass INFER_CHUNK_BYTES runs in equal slices: each
+        slice's arrays then come from the reused heap instead of fresh pages
+        the system must fault in and zero on every call, and they stay in
+        cache. Rows are independent in inference, so slicing changes nothing
+        but the arithmetic's blocking."""
+        n = len(inputs[0]) if inputs else 0
+        pieces = min(n, math.ceil(n * self.sample_bytes / INFER_CHUNK_BYTES)) if self.sample_bytes else 1
+        if pieces <= 1:
+            return self.forward(inputs, training=False)[0]
+        bounds = np.linspace(0, n, pieces + 1).astype(int)
+        parts = [self.forward([x[a:b] for x in inputs], training=False)[0] for a, b in zip(bounds, bounds[1:])]
+        return [np.concatenate(outs) for outs in zip(*parts)]
 
     def forward(self, inputs, training):
         """Run every step; returns (outputs, caches) where caches[k] is step k's saved state."""

@@ -149,7 +149,10 @@ class Model(Trainer):
             raise NotImplementedError("Calling a model on symbolic tensors (nesting models) is not supported; "
                                       "build one functional graph from the layers instead.")
         xs = da.check_inputs(self, da.flatten_struct(inputs, self.input_names, "x"))
-        outputs, _ = self._graph.forward(xs, training=bool(training))
+        if training:
+            outputs, _ = self._graph.forward(xs, training=True)
+        else:
+            outputs = self._graph.infer(xs)
         return self._pack_outputs(outputs)
 
     def input_gradients(self, x, output_grads, training=False):

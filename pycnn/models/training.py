@@ -162,8 +162,7 @@ class Trainer:
     def predict_on_batch(self, x):
         self._ensure_built(x)
         xs = da.check_inputs(self, da.flatten_struct(x, self.input_names, "x"))
-        outputs, _ = self._graph.forward(xs, training=False)
-        return self._pack_outputs(outputs)
+        return self._pack_outputs(self._graph.infer(xs))
 
     def _format_result(self, logs, return_dict):
         if return_dict:
@@ -271,7 +270,7 @@ class Trainer:
         bar = Progbar(steps, verbose=verbose) if verbose else None
         chunks = [[] for _ in self.output_names]
         for step, index in enumerate(da.batch_slices(n, batch_size, False, None)):
-            outputs, _ = self._graph.forward(da.take(xs, index), training=False)
+            outputs = self._graph.infer(da.take(xs, index))
             for j, o in enumerate(outputs):
                 chunks[j].append(o)
             if bar:

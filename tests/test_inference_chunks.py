@@ -1,0 +1,44 @@
+"""Inference slices a large batch (models/graph.py INFER_CHUNK_BYTES): the
+outputs must be those of one unsliced pass, for one and several outputs."""
+
+import numpy as np
+import pytest
+
+from pycnn import layers, models
+from pycnn.models import graph
+
+
+def _two_output_model():
+    x = layers.Input((9, 7, 3))
+    h = layers.Conv2D(4, 3, padding="same", activation="relu")(x)
+    h = layers.BatchNormalization()(h)
+    p = layers.MaxPooling2D(2)(h)
+    f = layers.Flatten()(p)
+    a = layers.Dense(5, activation="softmax")(f)
+    b = layers.Dense(2)(f)
+    return models.Model(x, [a, b])
+
+
+@pytest.mark.parametrize("n", [1, 7, 23])
+def test_sliced_inference_equals_one_pass(monkeypatch, rng, n):
+    model = _two_output_model()
+    x = rng.standard_normal((n, 9, 7, 3)).astype(np.float32)
+    whole, _ = model._graph.forward([x], training=False)
+    monkeypatch.setattr(graph, "INFER_CHUNK_BYTES", 3 * model._graph.sample_bytes)  # slices of ~3 rows
+    for got in (model.predict_on_batch(x), model(x), model.predict(x, batch_size=10, verbose=0)):
+        assert len(got) == 2
+        for g, w in zip(got, whole):
+            assert g.shape == w.shape
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+
+
+def test_sample_bytes_is_the_largest_activation():
+    model = _two_output_model()
+    assert model._graph.sample_bytes == 4 * 9 * 7 * 4  # the conv / BN output
+
+
+def test_empty_batch(monkeypatch):
+    model = _two_output_model()
+    monkeypatch.setattr(graph, "INFER_CHUNK_BYTES", 1)
+    a, b = model.predict_on_batch(np.zeros((0, 9, 7, 3), np.float32))
+    assert a.shape == (0, 5) and b.shape == (0, 2)
