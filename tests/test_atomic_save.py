@@ -53,7 +53,8 @@ def test_sigkill_during_saves_leaves_a_complete_file(tmp_path):
     rng = np.random.default_rng(2024)
     for _ in range(3):
         child = subprocess.Popen([sys.executable, "-c", CHILD.format(target=str(target))], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True, env=env)
+                                 stderr=subprocess.PIPE, text=True, env=env,
+                                 cwd=tmp_path)  # not the checkout: its pycnn/ would shadow ROOT
         try:
             assert child.stdout.readline().strip() == "1", child.stderr.read()
             time.sleep(rng.uniform(0.0, 0.4))

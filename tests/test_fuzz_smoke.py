@@ -17,10 +17,13 @@ import types
 import numpy as np
 import pytest
 
+import pycnn
 from pycnn import ops
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FUZZ_DIR = os.path.join(ROOT, "tests", "fuzz")
+FUZZ_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuzz")
+# The folder holding the pycnn these tests imported (site-packages, or the
+# checkout in a developer build), so the subprocess runs the same one.
+PYCNN_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(pycnn.__file__)))
 sys.path.insert(0, FUZZ_DIR)
 
 OP_TARGETS = ("fuzz_conv_dense_gemm", "fuzz_pool_batchnorm", "fuzz_elementwise_losses_optim")
@@ -49,7 +52,7 @@ def _run(target, count, files=()):
     """The target's TestOneInput in a subprocess capped like a fuzzer (so a huge
     allocation fails at once instead of paging in gigabytes)."""
     script = os.path.join(FUZZ_DIR, "fuzz_inputs.py")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([PYCNN_PARENT, os.environ.get("PYTHONPATH", "")]))
     done = subprocess.run([sys.executable, script, target, str(count), *map(str, files)], env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -173,7 +173,7 @@ def test_sigint_from_outside_during_fit(tmp_path, delay):
     code = CHILD.format(tests=str(Path(__file__).parent), marker=str(marker), saved=str(saved))
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True, env=env)
+                             text=True, env=env, cwd=tmp_path)  # not the checkout: its pycnn/ would shadow ROOT
     try:
         deadline = time.monotonic() + 120
         while not marker.exists():
