@@ -84,7 +84,7 @@ def test_ragged_sparse_labels_name_the_op(fn):
 
 def test_dropout_mask_of_indescribable_empty_shape_names_the_op():
     _harness("fuzz_elementwise_losses_optim").TestOneInput(bytes.fromhex("c707ff0007ff00006000000025f6"))
-    with pytest.raises(ValueError, match=r"\[dropout_mask\] shape \(0, 4611686018427387904, 4611686018427387904\) is too large"):
+    with pytest.raises(ValueError, match=r"\[dropout_mask\] (the output of )?shape \(0, 4611686018427387904, 4611686018427387904\) is too large"):
         ops.dropout_mask((0, 2**62, 2**62), 0.5, 1, 1)
 
 

@@ -47,6 +47,14 @@ template <typename T = float>
 py::array_t<T> empty_array(const std::vector<int64_t>& shape, const char* op) {
   int64_t count = 1;
   for (int64_t d : shape) count = checked_mul(count, d, op);
+  // numpy's strides multiply the trailing dimensions even when another one
+  // is 0, so an empty array with huge dimensions would overflow them.
+  int64_t stride_span = int64_t(sizeof(T));
+  for (int64_t d : shape) {
+    if (d > 1 && stride_span > kMaxElements / d)
+      fail(op, "the output of shape ", shape_str(shape.begin(), shape.end()), " is too large");
+    if (d > 1) stride_span *= d;
+  }
   return py::array_t<T>(std::vector<py::ssize_t>(shape.begin(), shape.end()));
 }
 
