@@ -217,3 +217,12 @@ def test_model_file_header_not_an_object(tmp_path):
     path = _resigned(tmp_path, struct.pack("<8sIIQ", body[:8], 1, 0, len(text)) + text)
     with pytest.raises(ValueError, match="corrupted"):
         models.load_model(path)
+
+
+# Found under UBSan: 'same' pooling computed ceil(in / stride) as
+# (in + stride - 1) / stride, which overflows for a stride near 2**63.
+def test_same_pooling_with_a_huge_stride():
+    x = np.arange(2 * 5 * 3 * 2, dtype=np.float32).reshape(2, 5, 3, 2)
+    y, _ = ops.max_pool2d(x, pool_size=(3, 2), strides=(2**63 - 1, 2**63 - 1), padding="same")
+    assert y.shape == (2, 1, 1, 2)
+    np.testing.assert_array_equal(y[:, 0, 0], x[:, :3, :2].max(axis=(1, 2)))  # no padding needed: one window at the origin
