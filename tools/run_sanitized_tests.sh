@@ -54,6 +54,8 @@ preload=$libasan
 suppressions=$root/tools/lsan_suppressions.txt
 asan_options="detect_leaks=1:halt_on_error=1:abort_on_error=1:detect_stack_use_after_return=1"
 asan_options="$asan_options:strict_init_order=1:check_initialization_order=1:allocator_may_return_null=1"
+# An absurd allocation fails at once instead of paging in the machine's memory.
+asan_options="$asan_options:max_allocation_size_mb=8192"
 ubsan_options="halt_on_error=1:abort_on_error=1:print_stacktrace=1"
 lsan_options="suppressions=$suppressions:print_suppressions=0"
 
