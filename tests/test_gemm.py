@@ -121,6 +121,32 @@ def test_strided_rows_are_used_without_copy_and_give_same_result():
                                rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("m,n,k,lda", [(150, 600, 900, 1024), (37, 300, 1024, 1024), (13, 40, 300, 512)])
+def test_rows_aliasing_in_l1_are_copied_per_k_slice(isa, m, n, k, lda):
+    """Leading dimensions that are multiples of 1 KiB take the copied-A route
+    (several K slices, column blocks, partial row tiles and panels): same
+    result as the reference, same bits at 1 and 2 threads."""
+    rng = np.random.default_rng(m)
+    a = rng.standard_normal((m, lda)).astype(np.float32)[:, :k]
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    c = np.full((m, n), np.nan, np.float32)
+    want = ref.gemm(a, b)
+    before = pycnn.get_num_threads()
+    _core.set_isa(isa)
+    try:
+        results = []
+        for threads in (1, 2):
+            pycnn.set_num_threads(threads)
+            results.append(ops.gemm(a, b, c.copy(), beta=0.0))
+    finally:
+        _core.set_isa(None)
+        pycnn.set_num_threads(before)
+    tol = 2e-6 * k + 1e-5
+    np.testing.assert_allclose(results[0], want, rtol=tol, atol=tol * np.abs(want).max())
+    assert np.array_equal(results[0], results[1])
+
+
 @pytest.mark.parametrize("shape", [(300, 64, 1000, False, False), (288, 64, 3000, True, False),
                                    (500, 288, 64, False, True), (2000, 32, 27, False, False),
                                    (16, 512, 1000, False, False), (13, 700, 500, False, False),

@@ -44,6 +44,7 @@ constexpr int64_t kSmallM = 16;      // up to here B streams in place (face dens
 constexpr int64_t kKcStream = 192;   // K slice when B streams in place (two slices of 512 columns fit L2)
 constexpr int64_t kDotMaxM = 32;     // A * B^T up to this many rows runs on the dot-product kernels
 constexpr int64_t kDotMinK = 64;     // ... when k gives the lanes enough to sum before the horizontal add
+constexpr int64_t kPackedASliceFloats = int64_t(4) << 20;  // A copied per K slice up to 16 MiB
 
 const IsaUkernels& kernels_for(Isa isa) {
   if (isa == Isa::kAvx512 && gemm_detail::ukernels_avx512()) return *gemm_detail::ukernels_avx512();
@@ -159,21 +160,36 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
   // Rows of A a multiple of 1 KiB apart land in the same L1 sets; such tiles
   // are copied to a contiguous MR x KC panel first (read as transposed A).
   const bool pack_a = !trans_a && lda % 256 == 0 && n > nr;
-  float* packed_a_all = pack_a ? thread_scratch(kScratchGemmA).floats(size_t(kKc * mr) * num_threads()) : nullptr;
+  // Copied tile by tile, A would be copied again for every column block
+  // (8 times at 2048^3, a fifth of the time); so the whole K slice is copied
+  // once, and K slices become the outer loop, when the copy fits.
+  const bool pack_a_slice = pack_a && !stream_b && row_tiles * mr * kc_max <= kPackedASliceFloats;
+  const size_t packed_a_floats = pack_a_slice ? size_t(row_tiles * mr * kc_max) : size_t(kKc * mr) * num_threads();
+  float* packed_a_all = pack_a ? thread_scratch(kScratchGemmA).floats(packed_a_floats) : nullptr;
 
   // One (jc, pc) step after another; `tid` of `team` threads takes its share.
   // Threads share packed panels, so they meet at a barrier around packing.
   // With nothing to pack each thread owns its C tiles for every K slice and
   // runs without synchronising (a stalled vCPU then delays only its share).
-  const bool any_pack = !direct_b || n % nr != 0;
+  const bool any_pack = !direct_b || n % nr != 0 || pack_a_slice;
+  const int64_t col_blocks = (n + nc - 1) / nc, k_slices = (k + kc_max - 1) / kc_max;
   auto run = [&](int tid, int team) {
     const bool sync = team > 1 && any_pack;
-    for (int64_t jc = 0; jc < n; jc += nc) {
-      const int64_t nb = std::min(nc, n - jc);
-      const int64_t col_tiles = (nb + nr - 1) / nr;
-      for (int64_t pc = 0; pc < k; pc += kc_max) {
+    for (int64_t step = 0; step < col_blocks * k_slices; ++step) {
+      // Column blocks outermost, or K slices when A is copied per slice; C
+      // sums its K slices in order either way.
+      const int64_t jc = (pack_a_slice ? step % col_blocks : step / k_slices) * nc;
+      const int64_t pc = (pack_a_slice ? step / col_blocks : step % k_slices) * kc_max;
+      {
+        const int64_t nb = std::min(nc, n - jc);
+        const int64_t col_tiles = (nb + nr - 1) / nr;
         const int64_t kb = std::min(kc_max, k - pc);
         const bool first = pc == 0, last = pc + kb == k;
+        if (pack_a_slice && jc == 0) {
+          for (int64_t rt = row_tiles * tid / team; rt < row_tiles * (tid + 1) / team; ++rt)
+            gemm_detail::pack_a_panel(packed_a_all + rt * mr * kc_max, a + rt * mr * lda + pc, lda, kb,
+                                      int(std::min<int64_t>(mr, m - rt * mr)), mr);
+        }
         auto packs = [&](int64_t jt) { return !direct_b || jc + (jt + 1) * nr > n; };
         // Each thread packs a contiguous range of panels; row-major B is
         // walked row by row across the range (sequential reads from memory).
@@ -191,7 +207,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
         }
         const int64_t tiles = row_tiles * col_tiles;
         const int64_t t0 = tiles * tid / team, t1 = tiles * (tid + 1) / team;
-        float* packed_a = pack_a ? packed_a_all + size_t(kKc * mr) * tid : nullptr;
+        float* packed_a = pack_a && !pack_a_slice ? packed_a_all + size_t(kKc * mr) * tid : nullptr;
         int64_t packed_row_tile = -1;
         // Small M, B read in place: B's rows are walked panel by panel
         // (strided); touching the next K slice's rows in order, spread over
@@ -218,7 +234,11 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
           g.a = trans_a ? a + pc * lda + i0 : a + i0 * lda + pc;
           g.lda = lda;
           bool a_transposed = trans_a;
-          if (pack_a) {
+          if (pack_a_slice) {
+            g.a = packed_a_all + (t / col_tiles) * mr * kc_max;
+            g.lda = mr;
+            a_transposed = true;
+          } else if (pack_a) {
             if (packed_row_tile != t / col_tiles) {
               packed_row_tile = t / col_tiles;
               gemm_detail::pack_a_panel(packed_a, g.a, lda, kb, rows, mr);
