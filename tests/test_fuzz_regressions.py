@@ -226,3 +226,24 @@ def test_same_pooling_with_a_huge_stride():
     y, _ = ops.max_pool2d(x, pool_size=(3, 2), strides=(2**63 - 1, 2**63 - 1), padding="same")
     assert y.shape == (2, 1, 1, 2)
     np.testing.assert_array_equal(y[:, 0, 0], x[:, :3, :2].max(axis=(1, 2)))  # no padding needed: one window at the origin
+
+
+# Found under UBSan (fuzzing conv2d against the ASan + UBSan build): the
+# convolution's 'same' output size overflowed in the same way, and explicit
+# paddings near 2**63 overflowed the padded size.
+def test_same_convolution_with_a_huge_stride():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 5, 4, 3)).astype(np.float32)
+    kernel = rng.standard_normal((3, 2, 3, 4)).astype(np.float32)
+    y = ops.conv2d(x, kernel, strides=2**63 - 1, padding="same")
+    assert y.shape == (2, 1, 1, 4)
+    # total padding (3 - 5 -> 0 rows, 2 - 4 -> 0 columns): the window sits at the origin
+    np.testing.assert_allclose(y[:, 0, 0], np.einsum("nijc,ijck->nk", x[:, :3, :2], kernel), rtol=1e-5, atol=1e-5)
+    dx, dkernel, _ = ops.conv2d_backward(np.ones_like(y), x, kernel, strides=2**63 - 1, padding="same")
+    assert dx.shape == x.shape and dkernel.shape == kernel.shape
+
+
+def test_explicit_padding_near_the_int64_limit_is_refused():
+    x = np.zeros((0, 5, 5, 1), np.float32)
+    with pytest.raises(ValueError, match=r"^\[conv2d\] padding .* too large"):
+        ops.conv2d(x, np.zeros((3, 3, 1, 1), np.float32), padding=((2**62, 2**62), (0, 0)))

@@ -24,14 +24,17 @@ Axis resolve_axis(int64_t in, int64_t window, int64_t stride, int64_t dilation, 
                   int64_t pad_before, int64_t pad_after, const char* name, const Conv2dArgs& a) {
   int64_t extent = checked_mul(window - 1, dilation, kOp) + 1;  // dilated window
   if (mode == Conv2dPadding::kSame) {
-    int64_t out = (in + stride - 1) / stride;
-    int64_t total = std::max<int64_t>((out - 1) * stride + extent - in, 0);
+    // ceil(in / stride), and (out - 1) * stride <= in - 1: no overflow for huge strides or windows.
+    int64_t out = 1 + (in - 1) / stride;
+    int64_t total = std::max<int64_t>(extent - in + (out - 1) * stride, 0);
     return {total / 2, total - total / 2, out};
   }
   if (mode == Conv2dPadding::kValid) pad_before = pad_after = 0;
   check(pad_before >= 0 && pad_after >= 0, kOp, "padding must be >= 0, got ", pad_before, " and ",
         pad_after, " on the ", name, " axis");
-  int64_t padded = in + pad_before + pad_after;
+  int64_t padded = 0;
+  if (__builtin_add_overflow(in, pad_before, &padded) || __builtin_add_overflow(padded, pad_after, &padded))
+    fail(kOp, "padding ", pad_before, " and ", pad_after, " on the ", name, " axis is too large");
   if (padded < extent)
     fail(kOp, "padded input ", a.x_shape[1] + (mode == Conv2dPadding::kExplicit ? a.pad_top + a.pad_bottom : 0),
          "x", a.x_shape[2] + (mode == Conv2dPadding::kExplicit ? a.pad_left + a.pad_right : 0),
