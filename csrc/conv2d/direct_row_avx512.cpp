@@ -28,21 +28,15 @@ struct Avx512Block {
     const int64_t x0 = (ow - rw.pad_left) * C + g * kCg;
     for (int64_t i = rw.ilo; i < rw.ihi; ++i) {
       const float* row = rw.row(i) + x0;
-      __m512 wv[3][kCg];
-#pragma GCC unroll 4
+      const float* wi = w + i * 3 * kCg * K + k0;
+#pragma GCC unroll 3
       for (int j = 0; j < 3; ++j)
 #pragma GCC unroll 4
-        for (int ci = 0; ci < kCg; ++ci) wv[j][ci] = _mm512_loadu_ps(w + ((i * 3 + j) * kCg + ci) * K + k0);
-#pragma GCC unroll 16
-      for (int q = 0; q < kPix + 2; ++q)
-#pragma GCC unroll 4
         for (int ci = 0; ci < kCg; ++ci) {
-          const __m512 xv = _mm512_set1_ps(row[q * C + ci]);
-#pragma GCC unroll 4
-          for (int j = 0; j < 3; ++j) {
-            const int p = q - j;
-            if (p >= 0 && p < kPix) acc[p] = _mm512_fmadd_ps(xv, wv[j][ci], acc[p]);
-          }
+          const __m512 wv = _mm512_loadu_ps(wi + (j * kCg + ci) * K);
+#pragma GCC unroll 16
+          for (int p = 0; p < kPix; ++p)
+            acc[p] = _mm512_fmadd_ps(_mm512_set1_ps(row[(p + j) * C + ci]), wv, acc[p]);
         }
     }
     for (int p = 0; p < kPix; ++p) _mm512_storeu_ps(y_row + (ow + p) * K + k0, acc[p]);
@@ -98,7 +92,20 @@ void direct_forward_row_avx512(float* y_row, const float* x, const float* weight
                                const float* bias, const Conv2dShape& s, int64_t n, int64_t oh,
                                const ActivationSpec& act) {
   forward_row_impl<Avx512Block>(y_row, x, weight, bias, s, n, oh);
-  activate_inplace(y_row, s.ow * s.k, act);
+  // relu / leaky_relu on the row while it is in L1, 16 lanes at a time (the
+  // generic pass is compiled for the baseline ISA).
+  const int64_t count = s.ow * s.k;
+  if ((act.kind == Activation::kRelu || act.kind == Activation::kLeakyRelu) && count % 16 == 0) {
+    const bool relu = act.kind == Activation::kRelu;
+    const __m512 zero = _mm512_setzero_ps(), slope = _mm512_set1_ps(act.alpha);
+    for (int64_t i = 0; i < count; i += 16) {
+      const __m512 v = _mm512_loadu_ps(y_row + i);
+      const __mmask16 neg = _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ);  // NaN is not negative: it passes
+      _mm512_storeu_ps(y_row + i, relu ? _mm512_mask_mov_ps(v, neg, zero) : _mm512_mask_mul_ps(v, neg, v, slope));
+    }
+    return;
+  }
+  activate_inplace(y_row, count, act);
 }
 
 }  // namespace pycnn
