@@ -42,3 +42,18 @@ def test_empty_batch(monkeypatch):
     monkeypatch.setattr(graph, "INFER_CHUNK_BYTES", 1)
     a, b = model.predict_on_batch(np.zeros((0, 9, 7, 3), np.float32))
     assert a.shape == (0, 5) and b.shape == (0, 2)
+
+
+def test_inference_pools_without_argmax_and_keeps_the_outputs(monkeypatch, rng):
+    """predict runs MaxPooling2D.infer (no argmax); outputs equal the pass that keeps caches."""
+    model = _two_output_model()
+    x = rng.standard_normal((6, 9, 7, 3)).astype(np.float32)
+    with_caches, caches = model._graph.forward([x], training=False)
+    pool_step = next(k for k, step in enumerate(model._graph.steps) if isinstance(step.layer, layers.MaxPooling2D))
+    assert caches[pool_step][0].dtype == np.int32  # the pass that keeps caches has an argmax
+    calls = []
+    infer = layers.MaxPooling2D.infer
+    monkeypatch.setattr(layers.MaxPooling2D, "infer", lambda self, v: calls.append(1) or infer(self, v))
+    for got, want in zip(model.predict_on_batch(x), with_caches):
+        np.testing.assert_array_equal(got, want)
+    assert calls == [1]

@@ -103,6 +103,35 @@ def test_every_isa_matches_reference(cfg, isa):
     np.testing.assert_allclose(dxa, ref.avg_pool_backward(dy, shape, pool, stride, padding), rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("isa", _core.supported_isas())
+@pytest.mark.parametrize("cfg", CONFIGS[::5], ids=config_id)
+def test_max_pool_without_argmax_gives_the_same_values(cfg, isa):
+    """return_argmax=False (inference) writes every element, equal bit for bit
+    to the argmax pass, NaN and ties included."""
+    rng = np.random.default_rng(cfg["seed"])
+    shape = (cfg["n"], cfg["h"], cfg["w"], cfg["c"])
+    pool, stride, padding = cfg["pool"], cfg["stride"], cfg["padding"]
+    x = np.round(rng.standard_normal(shape), 1).astype(np.float32)  # ties
+    x.flat[rng.integers(0, x.size, 3)] = np.nan
+    _core.set_isa(isa)
+    try:
+        y, _ = ops.max_pool2d(x, pool, stride, padding)
+        values = ops.max_pool2d(x, pool, stride, padding, return_argmax=False)
+        prefilled = _core.max_pool2d(x, *pool, *stride, padding == "same", fill=np.inf, with_argmax=False)
+    finally:
+        _core.set_isa(None)
+    assert isinstance(values, np.ndarray) and values.dtype == np.float32
+    np.testing.assert_array_equal(values, y)
+    np.testing.assert_array_equal(prefilled, y)
+    np.testing.assert_array_equal(ops.max_pool2d(x[:0], pool, stride, padding, return_argmax=False), y[:0])
+
+
+@pytest.mark.parametrize("bad", [None, 0, "no", 1.0])
+def test_max_pool_return_argmax_must_be_a_bool(bad):
+    with pytest.raises(ValueError, match=r"^\[max_pool2d\] expected `return_argmax` True or False"):
+        ops.max_pool2d(np.zeros((1, 2, 2, 1)), return_argmax=bad)
+
+
 @pytest.mark.parametrize("seed", range(30))
 def test_global_pooling(seed):
     rng = np.random.default_rng(seed)

@@ -28,13 +28,19 @@ std::vector<int64_t> input_shape_arg(const char* op, const std::vector<int64_t>&
   return in;
 }
 
-py::tuple max_pool(const char* op, FloatArray x, int64_t ph, int64_t pw, int64_t sh, int64_t sw,
-                   bool same, const std::optional<float>& fill) {
+// (y, argmax), or y alone without with_argmax (inference: nothing to route gradients through).
+py::object max_pool(const char* op, FloatArray x, int64_t ph, int64_t pw, int64_t sh, int64_t sw,
+                    bool same, const std::optional<float>& fill, bool with_argmax) {
   require_rank(x, 4, op, "x", "(N, H, W, C)");
   Pool2dShape s = shape_for(op, shape_of(x), ph, pw, sh, sw, same);
   auto y = empty_array({s.n, s.oh, s.ow, s.c}, op);
-  auto argmax = empty_array<int32_t>({s.n, s.oh, s.ow, s.c}, op);
   prefill(y, fill);
+  if (!with_argmax) {
+    py::gil_scoped_release release;
+    max_pool2d_forward(y.mutable_data(), nullptr, x.data(), s);
+    return std::move(y);
+  }
+  auto argmax = empty_array<int32_t>({s.n, s.oh, s.ow, s.c}, op);
   prefill(argmax, fill ? std::optional<float>(-1.f) : std::nullopt);
   {
     py::gil_scoped_release release;
@@ -104,10 +110,10 @@ FloatArray max_pool_backward_windows(FloatArray dy, IntArray argmax, const std::
 void bind_pool2d(py::module_& m) {
   // `op` names the public function in error messages (global pooling reuses these).
   m.def("max_pool2d", [](FloatArray x, int64_t ph, int64_t pw, int64_t sh, int64_t sw, bool same,
-                         const std::string& op, std::optional<float> fill) {
-    return max_pool(op.c_str(), x, ph, pw, sh, sw, same, fill);
+                         const std::string& op, std::optional<float> fill, bool with_argmax) {
+    return max_pool(op.c_str(), x, ph, pw, sh, sw, same, fill, with_argmax);
   }, py::arg("x"), py::arg("pool_h"), py::arg("pool_w"), py::arg("stride_h"), py::arg("stride_w"),
-     py::arg("same"), py::arg("op") = "max_pool2d", py::arg("fill") = py::none());
+     py::arg("same"), py::arg("op") = "max_pool2d", py::arg("fill") = py::none(), py::arg("with_argmax") = true);
 
   m.def("max_pool2d_backward", [](FloatArray dy, IntArray argmax, std::vector<int64_t> input_shape,
                                   const std::string& op, std::optional<float> fill) {

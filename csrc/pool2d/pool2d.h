@@ -33,7 +33,7 @@ Pool2dShape pool2d_shape(const char* op, int64_t n, int64_t h, int64_t w, int64_
                          bool same);
 
 // y, argmax (N, OH, OW, C); one pass over x. Ties keep the first cell in
-// row-major window order.
+// row-major window order. argmax may be nullptr (inference: values only).
 void max_pool2d_forward(float* y, int32_t* argmax, const float* x, const Pool2dShape& s);
 
 // dx (N, in_per_image) = scatter-add of dy (N, out_per_image) through argmax,

@@ -29,7 +29,9 @@ inline void window(int64_t o, int64_t stride, int64_t pad, int64_t pool, int64_t
   *e = std::min<int64_t>(start + pool, in);
 }
 
-void max_forward(float* y, int32_t* argmax, const float* x, const Pool2dShape& s) {
+// argmax == nullptr (inference): the values only, the same comparisons.
+template <bool kArgmax>
+void max_forward_impl(float* y, int32_t* argmax, const float* x, const Pool2dShape& s) {
   const int64_t C = s.c, W = s.w, in_img = s.h * s.w * C, out_img = s.oh * s.ow * C;
   parallel_for(s.n, image_grain(in_img + 2 * out_img), [&](int64_t n0, int64_t n1) {
     for (int64_t n = n0; n < n1; ++n) {
@@ -41,12 +43,12 @@ void max_forward(float* y, int32_t* argmax, const float* x, const Pool2dShape& s
           int64_t w0, w1;
           window(ow, s.stride_w, s.pad_left, s.pool_w, W, &w0, &w1);
           float* __restrict yo = y + n * out_img + (oh * s.ow + ow) * C;
-          int32_t* __restrict ao = argmax + n * out_img + (oh * s.ow + ow) * C;
+          int32_t* __restrict ao = kArgmax ? argmax + n * out_img + (oh * s.ow + ow) * C : nullptr;
           const int32_t first = int32_t((h0 * W + w0) * C);
 #pragma omp simd
           for (int64_t c = 0; c < C; ++c) {
             yo[c] = xi[first + c];
-            ao[c] = first + int32_t(c);
+            if constexpr (kArgmax) ao[c] = first + int32_t(c);
           }
           for (int64_t h = h0; h < h1; ++h) {
             for (int64_t w = (h == h0 ? w0 + 1 : w0); w < w1; ++w) {
@@ -57,7 +59,7 @@ void max_forward(float* y, int32_t* argmax, const float* x, const Pool2dShape& s
                 float v = xr[c];
                 bool gt = v > yo[c];
                 yo[c] = gt ? v : yo[c];
-                ao[c] = gt ? base + int32_t(c) : ao[c];
+                if constexpr (kArgmax) ao[c] = gt ? base + int32_t(c) : ao[c];
               }
             }
           }
@@ -65,6 +67,11 @@ void max_forward(float* y, int32_t* argmax, const float* x, const Pool2dShape& s
       }
     }
   });
+}
+
+void max_forward(float* y, int32_t* argmax, const float* x, const Pool2dShape& s) {
+  if (argmax) return max_forward_impl<true>(y, argmax, x, s);
+  max_forward_impl<false>(y, nullptr, x, s);
 }
 
 bool max_backward(float* dx, const float* dy, const int32_t* argmax, int64_t n,

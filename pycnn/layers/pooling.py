@@ -39,6 +39,10 @@ class MaxPooling2D(_Pooling2D):
         self._cache = (argmax, x.shape, y)
         return y
 
+    def infer(self, x):
+        """The output when no backward pass follows (predict): no argmax is made."""
+        return ops.max_pool2d(x, self.pool_size, self.strides, self.padding, return_argmax=False)
+
     def backward(self, dy):
         return self.backward_through_activation(dy, (None, None))
 

@@ -181,13 +181,18 @@ class Graph:
         n = len(inputs[0]) if inputs else 0
         pieces = min(n, math.ceil(n * self.sample_bytes / INFER_CHUNK_BYTES)) if self.sample_bytes else 1
         if pieces <= 1:
-            return self.forward(inputs, training=False)[0]
+            return self.forward(inputs, training=False, backward_follows=False)[0]
         bounds = np.linspace(0, n, pieces + 1).astype(int)
-        parts = [self.forward([x[a:b] for x in inputs], training=False)[0] for a, b in zip(bounds, bounds[1:])]
+        parts = [self.forward([x[a:b] for x in inputs], training=False, backward_follows=False)[0]
+                 for a, b in zip(bounds, bounds[1:])]
         return [np.concatenate(outs) for outs in zip(*parts)]
 
-    def forward(self, inputs, training):
-        """Run every step; returns (outputs, caches) where caches[k] is step k's saved state."""
+    def forward(self, inputs, training, backward_follows=True):
+        """Run every step; returns (outputs, caches) where caches[k] is step k's saved state.
+
+        Without ``backward_follows`` (inference) a layer with an ``infer``
+        method runs that instead of ``call`` and saves nothing for backward.
+        """
         values = [None] * self.size
         for i, x in zip(self.input_ids, inputs):
             values[i] = x
@@ -201,6 +206,8 @@ class Graph:
             x = [values[i] for i in step.inputs] if step.listed else values[step.inputs[0]]
             if step.activation is not None:
                 values[step.output] = layer.call_activated(x, training, step.activation)
+            elif not backward_follows and hasattr(layer, "infer"):
+                values[step.output] = layer.infer(x)
             else:
                 values[step.output] = layer.call(x, training=training)
             caches.append(layer._cache)

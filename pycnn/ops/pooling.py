@@ -66,15 +66,15 @@ def _zeros(shape, dtype, op):
         raise op_error(op, f"output shape {tuple(shape)} is too large") from None
 
 
-def _forward(kernel, x, args, op):
+def _forward(kernel, x, args, op, **options):
     """kernel(x, *args); an empty x is validated on x[:0] and answered without the kernel.
 
     The kernels walk N * OH * OW even when C is 0, which for an empty x with a
     huge N or spatial size would run for hours.
     """
     if x.size:
-        return kernel(x, *args, op=op)
-    out = kernel(x[:0], *args, op=op)
+        return kernel(x, *args, op=op, **options)
+    out = kernel(x[:0], *args, op=op, **options)
     shape = x.shape[:1] + (out[0] if isinstance(out, tuple) else out).shape[1:]
     if isinstance(out, tuple):
         return _zeros(shape, np.float32, op), _zeros(shape, np.int32, op)
@@ -103,12 +103,20 @@ def _argmax(argmax, dy_shape, op):
     return argmax if argmax.flags.aligned else argmax.copy()
 
 
-def max_pool2d(x, pool_size=(2, 2), strides=None, padding="valid"):
-    """Max pooling of x (N, H, W, C) -> (y (N, OH, OW, C), argmax int32 like y)."""
+def max_pool2d(x, pool_size=(2, 2), strides=None, padding="valid", *, return_argmax=True):
+    """Max pooling of x (N, H, W, C) -> (y (N, OH, OW, C), argmax int32 like y).
+
+    With ``return_argmax=False`` only y is returned (and no argmax is computed:
+    inference, where no gradient is routed back).
+    """
     op = "max_pool2d"
+    if not isinstance(return_argmax, (bool, np.bool_)):
+        raise op_error(op, f"expected `return_argmax` True or False, got {return_argmax!r}")
     x = as_float32(x, op, "x")
     require_rank(x, 4, op, "x", "(N, H, W, C)")
     (ph, pw), (sh, sw), same = _pool_args(pool_size, strides, padding, op)
+    if not return_argmax:
+        return _forward(_core.max_pool2d, x, (ph, pw, sh, sw, same), op, with_argmax=False)
     return _forward(_core.max_pool2d, x, (ph, pw, sh, sw, same), op)
 
 

@@ -31,7 +31,10 @@ def _pool_options(src):
 
 
 def _max_pool(src):
-    fi.call(ops.max_pool2d, _image(src), **_pool_options(src))
+    options = _pool_options(src)
+    if src.chance(2):
+        options["return_argmax"] = src.pick((False, True, None, 0, "no"))
+    fi.call(ops.max_pool2d, _image(src), **options)
 
 
 def _max_pool_backward(src):
