@@ -46,9 +46,6 @@ ActivationSpec activation_arg(int kind, float alpha, const char* op) {
   return {Activation(kind), alpha};
 }
 
-void prefill(py::array_t<float>& a, const std::optional<float>& fill) {
-  if (fill) std::fill(a.mutable_data(), a.mutable_data() + a.size(), *fill);
-}
 
 }  // namespace
 

@@ -10,6 +10,7 @@
 
 #include "bindings/bindings.h"
 #include "conv2d/conv2d.h"
+#include "conv2d/conv2d_pool.h"
 #include "dense/dense.h"
 
 namespace pycnn {
@@ -56,6 +57,31 @@ FloatArray output(const std::optional<py::array>& out, const std::vector<int64_t
 }  // namespace
 
 void bind_conv2d(py::module_& m) {
+  m.def(
+      "conv2d_max_pool2d",
+      [](FloatArray x, FloatArray weight, std::optional<FloatArray> bias, Pair strides, int padding,
+         Pads pads, Pair dilation, int64_t groups, int activation, float alpha, Pair pool, Pair pool_strides,
+         bool pool_same, std::optional<float> fill) {
+        const char* op = "conv2d_max_pool2d";
+        if (bias) require_rank(*bias, 1, kOp, "bias", "(out_channels,)");
+        Conv2dShape s = conv2d_shape(make_args(x, weight, bias ? bias->shape(0) : -1, strides, padding,
+                                               pads, dilation, groups));
+        ActivationSpec act = activation_spec(activation, alpha, kOp);
+        Pool2dShape p = pool2d_shape(op, s.n, s.oh, s.ow, s.k, pool[0], pool[1], pool_strides[0],
+                                     pool_strides[1], pool_same);
+        FloatArray y = empty_array({p.n, p.oh, p.ow, p.c}, op);
+        prefill(y, fill);
+        const float* b = bias ? bias->data() : nullptr;
+        {
+          py::gil_scoped_release release;
+          conv2d_max_pool2d_forward(y.mutable_data(), x.data(), weight.data(), b, s, act, p);
+        }
+        return y;
+      },
+      py::arg("x"), py::arg("weight"), py::arg("bias"), py::arg("strides"), py::arg("padding"),
+      py::arg("pads"), py::arg("dilation"), py::arg("groups"), py::arg("activation"), py::arg("alpha"),
+      py::arg("pool"), py::arg("pool_strides"), py::arg("pool_same"), py::arg("fill") = py::none());
+
   m.def(
       "conv2d_forward",
       [](FloatArray x, FloatArray weight, std::optional<FloatArray> bias, Pair strides, int padding,

@@ -11,13 +11,6 @@
 namespace pycnn {
 namespace {
 
-// Test hook: `fill` pre-fills outputs (NaN in the tests) so an element a
-// kernel forgot to write shows up.
-template <typename T>
-void prefill(py::array_t<T>& a, const std::optional<float>& fill) {
-  if (fill) std::fill(a.mutable_data(), a.mutable_data() + a.size(), T(*fill));
-}
-
 Pool2dShape shape_for(const char* op, const std::vector<int64_t>& in, int64_t ph, int64_t pw,
                       int64_t sh, int64_t sw, bool same) {
   return pool2d_shape(op, in[0], in[1], in[2], in[3], ph, pw, sh, sw, same);

@@ -11,7 +11,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +58,13 @@ py::array_t<T> empty_array(const std::vector<int64_t>& shape, const char* op) {
     if (d > 1) stride_span *= d;
   }
   return py::array_t<T>(std::vector<py::ssize_t>(shape.begin(), shape.end()));
+}
+
+// Test hook: fills an output before the kernel runs (NaN, say), so an
+// element the kernel forgot to write shows up.
+template <typename T, int Flags>
+void prefill(py::array_t<T, Flags>& a, const std::optional<float>& fill) {
+  if (fill) std::fill(a.mutable_data(), a.mutable_data() + a.size(), T(*fill));
 }
 
 void bind_runtime(py::module_& m);

@@ -51,6 +51,7 @@ enum ScratchSlot : int {
   kScratchIm2col,
   kScratchPartial,
   kScratchMisc,
+  kScratchConvPool,  // one image's convolution output, pooled before the next image
   kScratchSlotCount
 };
 

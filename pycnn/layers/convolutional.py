@@ -123,6 +123,18 @@ class Conv2D(_Conv):
     def call(self, x, training=False):
         return self._forward(x, self.kernel.value, self.groups)
 
+    def can_infer_pooled(self):
+        return self._act[0] != "softmax"  # softmax runs after the convolution, not inside it
+
+    def infer_pooled(self, x, pool):
+        """``pool`` (a MaxPooling2D) applied to this layer's output, for inference:
+        one image at a time, the full-size output never materialised."""
+        _, op, alpha = self._act
+        bias = self.bias.value if self.bias is not None else None
+        return ops.conv2d_max_pool2d(x, self.kernel.value, bias, self.strides, self.padding, self.dilation_rate,
+                                     self.groups, activation=op, alpha=alpha, pool_size=pool.pool_size,
+                                     pool_strides=pool.strides, pool_padding=pool.padding)
+
     def backward_logits(self, dz):
         dx, dk = self._backward(dz, self.kernel.value, self.groups)
         self._store_grad(self.kernel, dk)

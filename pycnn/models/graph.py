@@ -17,7 +17,8 @@ gradient (``backward_logits``), skipping a pass over its full-size output.
 Forward and backward fuse an activation layer (ReLU, LeakyReLU) into a
 producer that offers ``call_activated`` (BatchNormalization) when it is
 that producer's only consumer: the activation step then passes its input
-through.
+through. Inference (``infer``) fuses a Conv2D into the MaxPooling2D that is
+its only consumer (``ops.conv2d_max_pool2d``) and pools without argmax.
 """
 
 import math
@@ -31,7 +32,7 @@ from pycnn.layers.node import KerasTensor
 
 class Step:
     __slots__ = ("layer", "inputs", "output", "listed", "needs_dx", "node", "through_activation", "pre_activation",
-                 "activation", "alias")
+                 "activation", "alias", "infer_pool", "infer_alias")
 
     def __init__(self, node, inputs, output):
         self.node, self.layer, self.listed = node, node.layer, node.listed
@@ -41,6 +42,8 @@ class Step:
         self.pre_activation = False  # the consumer already differentiated this layer's activation
         self.activation = None  # (ops name, alpha) of the next layer, applied here by call_activated
         self.alias = False  # an activation layer applied by its producer: output = input
+        self.infer_pool = None  # inference only: the MaxPooling2D layer this Conv2D applies itself
+        self.infer_alias = False  # inference only: that pooling step, output = input
 
 
 def _topological_nodes(outputs):
@@ -108,6 +111,10 @@ class Graph:
         self._mark_needed_gradients()
         self._fuse_activation_backward()
         self._fuse_activation_layers()
+        self._fuse_conv_pool_inference()
+        produced_by_fused = {step.output for step in self.steps if step.infer_pool is not None}
+        self.infer_sample_bytes = max((_sample_bytes(node.output) for node in nodes
+                                       if index[id(node.output)] not in produced_by_fused), default=0)
 
     def _producer(self, tensor_id):
         for step in self.steps:
@@ -162,6 +169,22 @@ class Graph:
             step.through_activation = (op, alpha)
             producer.pre_activation = True
 
+    def _fuse_conv_pool_inference(self):
+        """Pair Conv2D -> MaxPooling2D (its only consumer) for inference: the
+        convolution pools each image's output while it is in cache."""
+        producers = self._single_consumer_producers()
+        for step in self.steps:
+            if step.listed or not hasattr(step.layer, "infer"):
+                continue
+            producer = producers.get(step.inputs[0])
+            if producer is None or producer.activation is not None or producer.alias:
+                continue
+            can = getattr(producer.layer, "can_infer_pooled", None)
+            if can is None or not can() or not hasattr(step.layer, "pool_size"):
+                continue
+            producer.infer_pool = step.layer
+            step.infer_alias = True
+
     @property
     def layers(self):
         seen, out = set(), []
@@ -179,7 +202,8 @@ class Graph:
         cache. Rows are independent in inference, so slicing changes nothing
         but the arithmetic's blocking."""
         n = len(inputs[0]) if inputs else 0
-        pieces = min(n, math.ceil(n * self.sample_bytes / INFER_CHUNK_BYTES)) if self.sample_bytes else 1
+        size = self.infer_sample_bytes
+        pieces = min(n, math.ceil(n * size / INFER_CHUNK_BYTES)) if size else 1
         if pieces <= 1:
             return self.forward(inputs, training=False, backward_follows=False)[0]
         bounds = np.linspace(0, n, pieces + 1).astype(int)
@@ -199,13 +223,15 @@ class Graph:
         caches = []
         for step in self.steps:
             layer = step.layer
-            if step.alias:
+            if step.alias or (step.infer_alias and not backward_follows):
                 values[step.output] = values[step.inputs[0]]
                 caches.append(None)
                 continue
             x = [values[i] for i in step.inputs] if step.listed else values[step.inputs[0]]
             if step.activation is not None:
                 values[step.output] = layer.call_activated(x, training, step.activation)
+            elif not backward_follows and step.infer_pool is not None:
+                values[step.output] = layer.infer_pooled(x, step.infer_pool)
             elif not backward_follows and hasattr(layer, "infer"):
                 values[step.output] = layer.infer(x)
             else:

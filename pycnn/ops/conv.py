@@ -10,8 +10,9 @@ Depthwise convolution is ``groups == C``: a Keras DepthwiseConv2D kernel
 from pycnn import _core
 from pycnn.ops._validate import as_float32, int_tuple, op_error, padding_mode, positive_int, require_rank
 from pycnn.ops.dense import _activation_code, _bias
+from pycnn.ops.pooling import _pool_args
 
-__all__ = ["conv2d", "conv2d_backward", "depthwise_conv2d"]
+__all__ = ["conv2d", "conv2d_backward", "conv2d_max_pool2d", "depthwise_conv2d"]
 
 _PADDING_CODES = {"valid": 0, "same": 1}
 
@@ -48,6 +49,31 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, gr
         if str(exc).startswith(f"[{op}]"):
             raise
         # numpy refuses an empty output whose other dimensions overflow, e.g. huge padding on N=0
+        raise op_error(op, f"the output for x of shape {x.shape} is too large: {exc}") from None
+
+
+def conv2d_max_pool2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, groups=1,
+                      activation=None, alpha=None, pool_size=(2, 2), pool_strides=None, pool_padding="valid"):
+    """``max_pool2d(conv2d(x, kernel, bias, ..., activation), pool_size, pool_strides, pool_padding)``
+    -> (N, POH, POW, K) float32, without the argmax (inference).
+
+    One image at a time: its convolution output stays in cache until it is
+    pooled, so the full-size activation is never written to memory. Equal to
+    the two ops in sequence up to float rounding of the convolution's sums.
+    The convolution's arguments are checked as ``conv2d``'s, the pooling's as
+    ``max_pool2d``'s (on the convolution's output).
+    """
+    op = "conv2d_max_pool2d"
+    x, kernel = _operands(x, kernel, "conv2d")
+    options = _options(strides, padding, dilation_rate, groups, "conv2d")
+    bias = _bias(bias, "conv2d", kernel.shape[3])
+    code, alpha = _activation_code(activation, alpha, "conv2d")
+    pool, pool_stride, pool_same = _pool_args(pool_size, pool_strides, pool_padding, op)
+    try:
+        return _core.conv2d_max_pool2d(x, kernel, bias, *options, code, alpha, pool, pool_stride, pool_same)
+    except ValueError as exc:
+        if str(exc).startswith(("[conv2d]", f"[{op}]")):
+            raise
         raise op_error(op, f"the output for x of shape {x.shape} is too large: {exc}") from None
 
 

@@ -76,6 +76,19 @@ def _conv2d(src):
             raise fi.FuzzFinding(f"conv2d: output {y.shape} for x {fi.shape_of(x)}, kernel {fi.shape_of(kernel)}")
 
 
+def _conv2d_max_pool2d(src):
+    x, kernel, groups, options = _conv_args(src)
+    bias = fi.array(src, dims=(fi.last_dim(kernel),)) if src.chance(2) else None
+    strides = None if src.chance(2) else fi.int_pair(src)
+    y = fi.call(ops.conv2d_max_pool2d, x, kernel, bias, groups=groups, activation=fi.activation_name(src),
+                pool_size=fi.int_pair(src, 0, 4), pool_strides=strides, pool_padding=fi.padding(src), **options)
+    if y is not None:
+        fi.check_array(y, "conv2d_max_pool2d")
+        if y.ndim != 4 or y.shape[0] != fi.shape_of(x)[0] or y.shape[3] != fi.shape_of(kernel)[3]:
+            raise fi.FuzzFinding(f"conv2d_max_pool2d: output {y.shape} for x {fi.shape_of(x)}, "
+                                 f"kernel {fi.shape_of(kernel)}")
+
+
 def _conv2d_backward(src):
     x, kernel, groups, options = _conv_args(src)
     y = fi.call(ops.conv2d, x, kernel, groups=groups, **options) if not src.chance(4) else None
@@ -102,6 +115,7 @@ OPS = {
     "dense_backward": _dense_backward,
     "conv2d": _conv2d,
     "conv2d_backward": _conv2d_backward,
+    "conv2d_max_pool2d": _conv2d_max_pool2d,
     "depthwise_conv2d": _depthwise,
 }
 
