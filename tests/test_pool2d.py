@@ -126,6 +126,29 @@ def test_max_pool_without_argmax_gives_the_same_values(cfg, isa):
     np.testing.assert_array_equal(ops.max_pool2d(x[:0], pool, stride, padding, return_argmax=False), y[:0])
 
 
+@pytest.mark.parametrize("isa", _core.supported_isas())
+@pytest.mark.parametrize("h, w, padding", [(4, 6, "valid"), (5, 7, "valid"), (8, 4, "same"), (2, 3, "valid"),
+                                           (2, 2, "same"), (5, 6, "same")])
+@pytest.mark.parametrize("c", [1, 16, 17, 33])
+def test_whole_2x2_windows(h, w, padding, c, isa):
+    """The 2x2 / stride-2 route (every window inside the image; 'same' with an
+    odd size takes the general one): values and argmax as the reference, ties
+    resolved to the first cell in window order."""
+    rng = np.random.default_rng(h * 100 + w * 10 + c)
+    shape = (3, h, w, c)
+    x = rng.integers(-2, 3, shape).astype(np.float32)  # many ties
+    _core.set_isa(isa)
+    try:
+        y, argmax = ops.max_pool2d(x, 2, 2, padding)
+        dx = ops.max_pool2d_backward(np.ones_like(y), argmax, shape)
+    finally:
+        _core.set_isa(None)
+    want_y, want_argmax = ref.max_pool(x, (2, 2), (2, 2), padding)
+    np.testing.assert_array_equal(y, want_y)
+    np.testing.assert_array_equal(argmax, want_argmax)
+    assert dx.sum() == y.size
+
+
 @pytest.mark.parametrize("bad", [None, 0, "no", 1.0])
 def test_max_pool_return_argmax_must_be_a_bool(bad):
     with pytest.raises(ValueError, match=r"^\[max_pool2d\] expected `return_argmax` True or False"):

@@ -29,13 +29,59 @@ inline void window(int64_t o, int64_t stride, int64_t pad, int64_t pool, int64_t
   *e = std::min<int64_t>(start + pool, in);
 }
 
+// 2x2 windows at stride 2, every one inside the image (the seed networks'
+// pooling): four loads per output vector and no window arithmetic. The same
+// comparisons in the same (row-major window) order as the general loop.
+inline bool is_whole_2x2(const Pool2dShape& s) {
+  return s.pool_h == 2 && s.pool_w == 2 && s.stride_h == 2 && s.stride_w == 2 && s.pad_top == 0 &&
+         s.pad_left == 0 && 2 * s.oh <= s.h && 2 * s.ow <= s.w;
+}
+
+template <bool kArgmax>
+void max_forward_2x2_image(float* __restrict y, int32_t* __restrict argmax, const float* __restrict xi,
+                           const Pool2dShape& s) {
+  const int64_t C = s.c, row = s.w * C;
+  for (int64_t oh = 0; oh < s.oh; ++oh) {
+    const float* __restrict r0 = xi + 2 * oh * row;
+    const float* __restrict r1 = r0 + row;
+    for (int64_t ow = 0; ow < s.ow; ++ow) {
+      const int64_t off = 2 * ow * C;
+      const int32_t base = int32_t(2 * oh * row + off);
+      float* __restrict yo = y + (oh * s.ow + ow) * C;
+      int32_t* __restrict ao = kArgmax ? argmax + (oh * s.ow + ow) * C : nullptr;
+#pragma omp simd
+      for (int64_t c = 0; c < C; ++c) {
+        float m = r0[off + c];
+        int32_t at = base + int32_t(c);
+        const float v1 = r0[off + C + c], v2 = r1[off + c], v3 = r1[off + C + c];
+        bool gt = v1 > m;
+        m = gt ? v1 : m;
+        if constexpr (kArgmax) at = gt ? base + int32_t(C + c) : at;
+        gt = v2 > m;
+        m = gt ? v2 : m;
+        if constexpr (kArgmax) at = gt ? base + int32_t(row + c) : at;
+        gt = v3 > m;
+        m = gt ? v3 : m;
+        if constexpr (kArgmax) at = gt ? base + int32_t(row + C + c) : at;
+        yo[c] = m;
+        if constexpr (kArgmax) ao[c] = at;
+      }
+    }
+  }
+}
+
 // argmax == nullptr (inference): the values only, the same comparisons.
 template <bool kArgmax>
 void max_forward_impl(float* y, int32_t* argmax, const float* x, const Pool2dShape& s) {
   const int64_t C = s.c, W = s.w, in_img = s.h * s.w * C, out_img = s.oh * s.ow * C;
+  const bool whole_2x2 = is_whole_2x2(s);
   parallel_for(s.n, image_grain(in_img + 2 * out_img), [&](int64_t n0, int64_t n1) {
     for (int64_t n = n0; n < n1; ++n) {
       const float* xi = x + n * in_img;
+      if (whole_2x2) {
+        max_forward_2x2_image<kArgmax>(y + n * out_img, kArgmax ? argmax + n * out_img : nullptr, xi, s);
+        continue;
+      }
       for (int64_t oh = 0; oh < s.oh; ++oh) {
         int64_t h0, h1;
         window(oh, s.stride_h, s.pad_top, s.pool_h, s.h, &h0, &h1);
