@@ -247,3 +247,17 @@ def test_explicit_padding_near_the_int64_limit_is_refused():
     x = np.zeros((0, 5, 5, 1), np.float32)
     with pytest.raises(ValueError, match=r"^\[conv2d\] padding .* too large"):
         ops.conv2d(x, np.zeros((3, 3, 1, 1), np.float32), padding=((2**62, 2**62), (0, 0)))
+
+
+# Found under UBSan (conv_dense_gemm against the ASan + UBSan build): the
+# direct kernels (1-4 input channels) rounded pad / stride up as
+# (pad + stride - 1) / stride, overflowing for a stride near 2**63; writing
+# its test showed the whole-block route sizing a buffer as 7 strides wide
+# (a crash): such shapes now go pixel by pixel.
+@pytest.mark.parametrize("channels", [5, 16])  # a channel tail, whole 16-blocks
+def test_direct_convolution_with_a_huge_stride_and_padding(channels):
+    x = np.arange(9, dtype=np.float32).reshape(1, 3, 3, 1)
+    kernel = np.ones((1, 1, 1, channels), np.float32)
+    y = ops.conv2d(x, kernel, strides=(1, 2**63 - 1), padding=((0, 0), (2**31 - 1, 0)))
+    assert y.shape == (1, 3, 1, channels)
+    np.testing.assert_array_equal(y, 0.0)  # the one window sits in the left padding

@@ -19,7 +19,7 @@ namespace {
 
 // Window rows [ilo, ihi) of output row oh that fall inside the height.
 inline void valid_rows(const Conv2dShape& s, int64_t ih0, int64_t& ilo, int64_t& ihi) {
-  ilo = ih0 < 0 ? std::min<int64_t>(s.kh, (-ih0 + s.dh - 1) / s.dh) : 0;
+  ilo = ih0 < 0 ? std::min<int64_t>(s.kh, ceil_div(-ih0, s.dh)) : 0;
   int64_t room = s.h - 1 - ih0;
   ihi = std::max(ilo, room < 0 ? int64_t(0) : std::min<int64_t>(s.kh, room / s.dh + 1));
 }
@@ -156,7 +156,7 @@ void direct_backward_weight(float* dweight, const float* dy, const float* x, con
   blocked = active_isa() == Isa::kAvx512;
 #endif
   const int64_t len = s.kg == 1 ? K : s.kg, full = blocked ? len / 16 * 16 : 0;
-  const int64_t ow_lo = (s.pad_left + s.sw - 1) / s.sw;
+  const int64_t ow_lo = ceil_div(s.pad_left, s.sw);
   const int64_t last = s.w - 1 - (s.kw - 1) * s.dw + s.pad_left;
   const int64_t ow_hi = std::max(ow_lo, last < 0 ? int64_t(0) : std::min<int64_t>(s.ow, last / s.sw + 1));
   // Stride-1 3-wide windows with whole blocks: pad the window rows so every

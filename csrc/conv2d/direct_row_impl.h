@@ -114,7 +114,7 @@ inline void forward_row_impl(float* y_row, const float* x, const float* w, const
                              const Conv2dShape& s, int64_t n, int64_t oh) {
   const int64_t kg = s.kg, C = s.c;
   const int64_t ih0 = oh * s.sh - s.pad_top;
-  int64_t ilo = ih0 < 0 ? std::min<int64_t>(s.kh, (-ih0 + s.dh - 1) / s.dh) : 0;
+  int64_t ilo = ih0 < 0 ? std::min<int64_t>(s.kh, ceil_div(-ih0, s.dh)) : 0;
   int64_t room = s.h - 1 - ih0;
   int64_t ihi = std::max(ilo, room < 0 ? int64_t(0) : std::min<int64_t>(s.kh, room / s.dh + 1));
   RowWindow rw{x + n * s.h * s.w * C, ih0 * s.w * C, s.dh * s.w * C, s.pad_left, ilo, ihi};
@@ -123,10 +123,14 @@ inline void forward_row_impl(float* y_row, const float* x, const float* w, const
   // Whole 16-channel blocks only: copy the window rows into a zero-padded
   // buffer wide enough for ceil(OW / kPix) full pixel groups, so every pixel
   // (borders included) takes the register block; a short last group writes
-  // into a scratch row.
-  if (full == len) {
-    const int64_t groups = (s.ow + kPix - 1) / kPix, owp = groups * kPix;
-    const int64_t wp = (owp - 1) * s.sw + (s.kw - 1) * s.dw + 1, rows = ihi - ilo;
+  // into a scratch row. Only when that buffer is about as wide as the input:
+  // huge strides, dilations or pads (which leave a few pixels) go per pixel.
+  const int64_t groups = (s.ow + kPix - 1) / kPix, owp = groups * kPix;
+  int64_t wp = 0;
+  const bool copy_fits = !__builtin_mul_overflow(owp - 1, s.sw, &wp) &&
+                         !__builtin_add_overflow(wp, (s.kw - 1) * s.dw + 1, &wp) && wp <= 2 * s.w + 1024;
+  if (full == len && copy_fits) {
+    const int64_t rows = ihi - ilo;
     float* buf = thread_scratch(kScratchMisc).floats(size_t(std::max<int64_t>(rows * wp * C, 1) + owp * s.k));
     float* y_tmp = buf + rows * wp * C;
     pad_window_rows(buf, x, s, n, ih0, ilo, ihi, wp);
@@ -152,7 +156,7 @@ inline void forward_row_impl(float* y_row, const float* x, const float* w, const
 
   // Channel tails: interior pixels kPix (then kPix/2) at a time for the
   // whole blocks, the per-pixel loop for borders and the tail channels.
-  const int64_t ow_lo = (s.pad_left + s.sw - 1) / s.sw;
+  const int64_t ow_lo = ceil_div(s.pad_left, s.sw);
   const int64_t last = s.w - 1 - (s.kw - 1) * s.dw + s.pad_left;
   const int64_t ow_hi = std::max(ow_lo, last < 0 ? 0 : std::min<int64_t>(s.ow, last / s.sw + 1));
   int64_t ow = 0;

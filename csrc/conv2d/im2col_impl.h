@@ -26,7 +26,7 @@ inline void walk_patch(const Conv2dShape& s, int64_t n, int64_t oh, int64_t ow, 
   const bool runs = s.dw == 1 && s.groups == 1;
   // Taps j in [jlo, jhi) fall inside the width.
   int64_t jlo = 0, jhi = s.kw;
-  if (iw0 < 0) jlo = std::min<int64_t>(s.kw, (-iw0 + s.dw - 1) / s.dw);
+  if (iw0 < 0) jlo = std::min<int64_t>(s.kw, ceil_div(-iw0, s.dw));
   if (iw0 + (s.kw - 1) * s.dw >= s.w) {
     int64_t room = s.w - 1 - iw0;  // may be negative: the window starts right of the input
     jhi = std::max<int64_t>(jlo, room < 0 ? 0 : room / s.dw + 1);
