@@ -261,3 +261,11 @@ def test_direct_convolution_with_a_huge_stride_and_padding(channels):
     y = ops.conv2d(x, kernel, strides=(1, 2**63 - 1), padding=((0, 0), (2**31 - 1, 0)))
     assert y.shape == (1, 3, 1, channels)
     np.testing.assert_array_equal(y, 0.0)  # the one window sits in the left padding
+
+
+# Found under UBSan (the third ASan + UBSan run of conv_dense_gemm): the
+# "padded input is smaller than the kernel" message computed the other axis'
+# dilated extent, (3 - 1) * 2**62, before that axis was validated.
+def test_kernel_larger_than_input_message_with_a_huge_dilation_elsewhere():
+    with pytest.raises(ValueError, match=r"^\[conv2d\] padded input height 2 is smaller than the \(dilated\) kernel's 3"):
+        ops.conv2d(np.zeros((1, 2, 5, 1)), np.zeros((3, 3, 1, 1)), dilation_rate=(1, 2**62))

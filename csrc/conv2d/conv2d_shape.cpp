@@ -35,12 +35,11 @@ Axis resolve_axis(int64_t in, int64_t window, int64_t stride, int64_t dilation, 
   int64_t padded = 0;
   if (__builtin_add_overflow(in, pad_before, &padded) || __builtin_add_overflow(padded, pad_after, &padded))
     fail(kOp, "padding ", pad_before, " and ", pad_after, " on the ", name, " axis is too large");
+  // Only this axis' sizes go into the message: the other axis is not validated yet.
   if (padded < extent)
-    fail(kOp, "padded input ", a.x_shape[1] + (mode == Conv2dPadding::kExplicit ? a.pad_top + a.pad_bottom : 0),
-         "x", a.x_shape[2] + (mode == Conv2dPadding::kExplicit ? a.pad_left + a.pad_right : 0),
-         " is smaller than the ", (a.weight_shape[0] - 1) * a.dilation_h + 1, "x",
-         (a.weight_shape[1] - 1) * a.dilation_w + 1, " (dilated) kernel on the ", name,
-         " axis (x.shape=", shape_str(a.x_shape, a.x_shape + 4), ")");
+    fail(kOp, "padded input ", name, " ", padded, " is smaller than the (dilated) kernel's ", extent,
+         " (x.shape=", shape_str(a.x_shape, a.x_shape + 4), ", kernel.shape=",
+         shape_str(a.weight_shape, a.weight_shape + 4), ")");
   return {pad_before, pad_after, (padded - extent) / stride + 1};
 }
 
