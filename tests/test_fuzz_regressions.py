@@ -59,7 +59,7 @@ def test_uncopyable_huge_view_names_the_op(call):
 # Outputs numpy cannot describe leaked its "array is too big" without the op's name:
 # an empty batch with huge padding, and a gemm of (2**40, 0) @ (0, 2**40).
 def test_indescribable_outputs_name_the_op():
-    with pytest.raises(ValueError, match=r"^\[conv2d\] the output .* is too large"):
+    with pytest.raises(ValueError, match=r"^\[conv2d\] the (output|padded input) .* is too large"):
         ops.conv2d(np.zeros((0, 1, 1, 1), np.int8), np.zeros((1, 1, 1, 1)), padding=((2**40, 2**40), (2**40, 2**40)))
     with pytest.raises(ValueError, match=r"^\[gemm\] the output of shape \(1099511627776, 1099511627776\) is too large"):
         ops.gemm(np.zeros((2**40, 0), np.int8), np.zeros((0, 2**40), np.int8))
@@ -269,3 +269,19 @@ def test_direct_convolution_with_a_huge_stride_and_padding(channels):
 def test_kernel_larger_than_input_message_with_a_huge_dilation_elsewhere():
     with pytest.raises(ValueError, match=r"^\[conv2d\] padded input height 2 is smaller than the \(dilated\) kernel's 3"):
         ops.conv2d(np.zeros((1, 2, 5, 1)), np.zeros((3, 3, 1, 1)), dilation_rate=(1, 2**62))
+
+
+# Found under UBSan (the fourth ASan + UBSan run of conv_dense_gemm): the
+# direct kernel computed window-row offsets as dilation * row length for a
+# dilation of 2**62. Offsets into the padded input are now bounded by its
+# size (refused beyond 2**50 elements), and a stride with one output position
+# or a dilation with one tap is bounded by the padded size.
+def test_huge_dilation_with_huge_padding():
+    x = np.arange(6, dtype=np.float32).reshape(1, 2, 3, 1)
+    # one tap: the dilation is never used (it overflowed row offsets before)
+    y = ops.conv2d(x, np.ones((1, 1, 1, 16), np.float32), dilation_rate=(2**62, 1))
+    np.testing.assert_array_equal(y, np.repeat(x, 16, axis=3))
+    y = ops.conv2d(x, np.ones((1, 1, 1, 16), np.float32), strides=2**62)  # one output position
+    np.testing.assert_array_equal(y, np.zeros((1, 1, 1, 16)))
+    with pytest.raises(ValueError, match=r"^\[conv2d\] the padded input .* is too large"):
+        ops.conv2d(x, np.ones((2, 1, 1, 16), np.float32), padding=((2**49, 0), (0, 0)))

@@ -83,6 +83,19 @@ Conv2dShape conv2d_shape(const Conv2dArgs& a) {
   s.pad_top = ah.pad_before, s.pad_bottom = ah.pad_after;
   s.pad_left = aw.pad_before, s.pad_right = aw.pad_after;
   s.oh = ah.out, s.ow = aw.out;
+  // The padded image is never allocated whole, but offsets into it (window
+  // row i * dilation * row length, ...) are computed: it must be describable.
+  const int64_t padded_h = s.h + s.pad_top + s.pad_bottom, padded_w = s.w + s.pad_left + s.pad_right;
+  if (padded_h > kMaxElements / padded_w || padded_h * padded_w > kMaxElements / s.c)
+    fail(kOp, "the padded input ", padded_h, "x", padded_w, "x", s.c, " is too large (x.shape=", x_str,
+         ", padding ", s.pad_top, ", ", s.pad_bottom, ", ", s.pad_left, ", ", s.pad_right, ")");
+  // A stride with a single output position, or a dilation with a single tap,
+  // is never multiplied by anything but 0: bounding it by the padded size
+  // changes no result and keeps every product with it small.
+  if (s.oh == 1) s.sh = std::min(s.sh, padded_h);
+  if (s.ow == 1) s.sw = std::min(s.sw, padded_w);
+  if (s.kh == 1) s.dh = 1;
+  if (s.kw == 1) s.dw = 1;
   // Every tensor and scratch size the passes use stays far from overflow.
   checked_product(kOp, s.n, s.h, s.w, s.c);
   checked_product(kOp, s.n, s.oh, s.ow, s.k);
