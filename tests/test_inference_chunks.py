@@ -24,7 +24,7 @@ def test_sliced_inference_equals_one_pass(monkeypatch, rng, n):
     model = _two_output_model()
     x = rng.standard_normal((n, 9, 7, 3)).astype(np.float32)
     whole, _ = model._graph.forward([x], training=False)
-    monkeypatch.setattr(graph, "INFER_CHUNK_BYTES", 3 * model._graph.sample_bytes)  # slices of ~3 rows
+    monkeypatch.setattr(graph, "INFER_CHUNK_BYTES", 3 * model._graph.infer_sample_bytes)  # slices of ~3 rows
     for got in (model.predict_on_batch(x), model(x), model.predict(x, batch_size=10, verbose=0)):
         assert len(got) == 2
         for g, w in zip(got, whole):
@@ -34,7 +34,7 @@ def test_sliced_inference_equals_one_pass(monkeypatch, rng, n):
 
 def test_sample_bytes_is_the_largest_activation():
     model = _two_output_model()
-    assert model._graph.sample_bytes == 4 * 9 * 7 * 4  # the conv / BN output
+    assert model._graph.infer_sample_bytes == 4 * 9 * 7 * 4  # the conv / BN output
 
 
 def test_empty_batch(monkeypatch):

@@ -46,7 +46,6 @@ ActivationSpec activation_arg(int kind, float alpha, const char* op) {
   return {Activation(kind), alpha};
 }
 
-
 }  // namespace
 
 void bind_batchnorm(py::module_& m) {

@@ -37,6 +37,10 @@ void check(bool ok, const char* op, Parts&&... parts) {
   if (!ok) fail(op, std::forward<Parts>(parts)...);
 }
 
+// ceil(a / b) for a >= 0, b >= 1, without the overflow of (a + b - 1) / b
+// when a size, pad or stride is near 2**63.
+inline int64_t ceil_div(int64_t a, int64_t b) { return a == 0 ? 0 : 1 + (a - 1) / b; }
+
 // a * b for non-negative sizes, throwing instead of overflowing.
 inline int64_t checked_mul(int64_t a, int64_t b, const char* op) {
   if (a < 0 || b < 0) fail(op, "negative size in ", a, " x ", b);

@@ -57,10 +57,6 @@ struct Conv2dShape {
 // The one validation point: throws std::invalid_argument "[conv2d] ...".
 Conv2dShape conv2d_shape(const Conv2dArgs& a);
 
-// ceil(a / b) for a >= 0, b >= 1, without the overflow of (a + b - 1) / b
-// when a pad or stride is near 2**63.
-inline int64_t ceil_div(int64_t a, int64_t b) { return a == 0 ? 0 : 1 + (a - 1) / b; }
-
 // y = act(conv(x, weight) + bias); bias may be nullptr.
 void conv2d_forward(float* y, const float* x, const float* weight, const float* bias,
                     const Conv2dShape& s, const ActivationSpec& act);

@@ -24,8 +24,8 @@ Axis resolve_axis(int64_t in, int64_t window, int64_t stride, int64_t dilation, 
                   int64_t pad_before, int64_t pad_after, const char* name, const Conv2dArgs& a) {
   int64_t extent = checked_mul(window - 1, dilation, kOp) + 1;  // dilated window
   if (mode == Conv2dPadding::kSame) {
-    // ceil(in / stride), and (out - 1) * stride <= in - 1: no overflow for huge strides or windows.
-    int64_t out = 1 + (in - 1) / stride;
+    // (out - 1) * stride <= in - 1: no overflow for huge strides or windows.
+    int64_t out = ceil_div(in, stride);
     int64_t total = std::max<int64_t>(extent - in + (out - 1) * stride, 0);
     return {total / 2, total - total / 2, out};
   }

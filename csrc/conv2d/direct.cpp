@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "common/check.h"
 #include "common/cpu_features.h"
 #include "common/parallel.h"
 #include "common/workspace.h"

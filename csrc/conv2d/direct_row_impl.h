@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "common/check.h"
 #include "common/workspace.h"
 #include "conv2d/conv2d.h"
 #include "conv2d/direct.h"

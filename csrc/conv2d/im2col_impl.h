@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "common/check.h"
 #include "conv2d/conv2d.h"
 
 namespace pycnn {

@@ -180,94 +180,92 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
       // sums its K slices in order either way.
       const int64_t jc = (pack_a_slice ? step % col_blocks : step / k_slices) * nc;
       const int64_t pc = (pack_a_slice ? step / col_blocks : step % k_slices) * kc_max;
-      {
-        const int64_t nb = std::min(nc, n - jc);
-        const int64_t col_tiles = (nb + nr - 1) / nr;
-        const int64_t kb = std::min(kc_max, k - pc);
-        const bool first = pc == 0, last = pc + kb == k;
-        if (pack_a_slice && jc == 0) {
-          for (int64_t rt = row_tiles * tid / team; rt < row_tiles * (tid + 1) / team; ++rt)
-            gemm_detail::pack_a_panel(packed_a_all + rt * mr * kc_max, a + rt * mr * lda + pc, lda, kb,
-                                      int(std::min<int64_t>(mr, m - rt * mr)), mr);
-        }
-        auto packs = [&](int64_t jt) { return !direct_b || jc + (jt + 1) * nr > n; };
-        // Each thread packs a contiguous range of panels; row-major B is
-        // walked row by row across the range (sequential reads from memory).
-        const int64_t pack_from = direct_b ? col_tiles - 1 : 0;  // direct: only a partial last panel
-        const int64_t jt0 = pack_from + (col_tiles - pack_from) * tid / team;
-        const int64_t jt1 = pack_from + (col_tiles - pack_from) * (tid + 1) / team;
-        if (jt0 < jt1 && packs(jt1 - 1)) {
-          const int64_t j0 = jc + jt0 * nr;
-          const int64_t cols = std::min(n, jc + jt1 * nr) - j0;
-          const float* src = trans_b ? b + j0 * ldb + pc : b + pc * ldb + j0;
-          gemm_detail::pack_b_panels(packed + jt0 * panel_floats, panel_floats, src, ldb, trans_b, kb, cols, nr);
-        }
-        if (sync) {
+      const int64_t nb = std::min(nc, n - jc);
+      const int64_t col_tiles = (nb + nr - 1) / nr;
+      const int64_t kb = std::min(kc_max, k - pc);
+      const bool first = pc == 0, last = pc + kb == k;
+      if (pack_a_slice && jc == 0) {
+        for (int64_t rt = row_tiles * tid / team; rt < row_tiles * (tid + 1) / team; ++rt)
+          gemm_detail::pack_a_panel(packed_a_all + rt * mr * kc_max, a + rt * mr * lda + pc, lda, kb,
+                                    int(std::min<int64_t>(mr, m - rt * mr)), mr);
+      }
+      auto packs = [&](int64_t jt) { return !direct_b || jc + (jt + 1) * nr > n; };
+      // Each thread packs a contiguous range of panels; row-major B is
+      // walked row by row across the range (sequential reads from memory).
+      const int64_t pack_from = direct_b ? col_tiles - 1 : 0;  // direct: only a partial last panel
+      const int64_t jt0 = pack_from + (col_tiles - pack_from) * tid / team;
+      const int64_t jt1 = pack_from + (col_tiles - pack_from) * (tid + 1) / team;
+      if (jt0 < jt1 && packs(jt1 - 1)) {
+        const int64_t j0 = jc + jt0 * nr;
+        const int64_t cols = std::min(n, jc + jt1 * nr) - j0;
+        const float* src = trans_b ? b + j0 * ldb + pc : b + pc * ldb + j0;
+        gemm_detail::pack_b_panels(packed + jt0 * panel_floats, panel_floats, src, ldb, trans_b, kb, cols, nr);
+      }
+      if (sync) {
 #pragma omp barrier
+      }
+      const int64_t tiles = row_tiles * col_tiles;
+      const int64_t t0 = tiles * tid / team, t1 = tiles * (tid + 1) / team;
+      float* packed_a = pack_a && !pack_a_slice ? packed_a_all + size_t(kKc * mr) * tid : nullptr;
+      int64_t packed_row_tile = -1;
+      // Small M, B read in place: B's rows are walked panel by panel
+      // (strided); touching the next K slice's rows in order, spread over
+      // this slice's first row tile, turns that into a sequential stream
+      // into L2.
+      const int64_t next_rows = stream_b ? std::min(kc_max, k - pc - kb) : 0;
+      const int64_t first_row_tiles = std::min(t1, (t0 / col_tiles + 1) * col_tiles) - t0;
+      const int64_t rows_per_tile =
+          next_rows > 0 && first_row_tiles > 0 ? (next_rows + first_row_tiles - 1) / first_row_tiles : 0;
+      const int64_t jlo = jc + (t0 % col_tiles) * nr;
+      const int64_t jhi = std::min(n, jc + ((t0 % col_tiles) + first_row_tiles) * nr);
+      for (int64_t t = t0; t < t1; ++t) {
+        if (rows_per_tile > 0 && t - t0 < first_row_tiles) {
+          const int64_t r0 = pc + kb + (t - t0) * rows_per_tile;
+          const int64_t r1 = std::min(pc + kb + next_rows, r0 + rows_per_tile);
+          for (int64_t r = r0; r < r1; ++r)
+            for (int64_t j = jlo; j < jhi; j += 16) __builtin_prefetch(b + r * ldb + j, 0, 2);
         }
-        const int64_t tiles = row_tiles * col_tiles;
-        const int64_t t0 = tiles * tid / team, t1 = tiles * (tid + 1) / team;
-        float* packed_a = pack_a && !pack_a_slice ? packed_a_all + size_t(kKc * mr) * tid : nullptr;
-        int64_t packed_row_tile = -1;
-        // Small M, B read in place: B's rows are walked panel by panel
-        // (strided); touching the next K slice's rows in order, spread over
-        // this slice's first row tile, turns that into a sequential stream
-        // into L2.
-        const int64_t next_rows = stream_b ? std::min(kc_max, k - pc - kb) : 0;
-        const int64_t first_row_tiles = std::min(t1, (t0 / col_tiles + 1) * col_tiles) - t0;
-        const int64_t rows_per_tile =
-            next_rows > 0 && first_row_tiles > 0 ? (next_rows + first_row_tiles - 1) / first_row_tiles : 0;
-        const int64_t jlo = jc + (t0 % col_tiles) * nr;
-        const int64_t jhi = std::min(n, jc + ((t0 % col_tiles) + first_row_tiles) * nr);
-        for (int64_t t = t0; t < t1; ++t) {
-          if (rows_per_tile > 0 && t - t0 < first_row_tiles) {
-            const int64_t r0 = pc + kb + (t - t0) * rows_per_tile;
-            const int64_t r1 = std::min(pc + kb + next_rows, r0 + rows_per_tile);
-            for (int64_t r = r0; r < r1; ++r)
-              for (int64_t j = jlo; j < jhi; j += 16) __builtin_prefetch(b + r * ldb + j, 0, 2);
+        const int64_t i0 = (t / col_tiles) * mr, jt = t % col_tiles, j0 = jc + jt * nr;
+        const int rows = int(std::min<int64_t>(mr, m - i0));
+        const int cols = int(std::min<int64_t>(nr, n - j0));
+        TileArgs g;
+        g.kc = kb;
+        g.a = trans_a ? a + pc * lda + i0 : a + i0 * lda + pc;
+        g.lda = lda;
+        bool a_transposed = trans_a;
+        if (pack_a_slice) {
+          g.a = packed_a_all + (t / col_tiles) * mr * kc_max;
+          g.lda = mr;
+          a_transposed = true;
+        } else if (pack_a) {
+          if (packed_row_tile != t / col_tiles) {
+            packed_row_tile = t / col_tiles;
+            gemm_detail::pack_a_panel(packed_a, g.a, lda, kb, rows, mr);
           }
-          const int64_t i0 = (t / col_tiles) * mr, jt = t % col_tiles, j0 = jc + jt * nr;
-          const int rows = int(std::min<int64_t>(mr, m - i0));
-          const int cols = int(std::min<int64_t>(nr, n - j0));
-          TileArgs g;
-          g.kc = kb;
-          g.a = trans_a ? a + pc * lda + i0 : a + i0 * lda + pc;
-          g.lda = lda;
-          bool a_transposed = trans_a;
-          if (pack_a_slice) {
-            g.a = packed_a_all + (t / col_tiles) * mr * kc_max;
-            g.lda = mr;
-            a_transposed = true;
-          } else if (pack_a) {
-            if (packed_row_tile != t / col_tiles) {
-              packed_row_tile = t / col_tiles;
-              gemm_detail::pack_a_panel(packed_a, g.a, lda, kb, rows, mr);
-            }
-            g.a = packed_a;
-            g.lda = mr;
-            a_transposed = true;
-          }
-          if (packs(jt)) {
-            g.b = packed + jt * panel_floats;
-            g.ldb = nr;
-          } else {
-            g.b = b + pc * ldb + j0;
-            g.ldb = ldb;
-          }
-          g.c = c + i0 * ldc + j0;
-          g.ldc = ldc;
-          g.n = cols;
-          g.alpha = alpha;
-          g.beta = first ? beta : 1.f;
-          g.bias = last && ep.bias ? ep.bias + j0 : nullptr;
-          g.act = last ? in_kernel_act : TileAct::kNone;
-          g.act_alpha = ep.activation.alpha;
-          (a_transposed ? table.trans_a : table.normal)[rows](g);
-          if (last && post_act) finish_tile(g.c, ldc, rows, cols, ep.activation);
+          g.a = packed_a;
+          g.lda = mr;
+          a_transposed = true;
         }
-        if (sync) {
+        if (packs(jt)) {
+          g.b = packed + jt * panel_floats;
+          g.ldb = nr;
+        } else {
+          g.b = b + pc * ldb + j0;
+          g.ldb = ldb;
+        }
+        g.c = c + i0 * ldc + j0;
+        g.ldc = ldc;
+        g.n = cols;
+        g.alpha = alpha;
+        g.beta = first ? beta : 1.f;
+        g.bias = last && ep.bias ? ep.bias + j0 : nullptr;
+        g.act = last ? in_kernel_act : TileAct::kNone;
+        g.act_alpha = ep.activation.alpha;
+        (a_transposed ? table.trans_a : table.normal)[rows](g);
+        if (last && post_act) finish_tile(g.c, ldc, rows, cols, ep.activation);
+      }
+      if (sync) {
 #pragma omp barrier
-        }
       }
     }
   };

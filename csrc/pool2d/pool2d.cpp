@@ -18,7 +18,7 @@ void pool_axis(const char* op, const char* axis, int64_t in, int64_t pool, int64
   check(stride >= 1, op, "strides must be >= 1, got ", stride, " along the ", axis);
   check(in >= 1, op, "input ", axis, " must be >= 1, got ", in);
   if (same) {
-    *out = 1 + (in - 1) / stride;  // ceil(in / stride) without overflowing for huge strides
+    *out = ceil_div(in, stride);
     // (out - 1) * stride <= in - 1, so neither step below can overflow.
     int64_t total = std::max<int64_t>((*out - 1) * stride - in + pool, 0);
     *pad_before = total / 2;

@@ -28,6 +28,7 @@ import numpy as np
 from pycnn.layers.input_layer import InputLayer
 from pycnn.layers.layer import next_backward_pass
 from pycnn.layers.node import KerasTensor
+from pycnn.layers.pooling import MaxPooling2D
 
 
 class Step:
@@ -107,11 +108,11 @@ class Graph:
         self.output_ids = [index[id(t)] for t in outputs]
         self.size = len(index)
         self.output_steps = [self._producer(i) for i in self.output_ids]
-        self.sample_bytes = max((_sample_bytes(node.output) for node in nodes), default=0)
         self._mark_needed_gradients()
         self._fuse_activation_backward()
         self._fuse_activation_layers()
         self._fuse_conv_pool_inference()
+        # The largest activation an inference pass materialises, per sample.
         produced_by_fused = {step.output for step in self.steps if step.infer_pool is not None}
         self.infer_sample_bytes = max((_sample_bytes(node.output) for node in nodes
                                        if index[id(node.output)] not in produced_by_fused), default=0)
@@ -174,13 +175,13 @@ class Graph:
         convolution pools each image's output while it is in cache."""
         producers = self._single_consumer_producers()
         for step in self.steps:
-            if step.listed or not hasattr(step.layer, "infer"):
+            if step.listed or not isinstance(step.layer, MaxPooling2D):
                 continue
             producer = producers.get(step.inputs[0])
             if producer is None or producer.activation is not None or producer.alias:
                 continue
             can = getattr(producer.layer, "can_infer_pooled", None)
-            if can is None or not can() or not hasattr(step.layer, "pool_size"):
+            if can is None or not can():
                 continue
             producer.infer_pool = step.layer
             step.infer_alias = True

@@ -35,6 +35,18 @@ def _operands(x, kernel, op):
     return x, kernel
 
 
+def _run(kernel, x, args, op, own_ops):
+    """kernel(x, *args). A ValueError that names none of ``own_ops`` comes from
+    numpy refusing an empty output whose other dimensions overflow (huge
+    padding on N=0): it is reported as ``op``'s."""
+    try:
+        return kernel(x, *args)
+    except ValueError as exc:
+        if str(exc).startswith(tuple(f"[{name}]" for name in own_ops)):
+            raise
+        raise op_error(op, f"the output for x of shape {x.shape} is too large: {exc}") from None
+
+
 def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, groups=1,
            activation=None, alpha=None):
     """``act(conv2d(x, kernel) + bias)`` -> (N, OH, OW, K) float32."""
@@ -43,13 +55,7 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, gr
     options = _options(strides, padding, dilation_rate, groups, op)
     bias = _bias(bias, op, kernel.shape[3])
     code, alpha = _activation_code(activation, alpha, op)
-    try:
-        return _core.conv2d_forward(x, kernel, bias, *options, code, alpha)
-    except ValueError as exc:
-        if str(exc).startswith(f"[{op}]"):
-            raise
-        # numpy refuses an empty output whose other dimensions overflow, e.g. huge padding on N=0
-        raise op_error(op, f"the output for x of shape {x.shape} is too large: {exc}") from None
+    return _run(_core.conv2d_forward, x, (kernel, bias, *options, code, alpha), op, (op,))
 
 
 def conv2d_max_pool2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, groups=1,
@@ -69,12 +75,8 @@ def conv2d_max_pool2d(x, kernel, bias=None, strides=1, padding="valid", dilation
     bias = _bias(bias, "conv2d", kernel.shape[3])
     code, alpha = _activation_code(activation, alpha, "conv2d")
     pool, pool_stride, pool_same = _pool_args(pool_size, pool_strides, pool_padding, op)
-    try:
-        return _core.conv2d_max_pool2d(x, kernel, bias, *options, code, alpha, pool, pool_stride, pool_same)
-    except ValueError as exc:
-        if str(exc).startswith(("[conv2d]", f"[{op}]")):
-            raise
-        raise op_error(op, f"the output for x of shape {x.shape} is too large: {exc}") from None
+    return _run(_core.conv2d_max_pool2d, x, (kernel, bias, *options, code, alpha, pool, pool_stride, pool_same),
+                op, ("conv2d", op))
 
 
 def conv2d_backward(dy, x, kernel, strides=1, padding="valid", dilation_rate=1, groups=1, *,

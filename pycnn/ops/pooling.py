@@ -115,9 +115,7 @@ def max_pool2d(x, pool_size=(2, 2), strides=None, padding="valid", *, return_arg
     x = as_float32(x, op, "x")
     require_rank(x, 4, op, "x", "(N, H, W, C)")
     (ph, pw), (sh, sw), same = _pool_args(pool_size, strides, padding, op)
-    if not return_argmax:
-        return _forward(_core.max_pool2d, x, (ph, pw, sh, sw, same), op, with_argmax=False)
-    return _forward(_core.max_pool2d, x, (ph, pw, sh, sw, same), op)
+    return _forward(_core.max_pool2d, x, (ph, pw, sh, sw, same), op, with_argmax=bool(return_argmax))
 
 
 def max_pool2d_backward(dy, argmax, input_shape, pool_size=None, strides=None, padding="valid", *,

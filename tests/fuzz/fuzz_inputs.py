@@ -266,18 +266,29 @@ def limit_memory(megabytes):
 _OP_NAME = re.compile(r"^\[[a-z0-9_]+\] ")
 
 
-def call(fn, *args, **kwargs):
-    """fn(*args, **kwargs); a result or a clear error pass, anything else is a FuzzFinding."""
+def _checked(fn, args, kwargs, clear, lacking):
+    """fn(*args, **kwargs): a result, MemoryError, or ValueError / TypeError
+    whose message passes ``clear``; anything else is a FuzzFinding."""
     try:
         return fn(*args, **kwargs)
     except MemoryError:
         return None
     except (ValueError, TypeError) as exc:
-        if not _OP_NAME.match(str(exc)):
-            raise FuzzFinding(f"{fn.__name__}: {type(exc).__name__} without the op's name: {exc}") from exc
+        if not clear(str(exc)):
+            raise FuzzFinding(f"{fn.__name__}: {type(exc).__name__} without {lacking}: {exc}") from exc
         return None
     except Exception as exc:
         raise FuzzFinding(f"{fn.__name__}: unexpected {type(exc).__name__}: {exc}") from exc
+
+
+def call(fn, *args, **kwargs):
+    """A public op: errors must start with the op's name (``[conv2d] ...``)."""
+    return _checked(fn, args, kwargs, _OP_NAME.match, "the op's name")
+
+
+def call_with_message(fn, *args, **kwargs):
+    """An API above the ops (load_model, predict): errors must have a message."""
+    return _checked(fn, args, kwargs, bool, "a message")
 
 
 def check_array(result, op, shape_=None):

@@ -102,32 +102,18 @@ def make_seeds(folder):
         f.write(body)
 
 
-def _clear(fn, *args, **kwargs):
-    """fn(...) must return or raise ValueError / TypeError / MemoryError with a message."""
-    try:
-        return fn(*args, **kwargs)
-    except MemoryError:
-        return None
-    except (ValueError, TypeError) as exc:
-        if not str(exc):
-            raise fi.FuzzFinding(f"{fn.__name__}: {type(exc).__name__} without a message") from exc
-        return None
-    except Exception as exc:
-        raise fi.FuzzFinding(f"{fn.__name__}: unexpected {type(exc).__name__}: {exc}") from exc
-
-
 def _predict(model):
     shape = model.input_shape
     if not isinstance(shape, tuple) or any(d is None for d in shape[1:]) or np.prod(shape[1:]) > 10**5:
         return
-    _clear(model.predict, np.zeros((1,) + shape[1:], np.float32), verbose=0)
+    fi.call_with_message(model.predict, np.zeros((1,) + shape[1:], np.float32), verbose=0)
 
 
 def TestOneInput(data):
     for blob in (data, data + hashlib.sha256(data).digest()):
         with open(_SCRATCH, "wb") as f:
             f.write(blob)
-        model = _clear(saving.load_model, _SCRATCH)
+        model = fi.call_with_message(saving.load_model, _SCRATCH)
         if model is not None:
             _predict(model)
 
