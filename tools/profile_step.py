@@ -103,43 +103,26 @@ def random_batch(model, batch, seed=1):
 
 
 def torch_step(name, batch, threads):
-    """A training-step closure of the network's PyTorch twin: channels_last, and the
-    fused (single-kernel) Adam; torch has no fused RMSprop, so that one runs foreach."""
+    """A training-step closure of the network's tuned PyTorch twin (channels_last,
+    fused Adam / foreach RMSprop; see pycnn.applications.torch_reference)."""
     import torch
 
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
-    net, shape = bench._torch_twin(torch, name)
-    net = net.to(memory_format=torch.channels_last)
-    recipe = recipes.get(name)
-    lr = recipe.optimizer["learning_rate"]
-    if recipe.optimizer["class_name"] == "Adam":
-        opt = torch.optim.Adam(net.parameters(), lr=lr, eps=1e-7, fused=True)
-    else:
-        opt = torch.optim.RMSprop(net.parameters(), lr=lr, alpha=0.9, eps=1e-7, foreach=True)
-    x = torch.rand((batch,) + shape).contiguous(memory_format=torch.channels_last)
-    y = torch.randint(0, 2 if name == "faces" else 10, (batch,))
-    loss_fn = torch.nn.CrossEntropyLoss()
+    from pycnn.applications import torch_reference
 
-    def step():
-        opt.zero_grad(set_to_none=True)
-        loss_fn(net(x), y).backward()
-        opt.step()
+    torch_reference.set_threads(torch, threads)
+    optimizer = recipes.get(name).optimizer
+    step, _ = torch_reference.training_step(torch, name, batch, optimizer["class_name"],
+                                            optimizer["learning_rate"], tuned=True)
     return step
 
 
 def torch_predict(name, batch, threads):
     import torch
 
-    torch.set_num_threads(threads)
-    net, shape = bench._torch_twin(torch, name)
-    net = net.to(memory_format=torch.channels_last).eval()
-    x = torch.rand((batch,) + shape).contiguous(memory_format=torch.channels_last)
+    from pycnn.applications import torch_reference
 
-    def run():
-        with torch.inference_mode():
-            net(x)
-    return run
+    torch_reference.set_threads(torch, threads)
+    return torch_reference.inference(torch, name, batch, tuned=True)[0]
 
 
 def timed(fn, clock):
