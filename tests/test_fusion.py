@@ -229,3 +229,23 @@ def test_fused_bn_predict_and_frozen_backward(rng):
     unfuse(model)
     np.testing.assert_allclose(fused, model.predict(x, verbose=0), rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(grads_fused, pycnn.gradients(model, x, 1), rtol=1e-5, atol=1e-7)
+
+
+def test_pooled_activation_outputs_are_not_kept_for_backward():
+    """A Conv2D whose pooling differentiates its activation keeps only its input for
+    backward; backward releases every step's cache and the update the gradients."""
+    model = faces_gender_cnn()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model._require_compiled("test", None)
+    x = np.random.default_rng(0).random((2,) + tuple(model.input_shape[1:]), dtype=np.float32)
+    y = np.array([0, 1])
+    outputs, caches = model._graph.forward([x], training=True)
+    paired = [k for k, step in enumerate(model._graph.steps) if step.pre_activation]
+    assert len(paired) == 3
+    for k in paired:
+        assert caches[k][0] is not None and caches[k][1:] == (None, None)
+    loss, _, grads, logits = model.compiled_loss.compute([y], outputs, None, model._fused_logits(caches))
+    model._graph.backward(caches, grads, logits)
+    assert all(cache is None for cache in caches)
+    model.train_on_batch(x, y)
+    assert all(var.grad is None for var in model.trainable_weights)

@@ -208,6 +208,13 @@ class Layer:
         """The pre-softmax output saved by a layer that ends in a softmax (caches end with it)."""
         return cache[-1]
 
+    @staticmethod
+    def cache_for_backward_logits(cache):
+        """What ``backward_logits`` reads of an ``(x, y, z)`` cache (a layer with a fused
+        activation): x. The graph keeps only that where the consumer differentiates the
+        activation, so the full-size output is freed after the forward pass."""
+        return (cache[0], None, None)
+
     @property
     def ends_in_softmax(self):
         """True when the layer's output is a softmax over the last axis (fusable with cross-entropy)."""

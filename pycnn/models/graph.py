@@ -237,7 +237,10 @@ class Graph:
                 values[step.output] = layer.infer(x)
             else:
                 values[step.output] = layer.call(x, training=training)
-            caches.append(layer._cache)
+            cache = layer._cache
+            if step.pre_activation and backward_follows:
+                cache = layer.cache_for_backward_logits(cache)  # the output is not needed again
+            caches.append(cache)
             layer._cache = None  # the caches list owns it; the layer keeps no reference to this batch
         return [values[i] for i in self.output_ids], caches
 
@@ -247,7 +250,9 @@ class Graph:
         ``output_grads[j]`` is d(loss)/d(output j), or None for an output the loss ignores;
         for j in ``logit_outputs`` it is the gradient of the pre-softmax logits.
         With ``input_grads``, returns the gradient of every model input and leaves the
-        weights' gradients untouched.
+        weights' gradients untouched. Consumes ``caches``: each step's entry (and its
+        output gradient) is released once the step has run, so the activations of the
+        later layers are freed before the earlier, larger ones are differentiated.
         """
         next_backward_pass(weight_grads=not input_grads)
         grads = [None] * self.size
@@ -262,7 +267,8 @@ class Graph:
                 grads[i] = g if grads[i] is None else grads[i] + g
         for k in range(len(self.steps) - 1, -1, -1):
             step = self.steps[k]
-            dy = grads[step.output]
+            dy, cache = grads[step.output], caches[k]
+            grads[step.output] = caches[k] = None
             if dy is None:
                 continue
             if step.alias:
@@ -272,7 +278,7 @@ class Graph:
             layer = step.layer
             if not need and not layer.trainable_weights:
                 continue
-            layer._cache = caches[k]
+            layer._cache = cache
             layer._need_dx = need
             if step.pre_activation or id(step) in logit_steps:
                 dx = layer.backward_logits(dy)

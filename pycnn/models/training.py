@@ -99,6 +99,10 @@ class Trainer:
         if regularized:
             loss += self._regularization(regularized, apply_grads=True)
         self.optimizer.apply(_current_grads(variables), params)
+        # The update has consumed the gradients; kept, they would stay alive
+        # beside the next step's (faces: +21 MiB of peak memory).
+        for var in variables:
+            var.grad = None
         self._loss_tracker.update_state(loss, sample_weight=len(xs[0]))
         self.compiled_metrics.update(ys, outputs, sws)
         return loss
