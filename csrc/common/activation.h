@@ -14,7 +14,9 @@ struct ActivationSpec {
   float alpha = 0.f;  // leaky_relu negative slope, or elu alpha
 };
 
-inline float apply_activation(float v, const ActivationSpec& a) {
+// `static`: the per-ISA translation units each keep their own copy (a shared
+// inline one may be compiled with AVX-512 and picked by the linker for all).
+static inline float apply_activation(float v, const ActivationSpec& a) {
   switch (a.kind) {
     case Activation::kNone: return v;
     case Activation::kRelu: return v < 0.f ? 0.f : v;  // NaN propagates, as in Keras

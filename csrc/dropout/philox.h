@@ -18,8 +18,12 @@ constexpr uint32_t kPhiloxW0 = 0x9E3779B9u, kPhiloxW1 = 0xBB67AE85u;
 constexpr int kPhiloxLanes = 16;
 constexpr int kPhiloxBlock = 4 * kPhiloxLanes;  // elements per block
 
+// Both functions are `static`: each translation unit, the per-ISA ones
+// included, keeps its own copy compiled with its own flags (a shared inline
+// copy may be the AVX-512 one, picked by the linker for every caller).
+
 // One Philox4x32-10 evaluation (the reference form, used by tests).
-inline void philox4x32_10(uint32_t out[4], const uint32_t ctr[4], const uint32_t key[2]) {
+static inline void philox4x32_10(uint32_t out[4], const uint32_t ctr[4], const uint32_t key[2]) {
   uint32_t c0 = ctr[0], c1 = ctr[1], c2 = ctr[2], c3 = ctr[3], k0 = key[0], k1 = key[1];
   for (int round = 0; round < 10; ++round) {
     uint64_t p0 = uint64_t(kPhiloxM0) * c0, p1 = uint64_t(kPhiloxM1) * c2;
@@ -33,7 +37,7 @@ inline void philox4x32_10(uint32_t out[4], const uint32_t ctr[4], const uint32_t
 // The 64 words of block `block`: counter lane l is (16*block + l, step),
 // key = seed; out[j*16 + l] = word j of lane l. 16*block + l never carries
 // into the high word, so the high word is shared by the block.
-inline void philox_block(uint32_t* __restrict out, uint64_t block, uint64_t seed, uint64_t step) {
+static inline void philox_block(uint32_t* __restrict out, uint64_t block, uint64_t seed, uint64_t step) {
   const uint64_t first = block * kPhiloxLanes;
   uint32_t c0[kPhiloxLanes], c1[kPhiloxLanes], c2[kPhiloxLanes], c3[kPhiloxLanes];
   for (int l = 0; l < kPhiloxLanes; ++l) {
