@@ -10,7 +10,8 @@
 // Small M (dense layers at training batch sizes) takes two other routes:
 // A * B^T with m <= 32 runs on dot-product kernels (both operands read
 // along k, nothing packed); with m <= 16 and row-major B, B is read in place
-// and the next K slice is streamed into L2 while this one is computed.
+// and each tile prefetches its columns of the next K slice into L2 while it
+// computes this one.
 //
 //   jc: columns in blocks of NC    (the B block kc x NC stays in L2)
 //   pc: K in slices of KC          (C accumulates across slices, in order)
@@ -208,23 +209,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
       const int64_t t0 = tiles * tid / team, t1 = tiles * (tid + 1) / team;
       float* packed_a = pack_a && !pack_a_slice ? packed_a_all + size_t(kKc * mr) * tid : nullptr;
       int64_t packed_row_tile = -1;
-      // Small M, B read in place: B's rows are walked panel by panel
-      // (strided); touching the next K slice's rows in order, spread over
-      // this slice's first row tile, turns that into a sequential stream
-      // into L2.
-      const int64_t next_rows = stream_b ? std::min(kc_max, k - pc - kb) : 0;
-      const int64_t first_row_tiles = std::min(t1, (t0 / col_tiles + 1) * col_tiles) - t0;
-      const int64_t rows_per_tile =
-          next_rows > 0 && first_row_tiles > 0 ? (next_rows + first_row_tiles - 1) / first_row_tiles : 0;
-      const int64_t jlo = jc + (t0 % col_tiles) * nr;
-      const int64_t jhi = std::min(n, jc + ((t0 % col_tiles) + first_row_tiles) * nr);
       for (int64_t t = t0; t < t1; ++t) {
-        if (rows_per_tile > 0 && t - t0 < first_row_tiles) {
-          const int64_t r0 = pc + kb + (t - t0) * rows_per_tile;
-          const int64_t r1 = std::min(pc + kb + next_rows, r0 + rows_per_tile);
-          for (int64_t r = r0; r < r1; ++r)
-            for (int64_t j = jlo; j < jhi; j += 16) __builtin_prefetch(b + r * ldb + j, 0, 2);
-        }
         const int64_t i0 = (t / col_tiles) * mr, jt = t % col_tiles, j0 = jc + jt * nr;
         const int rows = int(std::min<int64_t>(mr, m - i0));
         const int cols = int(std::min<int64_t>(nr, n - j0));
@@ -261,6 +246,10 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
         g.bias = last && ep.bias ? ep.bias + j0 : nullptr;
         g.act = last ? in_kernel_act : TileAct::kNone;
         g.act_alpha = ep.activation.alpha;
+        // B streamed in place: its rows are walked panel by panel (strided,
+        // no hardware prefetcher follows); each tile also prefetches its own
+        // columns of the next K slice towards L2, spread over its FMAs.
+        if (stream_b && !packs(jt)) g.far_prefetch = kc_max * ldb;
         (a_transposed ? table.trans_a : table.normal)[rows](g);
         if (last && post_act) finish_tile(g.c, ldc, rows, cols, ep.activation);
       }

@@ -35,6 +35,9 @@ struct TileArgs {
   const float* bias;  // offset to the tile's first column, or nullptr
   TileAct act;
   float act_alpha;
+  // Floats ahead of the current B row to prefetch towards L2 as well, for B
+  // streamed from memory in place (0: the current row, i.e. nothing new).
+  int64_t far_prefetch = 0;
 };
 
 using Ukernel = void (*)(const TileArgs&);

@@ -27,7 +27,7 @@ void tile_kernel(const TileArgs& g) {
 
   const float* b = g.b;
   const int64_t ldb = g.ldb, lda = g.lda, kc = g.kc;
-  const int64_t pf = kPrefetchRows * ldb;
+  const int64_t pf = kPrefetchRows * ldb, far = g.far_prefetch;
   if constexpr (kTransA) {
     // A's column p is contiguous: rows are immediate offsets from one pointer.
     const float* a = g.a;
@@ -35,6 +35,8 @@ void tile_kernel(const TileArgs& g) {
       typename Vec::type bv[NV];
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) __builtin_prefetch(b + pf + v * W);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) __builtin_prefetch(b + far + v * W, 0, 2);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) bv[v] = Vec::load(b + v * W);
 #pragma GCC unroll 16
@@ -53,6 +55,8 @@ void tile_kernel(const TileArgs& g) {
       typename Vec::type bv[NV];
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) __builtin_prefetch(b + pf + v * W);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) __builtin_prefetch(b + far + v * W, 0, 2);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) bv[v] = Vec::load(b + v * W);
 #pragma GCC unroll 16
