@@ -103,6 +103,9 @@ void sgemm_dot(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int
         g.bias = ep.bias ? ep.bias + j0 : nullptr;
         g.act = in_kernel_act;
         g.act_alpha = ep.activation.alpha;
+        // The next column group's B rows stream in (towards L2) while this
+        // one is summed: faces dense 16x512 . (10752x512)^T, 5.5 -> 3.5-4.6 ms.
+        if (gi + 1 < g1) g.far_prefetch = dot.nr * ldb;
         dot.kernel[rows][cols](g);
         if (post_act) finish_tile(g.c, ldc, rows, cols, ep.activation);
       }

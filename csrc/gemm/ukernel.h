@@ -37,6 +37,8 @@ struct TileArgs {
   float act_alpha;
   // Floats ahead of the current B row to prefetch towards L2 as well, for B
   // streamed from memory in place (0: the current row, i.e. nothing new).
+  // The dot-product kernels prefetch rows j < NR from b + far_prefetch
+  // along k (0: none).
   int64_t far_prefetch = 0;
 };
 

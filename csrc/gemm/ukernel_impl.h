@@ -107,7 +107,12 @@ void dot_kernel(const TileArgs& g) {
 #pragma GCC unroll 8
     for (int j = 0; j < NR; ++j) acc[i][j] = Vec::zero();
   const int64_t kc = g.kc, lda = g.lda, ldb = g.ldb;
+  const float* far = g.far_prefetch ? g.b + g.far_prefetch : nullptr;
   auto step = [&](int64_t p, int len) {
+    if (far) {
+#pragma GCC unroll 8
+      for (int j = 0; j < NR; ++j) __builtin_prefetch(far + j * ldb + p, 0, 2);
+    }
     typename Vec::type bv[NR];
 #pragma GCC unroll 8
     for (int j = 0; j < NR; ++j) bv[j] = len == W ? Vec::load(g.b + j * ldb + p) : Vec::load_partial(g.b + j * ldb + p, len);
