@@ -158,9 +158,12 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
   const bool post_act = ep.activation.kind != Activation::kNone && in_kernel_act == TileAct::kNone;
   const int64_t row_tiles = (m + mr - 1) / mr;
   // B is read in place when its rows are short (conv weights: no cache-set
-  // conflicts); otherwise panels are packed contiguously, reading B in long
-  // sequential runs (what keeps a dense layer at batch 16 off the floor).
-  const bool direct_b = !trans_b && (ldb <= 128 || stream_b);
+  // conflicts), or up to 1024 floats long but not a multiple of 1 KiB apart
+  // with k <= 128 (a conv d-input's transposed weight, packed again for
+  // every row chunk otherwise: mnist conv3 d-input 0.62 -> 0.42 ms);
+  // otherwise panels are packed contiguously, reading B in long sequential
+  // runs (what keeps a dense layer at batch 16 off the floor).
+  const bool direct_b = !trans_b && (ldb <= 128 || stream_b || (ldb <= 1024 && ldb % 256 != 0 && k <= 128));
   // Rows of A a multiple of 1 KiB apart land in the same L1 sets; such tiles
   // are copied to a contiguous MR x KC panel first (read as transposed A).
   const bool pack_a = !trans_a && lda % 256 == 0 && n > nr;
