@@ -4,6 +4,8 @@
 // slots in place. Arrays updated in place must be float32, C-contiguous and
 // writeable, and every grad and slot must have its param's shape; anything
 // else raises ValueError naming the op before any array is touched.
+#include <algorithm>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,6 +23,40 @@ py::array as_array(const py::handle& h, const char* op, const std::string& what)
   check(py::isinstance<py::array>(h), op, "expected ", what, " to be a numpy array, got ",
         std::string(py::str(py::type::handle_of(h).attr("__name__"))));
   return py::reinterpret_borrow<py::array>(h);
+}
+
+// An array updated in place twice in one call (the same buffer passed as a
+// param and a slot, say) would be updated twice: every non-empty param and
+// slot must cover memory no other one does. Sorted by start, so a call with
+// many parameters checks in n log n.
+void require_distinct(const char* op, const std::vector<ParamSlots>& arrays,
+                      const std::vector<std::pair<const char*, py::object>>& slots) {
+  struct Span {
+    uintptr_t begin, end;
+    size_t order;
+    const char* name;
+    size_t index;
+  };
+  std::vector<Span> spans;
+  for (size_t i = 0; i < arrays.size(); ++i) {
+    if (arrays[i].size == 0) continue;
+    const uintptr_t bytes = uintptr_t(arrays[i].size) * sizeof(float);
+    auto add = [&](const float* p, const char* name) {
+      spans.push_back({reinterpret_cast<uintptr_t>(p), reinterpret_cast<uintptr_t>(p) + bytes, spans.size(), name, i});
+    };
+    add(arrays[i].param, "params");
+    for (size_t k = 0; k < slots.size(); ++k)
+      if (arrays[i].slot[k]) add(arrays[i].slot[k], slots[k].first);
+  }
+  std::sort(spans.begin(), spans.end(),
+            [](const Span& a, const Span& b) { return a.begin != b.begin ? a.begin < b.begin : a.order < b.order; });
+  for (size_t j = 1; j < spans.size(); ++j) {
+    const Span &a = spans[j - 1], &b = spans[j];
+    if (b.begin >= a.end) continue;
+    const Span &later = a.order > b.order ? a : b, &earlier = a.order > b.order ? b : a;
+    fail(op, later.name, "[", later.index, "] ", a.begin == b.begin && a.end == b.end ? "is the same array as " : "overlaps ",
+         earlier.name, "[", earlier.index, "]; every array updated in place must be distinct");
+  }
 }
 
 // Collects the arrays: params and every slot list are updated in place; the
@@ -59,6 +95,7 @@ std::vector<ParamSlots> collect(const char* op, const py::list& params, const py
       out[i].slot[k] = static_cast<float*>(s.mutable_data());
     }
   }
+  require_distinct(op, out, slots);
   return out;
 }
 

@@ -2,8 +2,8 @@
 
 Formulas and defaults are Keras 3's (``keras.optimizers.SGD``, ``RMSprop``,
 ``Adam``/``AdamW``). Parameters and optimizer slots are updated IN PLACE and
-must be float32, C-contiguous and writeable (``ValueError`` otherwise); each
-gradient must have its parameter's shape (any real dtype or layout, converted
+must be float32, C-contiguous, writeable and share no memory with one another
+(``ValueError`` otherwise); each gradient must have its parameter's shape (any real dtype or layout, converted
 once to float32). Pass lists with one entry per parameter; a single array is
 taken as a list of one. One call runs one parallel pass over all elements.
 """
@@ -54,17 +54,6 @@ def _grads(grads, params, op):
     return out
 
 
-def _distinct(groups, op):
-    """The same buffer updated twice in one call would be updated twice."""
-    seen = {}
-    for name, arrays in groups:
-        for i, a in enumerate(arrays or ()):
-            key = a.__array_interface__["data"][0]
-            if a.size and key in seen:
-                raise op_error(op, f"{name}[{i}] is the same array as {seen[key]}; every in-place array must be distinct")
-            seen[key] = f"{name}[{i}]"
-
-
 def _number(value, op, name, lo=None, hi=None, lo_open=False, hi_open=False):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
         raise op_error(op, f"expected `{name}` to be a finite number, got {value!r}")
@@ -93,7 +82,6 @@ def sgd_update(params, grads, velocities=None, *, learning_rate, momentum=0.0, n
         velocities = _in_place(velocities, op, "velocities", params)
     else:
         velocities = None
-    _distinct([("params", params), ("velocities", velocities)], op)
     _core.sgd_update(params, grads, velocities, lr, momentum, bool(nesterov))
 
 
@@ -126,8 +114,6 @@ def rmsprop_update(params, grads, velocities, *, learning_rate, rho=0.9, epsilon
         average_grads = _in_place(average_grads, op, "average_grads", params)
     else:
         average_grads = None
-    _distinct([("params", params), ("velocities", velocities), ("momenta", momenta),
-               ("average_grads", average_grads)], op)
     _core.rmsprop_update(params, grads, velocities, momenta, average_grads, lr, rho, epsilon, momentum,
                          bool(centered))
 
@@ -160,6 +146,5 @@ def adam_update(params, grads, m, v, *, learning_rate, step, beta_1=0.9, beta_2=
         v_hat = _in_place(v_hat, op, "v_hat", params)
     else:
         v_hat = None
-    _distinct([("params", params), ("m", m), ("v", v), ("v_hat", v_hat)], op)
     _core.adam_update(params, grads, m, v, v_hat, lr, int(step), beta_1, beta_2, epsilon, bool(amsgrad),
                       weight_decay)
