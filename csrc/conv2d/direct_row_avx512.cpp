@@ -43,27 +43,26 @@ struct Avx512Block {
     for (int p = 0; p < kPix; ++p) _mm512_storeu_ps(y_row + (ow + p) * K + k0, acc[p]);
   }
 
+  // run_sliding for the run-time group width s.cg (1..4).
+  template <int kPix, bool kSolid>
+  static void sliding_any(float* y_row, const float* w, const float* bias, const Conv2dShape& s,
+                          const RowWindow& rw, int64_t ow, int64_t k0, int64_t g) {
+    switch (s.cg) {
+      case 1: return run_sliding<1, kPix, kSolid>(y_row, w, bias, s, rw, ow, k0, g);
+      case 2: return run_sliding<2, kPix, kSolid>(y_row, w, bias, s, rw, ow, k0, g);
+      case 3: return run_sliding<3, kPix, kSolid>(y_row, w, bias, s, rw, ow, k0, g);
+      default: return run_sliding<4, kPix, kSolid>(y_row, w, bias, s, rw, ow, k0, g);
+    }
+  }
+
   template <bool kPerChannel, int kPix, int kNb>
   static void run(float* y_row, const float* w, const float* bias, const Conv2dShape& s,
                   const RowWindow& rw, int64_t ow, int64_t k0, int64_t g) {
     if (!kPerChannel && s.kw == 3 && s.sw == 1 && s.dw == 1 && s.cg <= 4) {
       for (int b = 0; b < kNb; ++b) {
         const int64_t kb = k0 + 16 * b;
-        if (s.groups == 1) {
-          switch (s.cg) {
-            case 1: run_sliding<1, kPix, true>(y_row, w, bias, s, rw, ow, kb, g); break;
-            case 2: run_sliding<2, kPix, true>(y_row, w, bias, s, rw, ow, kb, g); break;
-            case 3: run_sliding<3, kPix, true>(y_row, w, bias, s, rw, ow, kb, g); break;
-            default: run_sliding<4, kPix, true>(y_row, w, bias, s, rw, ow, kb, g); break;
-          }
-          continue;
-        }
-        switch (s.cg) {
-          case 1: run_sliding<1, kPix, false>(y_row, w, bias, s, rw, ow, kb, g); break;
-          case 2: run_sliding<2, kPix, false>(y_row, w, bias, s, rw, ow, kb, g); break;
-          case 3: run_sliding<3, kPix, false>(y_row, w, bias, s, rw, ow, kb, g); break;
-          default: run_sliding<4, kPix, false>(y_row, w, bias, s, rw, ow, kb, g); break;
-        }
+        if (s.groups == 1) sliding_any<kPix, true>(y_row, w, bias, s, rw, ow, kb, g);
+        else sliding_any<kPix, false>(y_row, w, bias, s, rw, ow, kb, g);
       }
       return;
     }
