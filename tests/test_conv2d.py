@@ -43,7 +43,24 @@ IMPLICIT_EXTRA = [
     ConvCase(2, 10, 10, 8, 24, 3, 3, (1, 1), "same", seed=1014),
     ConvCase(2, 12, 12, 16, 32, 3, 3, (1, 1), ((4, 1), (1, 1)), seed=1015),
 ]
-CASES = random_conv_cases(220) + small_seed_conv(2) + DIRECT_EXTRA + IMPLICIT_EXTRA
+# Winograd F(2x2, 3x3) shapes (3x3, stride 1, undilated, C and K multiples of
+# 16, >= 64 output pixels): odd output sizes (phantom tile rows and columns),
+# 'valid' / 'same' / asymmetric explicit pads (d-input through Winograd only
+# while no pad exceeds 2), chunks that cross images (N 3, 9), K = 80 (a
+# 64 + 16 column block), C = 16 (forward on the implicit path, d-input and
+# d-weight through Winograd), N = 1, and a 7x9 output (63 pixels: forward and
+# d-weight not taken, d-input taken).
+WINOGRAD_EXTRA = [
+    ConvCase(3, 11, 9, 32, 48, 3, 3, (1, 1), "same", seed=1100),
+    ConvCase(1, 13, 15, 32, 64, 3, 3, (1, 1), "valid", seed=1101),
+    ConvCase(9, 10, 10, 64, 32, 3, 3, (1, 1), "same", seed=1102),
+    ConvCase(2, 12, 9, 48, 80, 3, 3, (1, 1), ((0, 2), (2, 1)), seed=1103),
+    ConvCase(2, 17, 11, 16, 32, 3, 3, (1, 1), "same", seed=1104),
+    ConvCase(1, 14, 12, 32, 16, 3, 3, (1, 1), ((3, 0), (1, 1)), seed=1105),
+    ConvCase(2, 9, 11, 32, 32, 3, 3, (1, 1), "valid", seed=1106),
+    ConvCase(3, 8, 8, 32, 32, 3, 3, (1, 1), "same", seed=1107),
+]
+CASES = random_conv_cases(220) + small_seed_conv(2) + DIRECT_EXTRA + IMPLICIT_EXTRA + WINOGRAD_EXTRA
 ACTIVATIONS = [None, "relu", "leaky_relu", "elu", "sigmoid", "tanh"]
 
 
@@ -125,7 +142,7 @@ def test_reference_backward_matches_finite_differences(case, rng):
 
 
 THREAD_CASES = (small_seed_conv(4) + [c for c in random_conv_cases(60) if c.seed % 10 in (3, 4, 7, 9)]
-                + IMPLICIT_EXTRA)
+                + IMPLICIT_EXTRA + WINOGRAD_EXTRA)
 
 
 @pytest.mark.parametrize("case", THREAD_CASES, ids=lambda c: c.id)

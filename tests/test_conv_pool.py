@@ -97,11 +97,29 @@ def test_every_element_written_on_every_isa(cfg, isa):
     np.testing.assert_allclose(got, _reference(cfg, x, kernel, bias), rtol=1e-3, atol=1e-3)
 
 
-@pytest.mark.parametrize("n", [1, 3, 7])
-def test_one_and_two_threads_bitwise_equal(n):
+# 3x3 stride-1 shapes with 32+ input channels: the Winograd forward, one image
+# per call (odd sizes, 'valid' and 'same', relu and tanh).
+WINOGRAD_CONFIGS = [
+    dict(make_config(0), n=2, h=13, w=11, c=32, k=48, groups=1, kh=3, kw=3, strides=(1, 1), padding="same",
+         dilation=(1, 1), bias=True, activation="relu", pool=(2, 2), pool_strides=(2, 2), pool_padding="same"),
+    dict(make_config(1), n=3, h=12, w=15, c=64, k=16, groups=1, kh=3, kw=3, strides=(1, 1), padding="valid",
+         dilation=(1, 1), bias=False, activation="tanh", pool=(3, 2), pool_strides=(2, 2), pool_padding="valid"),
+]
+
+
+@pytest.mark.parametrize("cfg", WINOGRAD_CONFIGS, ids=lambda c: f"c{c['c']}")
+def test_winograd_shapes_match_reference(cfg):
+    x, kernel, bias = _operands(cfg)
+    got = _fused(cfg, x, kernel, bias)
+    tol = 1e-4 * np.sqrt(9 * cfg["c"])
+    np.testing.assert_allclose(got, _reference(cfg, x, kernel, bias), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("n, c", [(1, 16), (3, 32), (7, 16), (7, 32)])
+def test_one_and_two_threads_bitwise_equal(n, c):
     rng = np.random.default_rng(n)
-    x = rng.standard_normal((n, 23, 19, 16)).astype(np.float32)
-    kernel = rng.standard_normal((3, 3, 16, 32)).astype(np.float32)
+    x = rng.standard_normal((n, 23, 19, c)).astype(np.float32)
+    kernel = rng.standard_normal((3, 3, c, 32)).astype(np.float32)
     before = pycnn.get_num_threads()
     try:
         results = []

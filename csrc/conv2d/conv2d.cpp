@@ -20,6 +20,7 @@
 #include "conv2d/direct.h"
 #include "conv2d/im2col.h"
 #include "conv2d/implicit.h"
+#include "conv2d/winograd.h"
 #include "dense/dense.h"
 #include "gemm/gemm.h"
 
@@ -50,6 +51,7 @@ void conv2d_forward(float* y, const float* x, const float* weight, const float* 
   const int64_t M = s.rows(), P = s.patch(), K = s.k;
   if (M == 0) return;
   if (s.direct()) return direct_forward(y, x, weight, bias, s, act);
+  if (winograd_forward_applies(s)) return winograd_forward(y, x, weight, bias, s, act);
   if (implicit_forward_applies(s)) return implicit_forward(y, x, weight, bias, implicit_forward_geometry(s), act);
   if (s.pointwise()) {
     // y[M, K/G] = x_g[M, C/G] · weight_g[C/G, K/G]
@@ -86,6 +88,7 @@ void conv2d_backward_input(float* dx, const float* dy, const float* weight, cons
     return;
   }
 #endif
+  if (winograd_input_applies(s)) return winograd_backward_input(dx, dy, weight, s);
   if (implicit_input_applies(s)) return implicit_backward_input(dx, dy, weight, s);
   if (s.pointwise()) {
     // dx_g[M, C/G] = dy_g[M, K/G] · weight_g^T[K/G, C/G]
@@ -129,6 +132,7 @@ void conv2d_backward_weight(float* dweight, float* dbias, const float* dy, const
     return;
   }
   if (s.direct()) return direct_backward_weight(dweight, dy, x, s);
+  if (winograd_weight_applies(s)) return winograd_backward_weight(dweight, dy, x, s);
   if (implicit_weight_applies(s)) return implicit_backward_weight(dweight, dy, x, implicit_forward_geometry(s));
   // Fixed row chunks (at most 64, about 4x the im2col piece so the GEMMs get
   // a long k and few partials), one partial dweight each, added in order.

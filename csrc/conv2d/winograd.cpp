@@ -1,0 +1,264 @@
+// winograd.cpp — drivers of the F(2x2, 3x3) convolution (see winograd.h):
+// weight transforms, tile chunks, threads; the tile transforms are AVX-512
+// (winograd_avx512.cpp) and the 16 GEMMs per chunk run on the implicit
+// path's register tiles.
+//
+// A chunk of T tiles keeps V (16*T*C floats) and M or D (16*T*K) in L2, and
+// each GEMM's U_xi block (C x 64 floats) in L1 while the tile rows pass.
+#include "conv2d/winograd.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/cpu_features.h"
+#include "common/parallel.h"
+#include "common/workspace.h"
+#include "conv2d/direct.h"
+
+namespace pycnn {
+namespace {
+
+constexpr int64_t kPoints = 16;                        // transform points per tile
+constexpr int64_t kChunkFloats = int64_t(1) << 17;     // V + M of one chunk (512 KiB)
+constexpr int64_t kMaxWeightFloats = int64_t(1) << 22;  // transformed weight (16 MiB)
+// Below these the implicit path is faster (measured on the seed layers): a
+// 16-channel reduction leaves each GEMM tile mostly loads and stores, and on
+// images under 8x8 the phantom outputs of odd sizes are a large share
+// (a 'valid' 5x5 input: 16 outputs computed for 9).
+constexpr int64_t kMinReduction = 32;
+constexpr int64_t kMinPixels = 64;
+
+// `min_reduction`: the fewest input channels worth a GEMM per transform point.
+bool geometry_fits(const ImplicitConv& g, int64_t min_reduction) {
+#if defined(PYCNN_X86)
+  if (active_isa() != Isa::kAvx512) return false;
+#else
+  return false;
+#endif
+  return g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.pt >= 0 && g.pb >= 0 &&
+         g.pl >= 0 && g.pr >= 0 && g.c % 16 == 0 && g.k % 16 == 0 && kPoints * g.c * g.k <= kMaxWeightFloats &&
+         g.c >= min_reduction && g.oh * g.ow >= kMinPixels;
+}
+
+bool shape_fits(const Conv2dShape& s) { return s.groups == 1 && !s.direct() && !s.pointwise(); }
+
+#if defined(PYCNN_X86)
+
+// The tiles of the output: 2x2 each, TH x TW per image.
+struct Tiling {
+  int64_t th, tw;
+  int64_t per_image() const { return th * tw; }
+};
+
+Tiling tiling(const ImplicitConv& g) { return {(g.oh + 1) / 2, (g.ow + 1) / 2}; }
+
+// Tiles per chunk: V and M of the chunk within kChunkFloats, a multiple of
+// 24 (whole register tiles of 6, 8 and 12 rows). A function of the shape.
+int64_t chunk_tiles(int64_t C, int64_t K) {
+  return std::max<int64_t>(24, kChunkFloats / (kPoints * (C + K)) / 24 * 24);
+}
+
+int tile_rows(int nv) { return nv == 1 ? 16 : nv == 2 ? 12 : nv == 3 ? 8 : 6; }
+int block_vectors(int64_t k0, int64_t k) { return int(std::min<int64_t>(4, (k - k0) / 16)); }
+
+// U_xi = G g G^T per (c, k), G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1], into
+// u[(xi*C + c)*K + k]. With `flip`, the d-input weight: g[i][j] =
+// weight[2-i][2-j][c][k] into u[(xi*K + k)*C + c] (input and output swap).
+void transform_weight(float* u, const float* weight, int64_t C, int64_t K, bool flip) {
+  parallel_for(C, 8, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c)
+      for (int64_t k = 0; k < K; ++k) {
+        float g[3][3], t[4][3];
+        for (int i = 0; i < 3; ++i)
+          for (int j = 0; j < 3; ++j) {
+            const int64_t tap = flip ? (2 - i) * 3 + (2 - j) : i * 3 + j;
+            g[i][j] = weight[(tap * C + c) * K + k];
+          }
+        for (int j = 0; j < 3; ++j) {
+          t[0][j] = g[0][j];
+          t[1][j] = 0.5f * (g[0][j] + g[1][j] + g[2][j]);
+          t[2][j] = 0.5f * (g[0][j] - g[1][j] + g[2][j]);
+          t[3][j] = g[2][j];
+        }
+        for (int i = 0; i < 4; ++i) {
+          const float v[4] = {t[i][0], 0.5f * (t[i][0] + t[i][1] + t[i][2]), 0.5f * (t[i][0] - t[i][1] + t[i][2]),
+                              t[i][2]};
+          for (int j = 0; j < 4; ++j) {
+            const int64_t xi = 4 * i + j;
+            u[flip ? (xi * K + k) * C + c : (xi * C + c) * K + k] = v[j];
+          }
+        }
+      }
+  });
+}
+
+// dweight = G^T S G per (c, k) from S = du_xi[(xi*C + c)*K + k];
+// G^T = [1 .5 .5 0; 0 .5 -.5 0; 0 .5 .5 1].
+void inverse_weight(float* dweight, const float* du, int64_t C, int64_t K) {
+  const int64_t CK = C * K;
+  parallel_for(CK, 1024, [&](int64_t e0, int64_t e1) {
+    for (int64_t e = e0; e < e1; ++e) {
+      float r[3][4];
+      for (int j = 0; j < 4; ++j) {
+        const float s0 = du[j * CK + e], s1 = du[(4 + j) * CK + e], s2 = du[(8 + j) * CK + e],
+                    s3 = du[(12 + j) * CK + e];
+        r[0][j] = s0 + 0.5f * (s1 + s2);
+        r[1][j] = 0.5f * (s1 - s2);
+        r[2][j] = 0.5f * (s1 + s2) + s3;
+      }
+      for (int i = 0; i < 3; ++i) {
+        dweight[(i * 3 + 0) * CK + e] = r[i][0] + 0.5f * (r[i][1] + r[i][2]);
+        dweight[(i * 3 + 1) * CK + e] = 0.5f * (r[i][1] - r[i][2]);
+        dweight[(i * 3 + 2) * CK + e] = 0.5f * (r[i][1] + r[i][2]) + r[i][3];
+      }
+    }
+  });
+}
+
+// Input transforms of tiles [t0, t0 + count) into v (V_xi at v + xi*count*C).
+// A patch that crosses the image border is gathered, zero-filled, into `patch`.
+void transform_inputs(float* v, float* patch, const float* x, const ImplicitConv& g, const Tiling& tl, int64_t t0,
+                      int64_t count) {
+  const int64_t C = g.c, row = g.w * C, vstride = count * C;
+  for (int64_t t = 0; t < count; ++t) {
+    const int64_t n = (t0 + t) / tl.per_image(), rem = (t0 + t) % tl.per_image();
+    const int64_t ih0 = 2 * (rem / tl.tw) - g.pt, iw0 = 2 * (rem % tl.tw) - g.pl;
+    const float* image = x + n * g.h * row;
+    if (ih0 >= 0 && iw0 >= 0 && ih0 + 4 <= g.h && iw0 + 4 <= g.w) {
+      winograd_input_tile_avx512(v + t * C, vstride, image + ih0 * row + iw0 * C, row, C);
+      continue;
+    }
+    for (int64_t i = 0; i < 4; ++i)
+      for (int64_t j = 0; j < 4; ++j) {
+        float* dst = patch + (i * 4 + j) * C;
+        const int64_t ih = ih0 + i, iw = iw0 + j;
+        if (ih >= 0 && ih < g.h && iw >= 0 && iw < g.w) std::memcpy(dst, image + ih * row + iw * C, sizeof(float) * C);
+        else std::memset(dst, 0, sizeof(float) * C);
+      }
+    winograd_input_tile_avx512(v + t * C, vstride, patch, 4 * C, C);
+  }
+}
+
+void forward_geometry(float* y, const float* x, const float* u, const float* bias, const ImplicitConv& g,
+                      const ActivationSpec& act) {
+  const int64_t C = g.c, K = g.k;
+  const Tiling tl = tiling(g);
+  const int fused = act.kind == Activation::kRelu ? 1 : act.kind == Activation::kLeakyRelu ? 2 : 0;
+  const FixedChunks chunks = fixed_chunks(g.n * tl.per_image(), chunk_tiles(C, K));
+  const int64_t seg = 0, seglen = C;
+  parallel_for_chunks(chunks.count, [&](int64_t ci) {
+    const int64_t t0 = chunks.begin(ci), count = chunks.end(ci) - t0;
+    float* v = thread_scratch(kScratchIm2col).floats(size_t(kPoints * count * C + kPoints * C));
+    float* m = thread_scratch(kScratchMisc).floats(size_t(kPoints * count * K));
+    transform_inputs(v, v + kPoints * count * C, x, g, tl, t0, count);
+    for (int64_t xi = 0; xi < kPoints; ++xi)
+      for (int64_t k0 = 0; k0 < K; k0 += 64) {
+        const int nv = block_vectors(k0, K), mr_max = tile_rows(nv);
+        const int64_t row_tiles = (count + mr_max - 1) / mr_max;
+        for (int64_t ti = 0; ti < row_tiles; ++ti) {
+          const int64_t r0 = count * ti / row_tiles;
+          const int mr = int(count * (ti + 1) / row_tiles - r0);
+          // M_xi[r0.., k0..] = V_xi[r0.., C] · U_xi[C, k0..]
+          implicit_tile_forward_avx512(mr, nv, m + (xi * count + r0) * K + k0, K, v + (xi * count + r0) * C, C, &seg,
+                                       &seglen, 1, u + xi * C * K + k0, K, false, false, nullptr, 0, 0.f);
+        }
+      }
+    for (int64_t t = 0; t < count; ++t) {
+      const int64_t n = (t0 + t) / tl.per_image(), rem = (t0 + t) % tl.per_image();
+      const int64_t oh = 2 * (rem / tl.tw), ow = 2 * (rem % tl.tw);
+      winograd_output_tile_avx512(y + ((n * g.oh + oh) * g.ow + ow) * K, g.ow * K, int(std::min<int64_t>(2, g.oh - oh)),
+                                  int(std::min<int64_t>(2, g.ow - ow)), m + t * K, count * K, K, bias, fused,
+                                  act.alpha);
+    }
+  });
+  if (act.kind != Activation::kNone && fused == 0) activate_inplace(y, g.n * g.oh * g.ow * K, act);
+}
+
+#endif
+
+}  // namespace
+
+bool winograd_forward_applies(const Conv2dShape& s) {
+  return shape_fits(s) && geometry_fits(implicit_forward_geometry(s), kMinReduction);
+}
+
+bool winograd_input_applies(const Conv2dShape& s) {
+  // implicit_input_geometry is the d-input problem only at stride 1.
+  return shape_fits(s) && s.sh == 1 && s.sw == 1 && geometry_fits(implicit_input_geometry(s), kMinReduction);
+}
+
+// d-weight sums over tiles, not channels: a 16-channel input is fine here.
+bool winograd_weight_applies(const Conv2dShape& s) {
+  return shape_fits(s) && geometry_fits(implicit_forward_geometry(s), 16);
+}
+
+#if defined(PYCNN_X86)
+
+void winograd_forward(float* y, const float* x, const float* weight, const float* bias, const Conv2dShape& s,
+                      const ActivationSpec& act) {
+  float* u = thread_scratch(kScratchPartial).floats(size_t(kPoints * s.c * s.k));
+  transform_weight(u, weight, s.c, s.k, false);
+  forward_geometry(y, x, u, bias, implicit_forward_geometry(s), act);
+}
+
+void winograd_backward_input(float* dx, const float* dy, const float* weight, const Conv2dShape& s) {
+  float* u = thread_scratch(kScratchPartial).floats(size_t(kPoints * s.c * s.k));
+  transform_weight(u, weight, s.c, s.k, true);
+  forward_geometry(dx, dy, u, nullptr, implicit_input_geometry(s), ActivationSpec{});
+}
+
+void winograd_backward_weight(float* dweight, const float* dy, const float* x, const Conv2dShape& s) {
+  const ImplicitConv g = implicit_forward_geometry(s);
+  const int64_t C = g.c, K = g.k, usize = kPoints * C * K;
+  const Tiling tl = tiling(g);
+  // Fixed image chunks (about 8, a function of N alone), one transformed
+  // partial each, summed in chunk order.
+  const FixedChunks images = fixed_chunks(g.n, (g.n + 7) / 8);
+  float* du = thread_scratch(kScratchPartial).floats(size_t(images.count * usize));
+  const int64_t per_chunk = chunk_tiles(C, K);
+  parallel_for_chunks(images.count, [&](int64_t ci) {
+    float* out = du + ci * usize;
+    const int64_t first = images.begin(ci) * tl.per_image(), last = images.end(ci) * tl.per_image();
+    for (int64_t t0 = first; t0 < last; t0 += per_chunk) {
+      const int64_t count = std::min(per_chunk, last - t0);
+      float* v = thread_scratch(kScratchIm2col).floats(size_t(kPoints * count * C + kPoints * C));
+      float* d = thread_scratch(kScratchMisc).floats(size_t(kPoints * count * K));
+      transform_inputs(v, v + kPoints * count * C, x, g, tl, t0, count);
+      for (int64_t t = 0; t < count; ++t) {
+        const int64_t n = (t0 + t) / tl.per_image(), rem = (t0 + t) % tl.per_image();
+        const int64_t oh = 2 * (rem / tl.tw), ow = 2 * (rem % tl.tw);
+        winograd_grad_tile_avx512(d + t * K, count * K, dy + ((n * g.oh + oh) * g.ow + ow) * K, g.ow * K,
+                                  int(std::min<int64_t>(2, g.oh - oh)), int(std::min<int64_t>(2, g.ow - ow)), K);
+      }
+      const bool accumulate = t0 > first;
+      for (int64_t xi = 0; xi < kPoints; ++xi)
+        for (int64_t k0 = 0; k0 < K; k0 += 64) {
+          const int nv = block_vectors(k0, K), mr_max = tile_rows(nv);
+          for (int64_t c0 = 0; c0 < C; c0 += mr_max) {
+            const int mr = int(std::min<int64_t>(mr_max, C - c0));
+            // dU_xi[c0.., k0..] (+)= V_xi[tiles, c0..]^T · D_xi[tiles, k0..]
+            implicit_tile_weight_avx512(mr, nv, out + (xi * C + c0) * K + k0, K, v + xi * count * C + c0, 0, C,
+                                        d + xi * count * K + k0, 0, K, 1, count, accumulate);
+          }
+        }
+    }
+  });
+  parallel_for(usize, 1 << 14, [&](int64_t e0, int64_t e1) {
+    for (int64_t ci = 1; ci < images.count; ++ci) {
+      const float* p = du + ci * usize;
+#pragma omp simd
+      for (int64_t e = e0; e < e1; ++e) du[e] += p[e];
+    }
+  });
+  inverse_weight(dweight, du, C, K);
+}
+
+#else
+
+void winograd_forward(float*, const float*, const float*, const float*, const Conv2dShape&, const ActivationSpec&) {}
+void winograd_backward_input(float*, const float*, const float*, const Conv2dShape&) {}
+void winograd_backward_weight(float*, const float*, const float*, const Conv2dShape&) {}
+
+#endif
+
+}  // namespace pycnn

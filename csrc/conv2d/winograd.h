@@ -1,0 +1,56 @@
+// winograd.h — 3x3 stride-1 convolution by Winograd's F(2x2, 3x3) algorithm:
+// 16 multiplies per 2x2 output tile and channel pair instead of 36.
+//
+// Per tile of 2x2 outputs and its 4x4 input patch d (Lavin & Gray, 2016):
+//   y = A^T [ U ⊙ V ] A,  U = G g G^T (weight, 4x4 per (c, k)),  V = B^T d B
+// so the products are 16 GEMMs, one per transform point xi = 4*i + j:
+//   M_xi[tile, K] = V_xi[tile, C] · U_xi[C, K]
+//   forward   the output transform A^T M A (+ bias, activation) writes y
+//   d-input   the forward of dy with the flipped, transposed weight
+//             (implicit_input_geometry), as the implicit path does
+//   d-weight  the adjoint of the forward, summed over tiles in the
+//             transformed domain:  dU_xi[C, K] = sum_tiles V_xi^T · D_xi,
+//             D = A dy A^T (4x4 from the 2x2 output gradient), then
+//             dweight = G^T dU G per (c, k)
+// Phantom outputs of the last tile row/column (odd OH or OW) are computed and
+// dropped in forward and carry a zero gradient in d-weight. Tiles are
+// processed in fixed chunks (a function of the shape only), so results are
+// identical for any thread count.
+//
+// Used for groups == 1, undilated 3x3 windows at stride 1, C and K multiples
+// of 16, AVX-512; the GEMMs run on the implicit path's register tiles.
+#pragma once
+
+#include <cstdint>
+
+#include "common/activation.h"
+#include "conv2d/conv2d.h"
+#include "conv2d/implicit.h"
+
+namespace pycnn {
+
+bool winograd_forward_applies(const Conv2dShape& s);
+bool winograd_input_applies(const Conv2dShape& s);
+bool winograd_weight_applies(const Conv2dShape& s);
+
+// Same contracts as conv2d_forward / conv2d_backward_input / _weight.
+void winograd_forward(float* y, const float* x, const float* weight, const float* bias, const Conv2dShape& s,
+                      const ActivationSpec& act);
+void winograd_backward_input(float* dx, const float* dy, const float* weight, const Conv2dShape& s);
+void winograd_backward_weight(float* dweight, const float* dy, const float* x, const Conv2dShape& s);
+
+// AVX-512 transforms (winograd_avx512.cpp), C and K multiples of 16.
+//
+// V_xi[c] = (B^T d B)[xi] for the 4x4 patch d[i][j][c] = src[i*row + j*C + c];
+// V_xi is written at v + xi*vstride.
+void winograd_input_tile_avx512(float* v, int64_t vstride, const float* src, int64_t row, int64_t C);
+// The rows x cols (<= 2x2) valid outputs of (A^T M A)[r][q][k] + bias[k], then
+// relu/leaky (act 1/2, slope alpha), to y[r*yrow + q*K + k]; M_xi at m + xi*mstride.
+void winograd_output_tile_avx512(float* y, int64_t yrow, int rows, int cols, const float* m, int64_t mstride,
+                                 int64_t K, const float* bias, int act, float alpha);
+// D_xi[k] = (A e A^T)[xi] for the 2x2 output gradient e[r][q][k] =
+// dy[r*dyrow + q*K + k] (zero outside rows x cols), written at d + xi*dstride.
+void winograd_grad_tile_avx512(float* d, int64_t dstride, const float* dy, int64_t dyrow, int rows, int cols,
+                               int64_t K);
+
+}  // namespace pycnn

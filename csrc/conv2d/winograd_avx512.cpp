@@ -1,0 +1,86 @@
+// winograd_avx512.cpp — the F(2x2, 3x3) tile transforms (winograd.h), 16
+// channels per zmm register. Called only when active_isa() is kAvx512.
+#include "conv2d/winograd.h"
+
+#if defined(PYCNN_X86)
+#include <immintrin.h>
+
+namespace pycnn {
+namespace {
+
+// B^T applied to four rows (or columns): d0 - d2, d1 + d2, d2 - d1, d1 - d3.
+inline void input_1d(__m512& a, __m512& b, __m512& c, __m512& d) {
+  const __m512 t0 = _mm512_sub_ps(a, c), t1 = _mm512_add_ps(b, c), t2 = _mm512_sub_ps(c, b),
+               t3 = _mm512_sub_ps(b, d);
+  a = t0, b = t1, c = t2, d = t3;
+}
+
+// A^T on four values: (m0 + m1 + m2, m1 - m2 - m3).
+inline void output_1d(__m512 m0, __m512 m1, __m512 m2, __m512 m3, __m512& o0, __m512& o1) {
+  o0 = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
+  o1 = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
+}
+
+// A on two values: (e0, e0 + e1, e0 - e1, -e1).
+inline void grad_1d(__m512 e0, __m512 e1, __m512* h, int step) {
+  h[0] = e0;
+  h[step] = _mm512_add_ps(e0, e1);
+  h[2 * step] = _mm512_sub_ps(e0, e1);
+  h[3 * step] = _mm512_sub_ps(_mm512_setzero_ps(), e1);
+}
+
+}  // namespace
+
+void winograd_input_tile_avx512(float* v, int64_t vstride, const float* src, int64_t row, int64_t C) {
+  for (int64_t c = 0; c < C; c += 16) {
+    __m512 d[4][4];
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 4; ++j) d[i][j] = _mm512_loadu_ps(src + i * row + j * C + c);
+    for (int j = 0; j < 4; ++j) input_1d(d[0][j], d[1][j], d[2][j], d[3][j]);
+    for (int i = 0; i < 4; ++i) input_1d(d[i][0], d[i][1], d[i][2], d[i][3]);
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 4; ++j) _mm512_storeu_ps(v + (4 * i + j) * vstride + c, d[i][j]);
+  }
+}
+
+void winograd_output_tile_avx512(float* y, int64_t yrow, int rows, int cols, const float* m, int64_t mstride,
+                                 int64_t K, const float* bias, int act, float alpha) {
+  const __m512 zero = _mm512_setzero_ps(), slope = _mm512_set1_ps(alpha);
+  for (int64_t k = 0; k < K; k += 16) {
+    __m512 s[2][4];
+    for (int j = 0; j < 4; ++j)
+      output_1d(_mm512_loadu_ps(m + j * mstride + k), _mm512_loadu_ps(m + (4 + j) * mstride + k),
+                _mm512_loadu_ps(m + (8 + j) * mstride + k), _mm512_loadu_ps(m + (12 + j) * mstride + k), s[0][j],
+                s[1][j]);
+    const __m512 b = bias ? _mm512_loadu_ps(bias + k) : zero;
+    for (int r = 0; r < rows; ++r) {
+      __m512 o[2];
+      output_1d(s[r][0], s[r][1], s[r][2], s[r][3], o[0], o[1]);
+      for (int q = 0; q < cols; ++q) {
+        __m512 out = _mm512_add_ps(o[q], b);
+        const __mmask16 negative = _mm512_cmp_ps_mask(out, zero, _CMP_LT_OQ);  // false for NaN: it propagates
+        if (act == 1) out = _mm512_mask_mov_ps(out, negative, zero);
+        else if (act == 2) out = _mm512_mask_mul_ps(out, negative, out, slope);
+        _mm512_storeu_ps(y + r * yrow + q * K + k, out);
+      }
+    }
+  }
+}
+
+void winograd_grad_tile_avx512(float* d, int64_t dstride, const float* dy, int64_t dyrow, int rows, int cols,
+                               int64_t K) {
+  for (int64_t k = 0; k < K; k += 16) {
+    __m512 e[2][2];
+    for (int r = 0; r < 2; ++r)
+      for (int q = 0; q < 2; ++q)
+        e[r][q] = r < rows && q < cols ? _mm512_loadu_ps(dy + r * dyrow + q * K + k) : _mm512_setzero_ps();
+    __m512 h[4][2], out[4][4];
+    for (int q = 0; q < 2; ++q) grad_1d(e[0][q], e[1][q], &h[0][q], 2);
+    for (int i = 0; i < 4; ++i) grad_1d(h[i][0], h[i][1], &out[i][0], 1);
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 4; ++j) _mm512_storeu_ps(d + (4 * i + j) * dstride + k, out[i][j]);
+  }
+}
+
+}  // namespace pycnn
+#endif
