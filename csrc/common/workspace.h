@@ -52,6 +52,7 @@ enum ScratchSlot : int {
   kScratchPartial,
   kScratchMisc,
   kScratchConvPool,  // one image's convolution output, pooled before the next image
+  kScratchWinograd,  // a transformed weight, shared by the images of one call
   kScratchSlotCount
 };
 

@@ -4,6 +4,7 @@
 #include "common/check.h"
 #include "common/parallel.h"
 #include "common/workspace.h"
+#include "conv2d/winograd.h"
 
 namespace pycnn {
 
@@ -20,12 +21,18 @@ void conv2d_max_pool2d_forward(float* y, const float* x, const float* weight, co
   // region (an allocation failure must not be thrown inside it).
   const int64_t team = num_threads();
   float* buffers = thread_scratch(kScratchConvPool).floats(size_t(checked_mul(team, conv_image, "conv2d")));
+  // A Winograd weight is transformed once here, not once per image.
+  const bool winograd = winograd_forward_applies(one_conv);
+  float* transformed = winograd ? thread_scratch(kScratchWinograd).floats(size_t(winograd_weight_floats(one_conv)))
+                                : nullptr;
+  if (winograd) winograd_transform_weight(transformed, weight, one_conv);
   // One image per grain: inside the parallel region the convolution and the
   // pooling run serially on their thread; a lone image keeps every thread.
   parallel_for(conv.n, 1, [&](int64_t n0, int64_t n1) {
     float* conv_out = buffers + omp_get_thread_num() * conv_image;
     for (int64_t n = n0; n < n1; ++n) {
-      conv2d_forward(conv_out, x + n * in_image, weight, bias, one_conv, act);
+      if (winograd) winograd_forward_transformed(conv_out, x + n * in_image, transformed, bias, one_conv, act);
+      else conv2d_forward(conv_out, x + n * in_image, weight, bias, one_conv, act);
       max_pool2d_forward(y + n * out_image, nullptr, conv_out, one_pool);
     }
   });

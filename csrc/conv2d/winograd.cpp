@@ -8,7 +8,6 @@
 #include "conv2d/winograd.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "common/cpu_features.h"
 #include "common/parallel.h"
@@ -116,26 +115,11 @@ void inverse_weight(float* dweight, const float* du, int64_t C, int64_t K) {
 }
 
 // Input transforms of tiles [t0, t0 + count) into v (V_xi at v + xi*count*C).
-// A patch that crosses the image border is gathered, zero-filled, into `patch`.
-void transform_inputs(float* v, float* patch, const float* x, const ImplicitConv& g, const Tiling& tl, int64_t t0,
-                      int64_t count) {
-  const int64_t C = g.c, row = g.w * C, vstride = count * C;
+void transform_inputs(float* v, const float* x, const ImplicitConv& g, const Tiling& tl, int64_t t0, int64_t count) {
   for (int64_t t = 0; t < count; ++t) {
     const int64_t n = (t0 + t) / tl.per_image(), rem = (t0 + t) % tl.per_image();
-    const int64_t ih0 = 2 * (rem / tl.tw) - g.pt, iw0 = 2 * (rem % tl.tw) - g.pl;
-    const float* image = x + n * g.h * row;
-    if (ih0 >= 0 && iw0 >= 0 && ih0 + 4 <= g.h && iw0 + 4 <= g.w) {
-      winograd_input_tile_avx512(v + t * C, vstride, image + ih0 * row + iw0 * C, row, C);
-      continue;
-    }
-    for (int64_t i = 0; i < 4; ++i)
-      for (int64_t j = 0; j < 4; ++j) {
-        float* dst = patch + (i * 4 + j) * C;
-        const int64_t ih = ih0 + i, iw = iw0 + j;
-        if (ih >= 0 && ih < g.h && iw >= 0 && iw < g.w) std::memcpy(dst, image + ih * row + iw * C, sizeof(float) * C);
-        else std::memset(dst, 0, sizeof(float) * C);
-      }
-    winograd_input_tile_avx512(v + t * C, vstride, patch, 4 * C, C);
+    winograd_input_tile_avx512(v + t * g.c, count * g.c, x + n * g.h * g.w * g.c, g.h, g.w, g.c,
+                               2 * (rem / tl.tw) - g.pt, 2 * (rem % tl.tw) - g.pl);
   }
 }
 
@@ -148,9 +132,9 @@ void forward_geometry(float* y, const float* x, const float* u, const float* bia
   const int64_t seg = 0, seglen = C;
   parallel_for_chunks(chunks.count, [&](int64_t ci) {
     const int64_t t0 = chunks.begin(ci), count = chunks.end(ci) - t0;
-    float* v = thread_scratch(kScratchIm2col).floats(size_t(kPoints * count * C + kPoints * C));
+    float* v = thread_scratch(kScratchIm2col).floats(size_t(kPoints * count * C));
     float* m = thread_scratch(kScratchMisc).floats(size_t(kPoints * count * K));
-    transform_inputs(v, v + kPoints * count * C, x, g, tl, t0, count);
+    transform_inputs(v, x, g, tl, t0, count);
     for (int64_t xi = 0; xi < kPoints; ++xi)
       for (int64_t k0 = 0; k0 < K; k0 += 64) {
         const int nv = block_vectors(k0, K), mr_max = tile_rows(nv);
@@ -194,15 +178,26 @@ bool winograd_weight_applies(const Conv2dShape& s) {
 
 #if defined(PYCNN_X86)
 
+int64_t winograd_weight_floats(const Conv2dShape& s) { return kPoints * s.c * s.k; }
+
+void winograd_transform_weight(float* u, const float* weight, const Conv2dShape& s) {
+  transform_weight(u, weight, s.c, s.k, false);
+}
+
+void winograd_forward_transformed(float* y, const float* x, const float* u, const float* bias, const Conv2dShape& s,
+                                  const ActivationSpec& act) {
+  forward_geometry(y, x, u, bias, implicit_forward_geometry(s), act);
+}
+
 void winograd_forward(float* y, const float* x, const float* weight, const float* bias, const Conv2dShape& s,
                       const ActivationSpec& act) {
-  float* u = thread_scratch(kScratchPartial).floats(size_t(kPoints * s.c * s.k));
+  float* u = thread_scratch(kScratchWinograd).floats(size_t(winograd_weight_floats(s)));
   transform_weight(u, weight, s.c, s.k, false);
   forward_geometry(y, x, u, bias, implicit_forward_geometry(s), act);
 }
 
 void winograd_backward_input(float* dx, const float* dy, const float* weight, const Conv2dShape& s) {
-  float* u = thread_scratch(kScratchPartial).floats(size_t(kPoints * s.c * s.k));
+  float* u = thread_scratch(kScratchWinograd).floats(size_t(winograd_weight_floats(s)));
   transform_weight(u, weight, s.c, s.k, true);
   forward_geometry(dx, dy, u, nullptr, implicit_input_geometry(s), ActivationSpec{});
 }
@@ -221,9 +216,9 @@ void winograd_backward_weight(float* dweight, const float* dy, const float* x, c
     const int64_t first = images.begin(ci) * tl.per_image(), last = images.end(ci) * tl.per_image();
     for (int64_t t0 = first; t0 < last; t0 += per_chunk) {
       const int64_t count = std::min(per_chunk, last - t0);
-      float* v = thread_scratch(kScratchIm2col).floats(size_t(kPoints * count * C + kPoints * C));
+      float* v = thread_scratch(kScratchIm2col).floats(size_t(kPoints * count * C));
       float* d = thread_scratch(kScratchMisc).floats(size_t(kPoints * count * K));
-      transform_inputs(v, v + kPoints * count * C, x, g, tl, t0, count);
+      transform_inputs(v, x, g, tl, t0, count);
       for (int64_t t = 0; t < count; ++t) {
         const int64_t n = (t0 + t) / tl.per_image(), rem = (t0 + t) % tl.per_image();
         const int64_t oh = 2 * (rem / tl.tw), ow = 2 * (rem % tl.tw);
@@ -255,6 +250,10 @@ void winograd_backward_weight(float* dweight, const float* dy, const float* x, c
 
 #else
 
+int64_t winograd_weight_floats(const Conv2dShape&) { return 0; }
+void winograd_transform_weight(float*, const float*, const Conv2dShape&) {}
+void winograd_forward_transformed(float*, const float*, const float*, const float*, const Conv2dShape&,
+                                  const ActivationSpec&) {}
 void winograd_forward(float*, const float*, const float*, const float*, const Conv2dShape&, const ActivationSpec&) {}
 void winograd_backward_input(float*, const float*, const float*, const Conv2dShape&) {}
 void winograd_backward_weight(float*, const float*, const float*, const Conv2dShape&) {}

@@ -33,6 +33,14 @@ bool winograd_forward_applies(const Conv2dShape& s);
 bool winograd_input_applies(const Conv2dShape& s);
 bool winograd_weight_applies(const Conv2dShape& s);
 
+// The transformed forward weight (16*C*K floats, winograd_weight_floats) and
+// the forward from it: callers that convolve image by image (conv2d_pool)
+// transform the weight once per call instead of once per image.
+int64_t winograd_weight_floats(const Conv2dShape& s);
+void winograd_transform_weight(float* u, const float* weight, const Conv2dShape& s);
+void winograd_forward_transformed(float* y, const float* x, const float* u, const float* bias, const Conv2dShape& s,
+                                  const ActivationSpec& act);
+
 // Same contracts as conv2d_forward / conv2d_backward_input / _weight.
 void winograd_forward(float* y, const float* x, const float* weight, const float* bias, const Conv2dShape& s,
                       const ActivationSpec& act);
@@ -41,9 +49,11 @@ void winograd_backward_weight(float* dweight, const float* dy, const float* x, c
 
 // AVX-512 transforms (winograd_avx512.cpp), C and K multiples of 16.
 //
-// V_xi[c] = (B^T d B)[xi] for the 4x4 patch d[i][j][c] = src[i*row + j*C + c];
-// V_xi is written at v + xi*vstride.
-void winograd_input_tile_avx512(float* v, int64_t vstride, const float* src, int64_t row, int64_t C);
+// V_xi[c] = (B^T d B)[xi] for the 4x4 patch at (ih0, iw0) of an h x w x C
+// image: d[i][j][c] = image[((ih0 + i)*w + iw0 + j)*C + c], zero outside the
+// image; V_xi is written at v + xi*vstride.
+void winograd_input_tile_avx512(float* v, int64_t vstride, const float* image, int64_t h, int64_t w, int64_t C,
+                                int64_t ih0, int64_t iw0);
 // The rows x cols (<= 2x2) valid outputs of (A^T M A)[r][q][k] + bias[k], then
 // relu/leaky (act 1/2, slope alpha), to y[r*yrow + q*K + k]; M_xi at m + xi*mstride.
 void winograd_output_tile_avx512(float* y, int64_t yrow, int rows, int cols, const float* m, int64_t mstride,

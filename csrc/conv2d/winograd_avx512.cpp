@@ -31,11 +31,22 @@ inline void grad_1d(__m512 e0, __m512 e1, __m512* h, int step) {
 
 }  // namespace
 
-void winograd_input_tile_avx512(float* v, int64_t vstride, const float* src, int64_t row, int64_t C) {
+void winograd_input_tile_avx512(float* v, int64_t vstride, const float* image, int64_t h, int64_t w, int64_t C,
+                                int64_t ih0, int64_t iw0) {
+  const int64_t row = w * C;
+  // Taps outside the image read as zero; their addresses are never formed.
+  bool inside[4][4];
+  int64_t offset[4][4];
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 4; ++j) {
+      inside[i][j] = ih0 + i >= 0 && ih0 + i < h && iw0 + j >= 0 && iw0 + j < w;
+      offset[i][j] = inside[i][j] ? (ih0 + i) * row + (iw0 + j) * C : 0;
+    }
   for (int64_t c = 0; c < C; c += 16) {
     __m512 d[4][4];
     for (int i = 0; i < 4; ++i)
-      for (int j = 0; j < 4; ++j) d[i][j] = _mm512_loadu_ps(src + i * row + j * C + c);
+      for (int j = 0; j < 4; ++j)
+        d[i][j] = inside[i][j] ? _mm512_loadu_ps(image + offset[i][j] + c) : _mm512_setzero_ps();
     for (int j = 0; j < 4; ++j) input_1d(d[0][j], d[1][j], d[2][j], d[3][j]);
     for (int i = 0; i < 4; ++i) input_1d(d[i][0], d[i][1], d[i][2], d[i][3]);
     for (int i = 0; i < 4; ++i)
