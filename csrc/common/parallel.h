@@ -65,4 +65,18 @@ void parallel_for_chunks(int64_t count, Body&& body) {
   });
 }
 
+// The last step of a fixed-chunk reduction: total[e] += partials[i*size + e]
+// for i = 0 .. count-1 in that order. Element-wise, so any split of the
+// elements over threads gives the same bits.
+inline void add_partials(float* total, const float* partials, int64_t count, int64_t size) {
+  if (count <= 0) return;
+  parallel_for(size, 1 << 14, [&](int64_t e0, int64_t e1) {
+    for (int64_t i = 0; i < count; ++i) {
+      const float* p = partials + i * size;
+#pragma omp simd
+      for (int64_t e = e0; e < e1; ++e) total[e] += p[e];
+    }
+  });
+}
+
 }  // namespace pycnn

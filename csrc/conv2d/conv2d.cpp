@@ -155,15 +155,7 @@ void conv2d_backward_weight(float* dweight, float* dbias, const float* dy, const
       sgemm(true, false, P, s.kg, rows, 1.f, a, lda, dy + r0 * K + g * s.kg, K, 0.f, out + g * s.kg, K);
     }
   });
-  if (chunks.count > 1) {
-    parallel_for(wsize, 1 << 14, [&](int64_t e0, int64_t e1) {
-      for (int64_t ci = 1; ci < chunks.count; ++ci) {
-        const float* p = partial + (ci - 1) * wsize;
-#pragma omp simd
-        for (int64_t e = e0; e < e1; ++e) dweight[e] += p[e];
-      }
-    });
-  }
+  add_partials(dweight, partial, chunks.count - 1, wsize);
 }
 
 }  // namespace pycnn

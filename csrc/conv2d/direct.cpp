@@ -186,11 +186,7 @@ void direct_backward_weight(float* dweight, const float* dy, const float* x, con
       }
     }
   });
-  for (int64_t ci = 1; ci < chunks.count; ++ci) {
-    const float* p = partial + (ci - 1) * wsize;
-#pragma omp simd
-    for (int64_t e = 0; e < wsize; ++e) dweight[e] += p[e];
-  }
+  add_partials(dweight, partial, chunks.count - 1, wsize);
 }
 
 }  // namespace pycnn

@@ -26,11 +26,6 @@ constexpr int64_t kMaxImageFloats = int64_t(1) << 22;  // padded image scratch (
 constexpr int64_t kMinPixels = 64;                      // per image, see implicit_forward_applies
 constexpr int64_t kWeightChunkFloats = 8192;           // weight rows per forward chunk: 32 KiB, L1
 
-int tile_rows(int nv) { return nv == 1 ? 16 : nv == 2 ? 12 : nv == 3 ? 8 : 6; }
-
-// Column blocks of up to 4 vectors: K = 16*v in blocks of 4, then the rest.
-int block_vectors(int64_t k0, int64_t k) { return int(std::min<int64_t>(4, (k - k0) / 16)); }
-
 int64_t padded_h(const ImplicitConv& g) { return g.h + g.pt + g.pb; }
 int64_t padded_w(const ImplicitConv& g) { return g.w + g.pl + g.pr; }
 bool has_pad(const ImplicitConv& g) { return g.pt || g.pb || g.pl || g.pr; }
@@ -147,7 +142,7 @@ void implicit_forward(float* y, const float* x, const float* weight, const float
       const float* img = padded_image(x, g, n);
       float* yn = y + n * g.oh * g.ow * K;
       for (int64_t k0 = 0; k0 < K; k0 += 64) {
-        const int nv = block_vectors(k0, K), mr_max = tile_rows(nv);
+        const int nv = implicit_block_vectors(k0, K), mr_max = implicit_tile_rows(nv);
         const TilePlan plan = plan_tiles(g, mr_max);
         float* out = plan.virtual_rows ? thread_scratch(kScratchMisc).floats(size_t(plan.rows * K)) : yn;
         // Weight rows in balanced chunks of at most kWeightChunkFloats (L1).
@@ -221,7 +216,7 @@ void implicit_backward_weight(float* dweight, const float* dy, const float* x, c
           const float* xr = img + (i * g.dh * wp + jr * g.dw) * C;
           float* dwr = out + ((i * g.kw + jr) * C) * K;
           for (int64_t k0 = 0; k0 < K; k0 += 64) {
-            const int nv = block_vectors(k0, K), mr_max = tile_rows(nv);
+            const int nv = implicit_block_vectors(k0, K), mr_max = implicit_tile_rows(nv);
             for (int64_t p0 = 0; p0 < run; p0 += mr_max) {
               const int mr = int(std::min<int64_t>(mr_max, run - p0));
               implicit_tile_weight_avx512(mr, nv, dwr + p0 * K + k0, K, xr + p0, g.sh * wp * C, g.sw * C,
@@ -231,13 +226,7 @@ void implicit_backward_weight(float* dweight, const float* dy, const float* x, c
         }
     }
   });
-  parallel_for(wsize, 1 << 14, [&](int64_t e0, int64_t e1) {
-    for (int64_t ci = 1; ci < chunks.count; ++ci) {
-      const float* p = partial + (ci - 1) * wsize;
-#pragma omp simd
-      for (int64_t e = e0; e < e1; ++e) dweight[e] += p[e];
-    }
-  });
+  add_partials(dweight, partial, chunks.count - 1, wsize);
 }
 
 #else

@@ -20,6 +20,7 @@
 // Used for groups == 1, K (and C for d-input) a multiple of 16, AVX-512.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "common/activation.h"
@@ -52,6 +53,12 @@ void implicit_backward_input(float* dx, const float* dy, const float* weight, co
 void implicit_backward_weight(float* dweight, const float* dy, const float* x, const ImplicitConv& g);
 
 // AVX-512 tiles (implicit_avx512.cpp).
+//
+// Output channels go in blocks of up to 4 zmm columns (K = 16*v: blocks of
+// 4, then the rest); a block of nv columns takes tiles of up to
+// implicit_tile_rows(nv) rows (MR*NV <= 24 accumulators, 16 for NV = 1).
+inline int implicit_block_vectors(int64_t k0, int64_t k) { return int(std::min<int64_t>(4, (k - k0) / 16)); }
+inline int implicit_tile_rows(int nv) { return nv == 1 ? 16 : nv == 2 ? 12 : nv == 3 ? 8 : 6; }
 //
 // Forward tile: rows r < mr of C (ldc apart) over K columns [0, 16*nv):
 //   C[r] (=|+=) sum_t sum_{p < seglen[t]} a[r*lda + seg[t] + p] * w[(row(t) + p)*ldw]

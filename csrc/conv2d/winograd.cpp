@@ -43,22 +43,32 @@ bool shape_fits(const Conv2dShape& s) { return s.groups == 1 && !s.direct() && !
 
 #if defined(PYCNN_X86)
 
-// The tiles of the output: 2x2 each, TH x TW per image.
-struct Tiling {
-  int64_t th, tw;
-  int64_t per_image() const { return th * tw; }
+// Tile t of the batch: image n, output rows oh, oh + 1 (rows of them inside
+// the output) and columns ow, ow + 1 (cols inside).
+struct Tile {
+  int64_t n, oh, ow;
+  int rows, cols;
 };
 
-Tiling tiling(const ImplicitConv& g) { return {(g.oh + 1) / 2, (g.ow + 1) / 2}; }
+// The tiles of the output: 2x2 each, TH x TW per image, numbered image by
+// image, row by row.
+struct Tiling {
+  int64_t oh, ow, th, tw;
+  int64_t per_image() const { return th * tw; }
+  Tile operator[](int64_t t) const {
+    const int64_t n = t / per_image(), rem = t % per_image();
+    const int64_t r = 2 * (rem / tw), c = 2 * (rem % tw);
+    return {n, r, c, int(std::min<int64_t>(2, oh - r)), int(std::min<int64_t>(2, ow - c))};
+  }
+};
+
+Tiling tiling(const ImplicitConv& g) { return {g.oh, g.ow, (g.oh + 1) / 2, (g.ow + 1) / 2}; }
 
 // Tiles per chunk: V and M of the chunk within kChunkFloats, a multiple of
 // 24 (whole register tiles of 6, 8 and 12 rows). A function of the shape.
 int64_t chunk_tiles(int64_t C, int64_t K) {
   return std::max<int64_t>(24, kChunkFloats / (kPoints * (C + K)) / 24 * 24);
 }
-
-int tile_rows(int nv) { return nv == 1 ? 16 : nv == 2 ? 12 : nv == 3 ? 8 : 6; }
-int block_vectors(int64_t k0, int64_t k) { return int(std::min<int64_t>(4, (k - k0) / 16)); }
 
 // U_xi = G g G^T per (c, k), G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1], into
 // u[(xi*C + c)*K + k]. With `flip`, the d-input weight: g[i][j] =
@@ -117,9 +127,9 @@ void inverse_weight(float* dweight, const float* du, int64_t C, int64_t K) {
 // Input transforms of tiles [t0, t0 + count) into v (V_xi at v + xi*count*C).
 void transform_inputs(float* v, const float* x, const ImplicitConv& g, const Tiling& tl, int64_t t0, int64_t count) {
   for (int64_t t = 0; t < count; ++t) {
-    const int64_t n = (t0 + t) / tl.per_image(), rem = (t0 + t) % tl.per_image();
-    winograd_input_tile_avx512(v + t * g.c, count * g.c, x + n * g.h * g.w * g.c, g.h, g.w, g.c,
-                               2 * (rem / tl.tw) - g.pt, 2 * (rem % tl.tw) - g.pl);
+    const Tile tile = tl[t0 + t];
+    winograd_input_tile_avx512(v + t * g.c, count * g.c, x + tile.n * g.h * g.w * g.c, g.h, g.w, g.c,
+                               tile.oh - g.pt, tile.ow - g.pl);
   }
 }
 
@@ -137,7 +147,7 @@ void forward_geometry(float* y, const float* x, const float* u, const float* bia
     transform_inputs(v, x, g, tl, t0, count);
     for (int64_t xi = 0; xi < kPoints; ++xi)
       for (int64_t k0 = 0; k0 < K; k0 += 64) {
-        const int nv = block_vectors(k0, K), mr_max = tile_rows(nv);
+        const int nv = implicit_block_vectors(k0, K), mr_max = implicit_tile_rows(nv);
         const int64_t row_tiles = (count + mr_max - 1) / mr_max;
         for (int64_t ti = 0; ti < row_tiles; ++ti) {
           const int64_t r0 = count * ti / row_tiles;
@@ -148,14 +158,14 @@ void forward_geometry(float* y, const float* x, const float* u, const float* bia
         }
       }
     for (int64_t t = 0; t < count; ++t) {
-      const int64_t n = (t0 + t) / tl.per_image(), rem = (t0 + t) % tl.per_image();
-      const int64_t oh = 2 * (rem / tl.tw), ow = 2 * (rem % tl.tw);
-      winograd_output_tile_avx512(y + ((n * g.oh + oh) * g.ow + ow) * K, g.ow * K, int(std::min<int64_t>(2, g.oh - oh)),
-                                  int(std::min<int64_t>(2, g.ow - ow)), m + t * K, count * K, K, bias, fused,
-                                  act.alpha);
+      const Tile tile = tl[t0 + t];
+      winograd_output_tile_avx512(y + ((tile.n * g.oh + tile.oh) * g.ow + tile.ow) * K, g.ow * K, tile.rows, tile.cols,
+                                  m + t * K, count * K, K, bias, fused, act.alpha);
     }
   });
-  if (act.kind != Activation::kNone && fused == 0) activate_inplace(y, g.n * g.oh * g.ow * K, act);
+  if (act.kind != Activation::kNone && fused == 0)
+    parallel_for(g.n * g.oh * g.ow * K, kSerialElementwise,
+                 [&](int64_t e0, int64_t e1) { activate_inplace(y + e0, e1 - e0, act); });
 }
 
 #endif
@@ -192,8 +202,8 @@ void winograd_forward_transformed(float* y, const float* x, const float* u, cons
 void winograd_forward(float* y, const float* x, const float* weight, const float* bias, const Conv2dShape& s,
                       const ActivationSpec& act) {
   float* u = thread_scratch(kScratchWinograd).floats(size_t(winograd_weight_floats(s)));
-  transform_weight(u, weight, s.c, s.k, false);
-  forward_geometry(y, x, u, bias, implicit_forward_geometry(s), act);
+  winograd_transform_weight(u, weight, s);
+  winograd_forward_transformed(y, x, u, bias, s, act);
 }
 
 void winograd_backward_input(float* dx, const float* dy, const float* weight, const Conv2dShape& s) {
@@ -220,15 +230,14 @@ void winograd_backward_weight(float* dweight, const float* dy, const float* x, c
       float* d = thread_scratch(kScratchMisc).floats(size_t(kPoints * count * K));
       transform_inputs(v, x, g, tl, t0, count);
       for (int64_t t = 0; t < count; ++t) {
-        const int64_t n = (t0 + t) / tl.per_image(), rem = (t0 + t) % tl.per_image();
-        const int64_t oh = 2 * (rem / tl.tw), ow = 2 * (rem % tl.tw);
-        winograd_grad_tile_avx512(d + t * K, count * K, dy + ((n * g.oh + oh) * g.ow + ow) * K, g.ow * K,
-                                  int(std::min<int64_t>(2, g.oh - oh)), int(std::min<int64_t>(2, g.ow - ow)), K);
+        const Tile tile = tl[t0 + t];
+        winograd_grad_tile_avx512(d + t * K, count * K, dy + ((tile.n * g.oh + tile.oh) * g.ow + tile.ow) * K, g.ow * K,
+                                  tile.rows, tile.cols, K);
       }
       const bool accumulate = t0 > first;
       for (int64_t xi = 0; xi < kPoints; ++xi)
         for (int64_t k0 = 0; k0 < K; k0 += 64) {
-          const int nv = block_vectors(k0, K), mr_max = tile_rows(nv);
+          const int nv = implicit_block_vectors(k0, K), mr_max = implicit_tile_rows(nv);
           for (int64_t c0 = 0; c0 < C; c0 += mr_max) {
             const int mr = int(std::min<int64_t>(mr_max, C - c0));
             // dU_xi[c0.., k0..] (+)= V_xi[tiles, c0..]^T · D_xi[tiles, k0..]
@@ -238,13 +247,7 @@ void winograd_backward_weight(float* dweight, const float* dy, const float* x, c
         }
     }
   });
-  parallel_for(usize, 1 << 14, [&](int64_t e0, int64_t e1) {
-    for (int64_t ci = 1; ci < images.count; ++ci) {
-      const float* p = du + ci * usize;
-#pragma omp simd
-      for (int64_t e = e0; e < e1; ++e) du[e] += p[e];
-    }
-  });
+  add_partials(du, du + usize, images.count - 1, usize);
   inverse_weight(dweight, du, C, K);
 }
 

@@ -3,9 +3,10 @@
 Formulas and defaults are Keras 3's (``keras.optimizers.SGD``, ``RMSprop``,
 ``Adam``/``AdamW``). Parameters and optimizer slots are updated IN PLACE and
 must be float32, C-contiguous, writeable and share no memory with one another
-(``ValueError`` otherwise); each gradient must have its parameter's shape (any real dtype or layout, converted
-once to float32). Pass lists with one entry per parameter; a single array is
-taken as a list of one. One call runs one parallel pass over all elements.
+(``ValueError`` otherwise); each gradient must have its parameter's shape
+(any real dtype or layout, converted once to float32). Pass lists with one
+entry per parameter; a single array is taken as a list of one. One call runs
+one parallel pass over all elements.
 """
 
 import numbers
