@@ -99,6 +99,8 @@ class Optimizer:
     _fused_decay = False
 
     def _clip(self, grads):
+        if self.clipvalue is not None or self.clipnorm is not None or self.global_clipnorm is not None:
+            grads = [np.asarray(g) for g in grads]  # a FactoredGradient is clipped as its matrix
         if self.clipvalue is not None:
             return [np.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
         if self.clipnorm is not None:

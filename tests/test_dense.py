@@ -85,6 +85,11 @@ def test_ops_accept_float64_int_noncontiguous_and_flags(rng):
     _assert_close(y, np.maximum(ref.dense(x, kernel, [1, 2, 3]), 0), 4)
     dx, dk, db = ops.dense_backward(np.ones(y.shape), x, kernel, need_input_grad=False, need_bias_grad=False)
     assert dx is None and db is None and dk.shape == (4, 3)
+    dy = rng.standard_normal(y.shape)
+    dx, dk, db = ops.dense_backward(dy, x, kernel, need_kernel_grad=False)
+    assert dk is None
+    _assert_close(db, dy.sum(axis=0), 5)
+    _assert_close(dx, dy @ kernel.T, 5)
 
 
 def test_empty_batch():

@@ -7,14 +7,17 @@
   then the plain backward;
 - the model-level pairing (Conv2D(activation) -> MaxPooling2D,
   BatchNormalization -> ReLU / LeakyReLU): which steps pair, and the same
-  weight gradients and outputs as the unfused graph walk.
+  weight gradients and outputs as the unfused graph walk;
+- a large Dense kernel's gradient handed to the optimizer as its factors vs
+  the stored matrix: the same training, bit for bit.
 """
 
 import numpy as np
 import pytest
 
 import pycnn
-from pycnn import _core, layers, models, ops
+from pycnn import _core, layers, models, ops, optimizers
+from pycnn.layers import core as core_layers
 from pycnn.applications import cifar10_cnn, faces_gender_cnn, mnist_cnn
 from test_pool2d import CONFIGS, config_id, distinct_input
 
@@ -249,3 +252,56 @@ def test_pooled_activation_outputs_are_not_kept_for_backward():
     assert all(cache is None for cache in caches)
     model.train_on_batch(x, y)
     assert all(var.grad is None for var in model.trainable_weights)
+
+
+def big_dense_net(shared):
+    """A Dense kernel of 1024 x 300 (above the factored-gradient threshold), used once or by two inputs."""
+    first, second = layers.Input((8, 8, 16)), layers.Input((1024,))
+    big = layers.Dense(300, activation="relu")
+    x = big(layers.Flatten()(first))
+    if shared:
+        x = layers.Add()([x, big(second)])
+    x = layers.Dropout(0.3)(x)
+    outputs = layers.Dense(4, activation="softmax")(x)
+    return models.Model([first, second] if shared else first, outputs)
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["single", "shared"])
+@pytest.mark.parametrize("optimizer", [
+    lambda: optimizers.Adam(1e-3), lambda: optimizers.RMSprop(momentum=0.5), lambda: optimizers.SGD(0.1, momentum=0.9),
+    lambda: optimizers.AdamW(clipnorm=0.5),
+], ids=["adam", "rmsprop", "sgd", "adamw-clipnorm"])
+def test_factored_dense_gradient_trains_like_the_stored_one(optimizer, shared, rng, monkeypatch):
+    x = rng.random((6, 8, 8, 16), dtype=np.float32)
+    if shared:
+        x = [x, rng.random((6, 1024), dtype=np.float32)]
+    y = rng.integers(0, 4, 6)
+    weights = []
+    for threshold in (core_layers._FACTORED_MIN_WEIGHTS, np.inf):  # factored, then stored
+        monkeypatch.setattr(core_layers, "_FACTORED_MIN_WEIGHTS", threshold)
+        pycnn.utils.set_random_seed(5)
+        model = big_dense_net(shared)
+        model.compile(optimizer=optimizer(), loss="sparse_categorical_crossentropy")
+        for _ in range(3):
+            model.train_on_batch(x, y)
+        weights.append(model.get_weights())
+    for factored, stored in zip(*weights):
+        np.testing.assert_array_equal(factored, stored)
+
+
+def test_factored_dense_gradient_reads_as_its_matrix(rng):
+    pycnn.utils.set_random_seed(6)
+    model = big_dense_net(shared=False)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model._require_compiled("test", None)
+    x, y = rng.random((5, 8, 8, 16), dtype=np.float32), rng.integers(0, 4, 5)
+    kernel = next(layer for layer in model.layers if getattr(layer, "units", None) == 300).kernel
+    outputs, caches = model._graph.forward([x], training=True)
+    loss, _, dys, logits = model.compiled_loss.compute([y], outputs, None, model._fused_logits(caches))
+    model._graph.backward(caches, dys, logits)
+    factored = kernel.grad_for_update
+    assert isinstance(factored, ops.FactoredGradient) and factored.a.shape == (5, 1024)
+    _, stored, _ = ops.dense_backward(factored.b, factored.a, kernel.value, need_input_grad=False,
+                                      need_bias_grad=False)
+    np.testing.assert_array_equal(kernel.grad, stored)
+    assert kernel.grad_for_update is kernel.grad  # materialised once, then kept

@@ -127,6 +127,57 @@ def test_threads_bitwise_identical(variant, isa, rng):
         np.testing.assert_array_equal(a, b)
 
 
+FACTORED_SHAPES = [(1, 1, 1), (3, 5, 7), (16, 67, 128), (16, 300, 130), (33, 9, 515), (0, 4, 9), (2, 40, 600)]
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+@pytest.mark.parametrize("isa", ISAS)
+def test_factored_gradient_updates_like_the_stored_matrix(variant, isa, rng):
+    # A dense kernel's gradient x^T dy given as its factors: the update
+    # computes it piece by piece, summed as the GEMM sums it, so the result
+    # is the stored matrix's bit for bit. Mixed with stored gradients and
+    # big enough at (2, 40, 600) that the thread split falls inside a row.
+    _core.set_isa(isa)
+    h = hyper(variant, rng)
+    names = slot_names(variant, h)
+    shapes, grads_stored, grads_factored = [], [], []
+    for rows, n_in, n_out in FACTORED_SHAPES:
+        a = rng.standard_normal((rows, n_in)).astype(np.float32)
+        b = (rng.standard_normal((rows, n_out)) * rng.choice([0.01, 1.0])).astype(np.float32)
+        g = ops.FactoredGradient(a, b)
+        want = a.astype(np.float64).T @ b.astype(np.float64)
+        np.testing.assert_allclose(np.asarray(g), want, rtol=1e-5, atol=1e-5 * max(1.0, np.abs(want).max()))
+        shapes.append((n_in, n_out))
+        grads_stored.append(np.asarray(g))
+        grads_factored.append(g)
+        shapes.append((int(rng.integers(1, 50)),))
+        grads_stored.append(rng.standard_normal(shapes[-1]).astype(np.float32))
+        grads_factored.append(grads_stored[-1])
+    p0 = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    results = []
+    for grads, threads in ((grads_stored, 1), (grads_factored, 1), (grads_factored, 2)):
+        pycnn.set_num_threads(threads)
+        params = [p.copy() for p in p0]
+        slots = {k: [np.full(s, 0.01, np.float32) for s in shapes] for k in names}
+        for step in (1, 2):
+            run_kernel(variant, params, grads, slots, h, step)
+        results.append(params + [a for k in sorted(slots) for a in slots[k]])
+    for stored, factored, factored_2 in zip(*results):
+        np.testing.assert_array_equal(factored, stored)
+        np.testing.assert_array_equal(factored_2, stored)
+
+
+def test_factored_gradient_behaves_as_its_matrix(rng):
+    a, b = rng.standard_normal((4, 6)), rng.standard_normal((4, 3))
+    g = ops.FactoredGradient(a, b)  # float64 factors are converted once
+    assert g.shape == (6, 3) and g.a.dtype == np.float32
+    want = a.T @ b
+    np.testing.assert_allclose(np.asarray(g), want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(g + np.ones((6, 3)), want + 1, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.ones((6, 3)) + g, want + 1, rtol=1e-5, atol=1e-6)
+    assert np.asarray(g, dtype=np.float64).dtype == np.float64
+
+
 def test_empty_lists_and_arrays():
     ops.adam_update([], [], [], [], learning_rate=0.1, step=1)
     p = np.zeros((0, 3), np.float32)
@@ -185,6 +236,27 @@ def f32(*shape):
      r"\[adam_update\] m\[0\] has shape \(3, 1\) but params\[0\] has shape \(3,\)"),
     (lambda: _core.sgd_update([f32(4)[::2]], [f32(2)], None, 0.1, 0.0, False),
      r"\[sgd_update\] params\[0\] must be a writeable float32 C-contiguous"),
+    (lambda: ops.FactoredGradient(f32(3, 4), f32(2, 5)),
+     r"\[factored_gradient\] expected factors with the same rows, got a.shape=\(3, 4\) and b.shape=\(2, 5\)"),
+    (lambda: ops.FactoredGradient(f32(3), f32(3, 5)),
+     r"\[factored_gradient\] expected `a` of rank 2 \(rows, in\), got shape \(3,\)"),
+    (lambda: ops.adam_update([f32(4, 6)], [ops.FactoredGradient(f32(2, 4), f32(2, 5))], [f32(4, 6)], [f32(4, 6)],
+                             learning_rate=0.1, step=1),
+     r"\[adam_update\] grads\[0\] is a FactoredGradient of shape \(4, 5\) but params\[0\] has shape \(4, 6\)"),
+    (lambda: (lambda p: ops.sgd_update([p], [ops.FactoredGradient(p.reshape(6, 4)[:2], f32(2, 6))],
+                                       learning_rate=0.1))(f32(4, 6)),
+     r"\[sgd_update\] grads \(factor a\)\[0\] overlaps params\[0\]"),
+    (lambda: (lambda m: ops.adam_update([f32(4, 6), f32(4, 6)], [f32(4, 6), ops.FactoredGradient(f32(2, 4), m[:2])],
+                                        [m, f32(4, 6)], [f32(4, 6), f32(4, 6)], learning_rate=0.1, step=1))(f32(4, 6)),
+     r"\[adam_update\] grads \(factor b\)\[1\] overlaps m\[0\]"),
+    (lambda: _core.sgd_update([f32(4, 6)], [(f32(2, 4),)], None, 0.1, 0.0, False),
+     r"\[sgd_update\] grads\[0\] given as a tuple must be the factors \(a, b\), got 1 items"),
+    (lambda: _core.sgd_update([f32(4, 6)], [(np.zeros((2, 4)), f32(2, 6))], None, 0.1, 0.0, False),
+     r"\[sgd_update\] grads\[0\] factors must be float32 C-contiguous"),
+    (lambda: _core.sgd_update([f32(4, 6)], [(f32(2, 4), f32(3, 6))], None, 0.1, 0.0, False),
+     r"\[sgd_update\] grads\[0\] factors must be matrices a \(rows, in\) and b \(rows, out\) with the same rows"),
+    (lambda: _core.sgd_update([f32(24)], [(f32(2, 4), f32(2, 6))], None, 0.1, 0.0, False),
+     r"\[sgd_update\] grads\[0\] factors .* give a gradient of shape \(4, 6\) but params\[0\] has shape \(24,\)"),
 ])
 def test_bad_input(call, match):
     with pytest.raises(ValueError, match=match):

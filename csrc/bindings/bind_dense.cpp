@@ -55,16 +55,20 @@ void bind_dense(py::module_& m) {
   m.def(
       "dense_backward",
       [](FloatArray dy, FloatArray x, FloatArray weight, bool need_input_grad, bool need_bias_grad,
-         std::optional<py::array> out_dx, std::optional<py::array> out_dweight,
+         bool need_weight_grad, std::optional<py::array> out_dx, std::optional<py::array> out_dweight,
          std::optional<py::array> out_dbias) {
         DenseShape s = shape_for(x, weight, -1);
         std::vector<int64_t> y_shape = shape_of(x);
         y_shape.back() = s.out;
         check(shape_of(dy) == y_shape, kOp, "expected dy of shape ", shape_str(y_shape.begin(), y_shape.end()),
               " (the output shape for x.shape=", shape_str(x), "), got ", shape_str(dy));
-        FloatArray dweight = output(out_dweight, shape_of(weight), "out_dweight");
-        py::object dx = py::none(), dbias = py::none();
-        float *dx_ptr = nullptr, *db_ptr = nullptr;
+        py::object dx = py::none(), dweight = py::none(), dbias = py::none();
+        float *dx_ptr = nullptr, *dw_ptr = nullptr, *db_ptr = nullptr;
+        if (need_weight_grad) {
+          FloatArray a = output(out_dweight, shape_of(weight), "out_dweight");
+          dw_ptr = a.mutable_data();
+          dweight = a;
+        }
         if (need_input_grad) {
           FloatArray a = output(out_dx, shape_of(x), "out_dx");
           dx_ptr = a.mutable_data();
@@ -78,12 +82,13 @@ void bind_dense(py::module_& m) {
         {
           py::gil_scoped_release release;
           if (dx_ptr) dense_backward_input(dx_ptr, dy.data(), weight.data(), s);
-          dense_backward_weight(dweight.mutable_data(), db_ptr, dy.data(), x.data(), s);
+          if (dw_ptr) dense_backward_weight(dw_ptr, db_ptr, dy.data(), x.data(), s);
+          else if (db_ptr) column_sums(db_ptr, dy.data(), s.rows, s.out);
         }
         return py::make_tuple(dx, dweight, dbias);
       },
       py::arg("dy"), py::arg("x"), py::arg("weight"), py::arg("need_input_grad") = true,
-      py::arg("need_bias_grad") = true, py::arg("out_dx") = py::none(),
+      py::arg("need_bias_grad") = true, py::arg("need_weight_grad") = true, py::arg("out_dx") = py::none(),
       py::arg("out_dweight") = py::none(), py::arg("out_dbias") = py::none());
 }
 

@@ -2,8 +2,9 @@
 //
 // Each takes lists of arrays (params, grads, slots...) and updates params and
 // slots in place. Arrays updated in place must be float32, C-contiguous and
-// writeable, and every grad and slot must have its param's shape; anything
-// else raises ValueError naming the op before any array is touched.
+// writeable, and every grad and slot must have its param's shape (a grad may
+// also be a tuple of factors, see factored_grad); anything else raises
+// ValueError naming the op before any array is touched.
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -26,9 +27,11 @@ py::array as_array(const py::handle& h, const char* op, const std::string& what)
 }
 
 // An array updated in place twice in one call (the same buffer passed as a
-// param and a slot, say) would be updated twice: every non-empty param and
-// slot must cover memory no other one does. Sorted by start, so a call with
-// many parameters checks in n log n.
+// param and a slot, say) would be updated twice, and a gradient factor that
+// shares memory with one would be read after part of it was updated: every
+// non-empty param and slot must cover memory no other array does (factors
+// may share with each other, they are only read). Sorted by start, so a
+// call with many parameters checks in n log n.
 void require_distinct(const char* op, const std::vector<ParamSlots>& arrays,
                       const std::vector<std::pair<const char*, py::object>>& slots) {
   struct Span {
@@ -36,27 +39,57 @@ void require_distinct(const char* op, const std::vector<ParamSlots>& arrays,
     size_t order;
     const char* name;
     size_t index;
+    bool written;
   };
   std::vector<Span> spans;
   for (size_t i = 0; i < arrays.size(); ++i) {
     if (arrays[i].size == 0) continue;
-    const uintptr_t bytes = uintptr_t(arrays[i].size) * sizeof(float);
-    auto add = [&](const float* p, const char* name) {
-      spans.push_back({reinterpret_cast<uintptr_t>(p), reinterpret_cast<uintptr_t>(p) + bytes, spans.size(), name, i});
+    auto add = [&](const float* p, int64_t floats, const char* name, bool written) {
+      const uintptr_t begin = reinterpret_cast<uintptr_t>(p);
+      if (floats > 0)
+        spans.push_back({begin, begin + uintptr_t(floats) * sizeof(float), spans.size(), name, i, written});
     };
-    add(arrays[i].param, "params");
+    add(arrays[i].param, arrays[i].size, "params", true);
     for (size_t k = 0; k < slots.size(); ++k)
-      if (arrays[i].slot[k]) add(arrays[i].slot[k], slots[k].first);
+      if (arrays[i].slot[k]) add(arrays[i].slot[k], arrays[i].size, slots[k].first, true);
+    const FactoredGrad& f = arrays[i].factored;
+    if (f.a) {
+      add(f.a, f.rows * (arrays[i].size / f.cols), "grads (factor a)", false);
+      add(f.b, f.rows * f.cols, "grads (factor b)", false);
+    }
   }
   std::sort(spans.begin(), spans.end(),
             [](const Span& a, const Span& b) { return a.begin != b.begin ? a.begin < b.begin : a.order < b.order; });
-  for (size_t j = 1; j < spans.size(); ++j) {
-    const Span &a = spans[j - 1], &b = spans[j];
-    if (b.begin >= a.end) continue;
-    const Span &later = a.order > b.order ? a : b, &earlier = a.order > b.order ? b : a;
-    fail(op, later.name, "[", later.index, "] ", a.begin == b.begin && a.end == b.end ? "is the same array as " : "overlaps ",
-         earlier.name, "[", earlier.index, "]; every array updated in place must be distinct");
+  // Sweep: the span reaching furthest so far, among all and among written.
+  const Span *reach_any = nullptr, *reach_written = nullptr;
+  for (const Span& s : spans) {
+    const Span* other = s.written ? reach_any : reach_written;
+    if (other && s.begin < other->end) {
+      const Span &later = s.order > other->order ? s : *other, &earlier = s.order > other->order ? *other : s;
+      const bool same = s.begin == other->begin && s.end == other->end;
+      fail(op, later.name, "[", later.index, "] ", same ? "is the same array as " : "overlaps ", earlier.name, "[",
+           earlier.index, "]; every array updated in place must be distinct from the other arrays");
+    }
+    if (!reach_any || s.end > reach_any->end) reach_any = &s;
+    if (s.written && (!reach_written || s.end > reach_written->end)) reach_written = &s;
   }
+}
+
+// A factored gradient comes as a tuple (a, b) of float32 C-contiguous
+// matrices, a: (rows, in) and b: (rows, cols), for an (in, cols) parameter.
+FactoredGrad factored_grad(const char* op, const py::tuple& t, const py::array& p, const std::string& idx) {
+  check(t.size() == 2, op, "grads", idx, " given as a tuple must be the factors (a, b), got ", t.size(), " items");
+  py::array a = as_array(t[0], op, "grads" + idx + " factor a");
+  py::array b = as_array(t[1], op, "grads" + idx + " factor b");
+  check(is_float32_c(a) && is_float32_c(b), op, "grads", idx, " factors must be float32 C-contiguous");
+  check(a.ndim() == 2 && b.ndim() == 2 && a.shape(0) == b.shape(0), op, "grads", idx,
+        " factors must be matrices a (rows, in) and b (rows, out) with the same rows, got a.shape=", shape_str(a),
+        " b.shape=", shape_str(b));
+  const int64_t in = a.shape(1), cols = b.shape(1);
+  check(p.ndim() == 2 && p.shape(0) == in && p.shape(1) == cols, op, "grads", idx, " factors a.shape=", shape_str(a),
+        " b.shape=", shape_str(b),
+        " give a gradient of shape (", in, ", ", cols, ") but params", idx, " has shape ", shape_str(p));
+  return {static_cast<const float*>(a.data()), static_cast<const float*>(b.data()), a.shape(0), cols};
 }
 
 // Collects the arrays: params and every slot list are updated in place; the
@@ -74,13 +107,17 @@ std::vector<ParamSlots> collect(const char* op, const py::list& params, const py
     check(is_float32_c(p) && p.writeable(), op, "params", idx,
           " must be a writeable float32 C-contiguous array (updated in place), got dtype ",
           std::string(py::str(p.dtype())));
-    py::array g = as_array(grads[i], op, "grads" + idx);
-    check(is_float32_c(g), op, "grads", idx, " must be float32 C-contiguous");
-    check(shape_of(g) == shape_of(p), op, "grads", idx, " has shape ", shape_str(g), " but params", idx,
-          " has shape ", shape_str(p));
     out[i].param = static_cast<float*>(p.mutable_data());
-    out[i].grad = static_cast<const float*>(g.data());
     out[i].size = p.size();
+    if (py::isinstance<py::tuple>(grads[i])) {
+      out[i].factored = factored_grad(op, py::reinterpret_borrow<py::tuple>(grads[i]), p, idx);
+    } else {
+      py::array g = as_array(grads[i], op, "grads" + idx);
+      check(is_float32_c(g), op, "grads", idx, " must be float32 C-contiguous");
+      check(shape_of(g) == shape_of(p), op, "grads", idx, " has shape ", shape_str(g), " but params", idx,
+            " has shape ", shape_str(p));
+      out[i].grad = static_cast<const float*>(g.data());
+    }
     for (size_t k = 0; k < slots.size(); ++k) {
       if (slots[k].second.is_none()) continue;
       py::list list = slots[k].second;

@@ -39,13 +39,43 @@ void for_each_piece(const ParamSlots* arrays, int64_t count, Body&& body) {
   });
 }
 
+// Calls update(offset, gradient, length) over elements [lo, lo + n) of one
+// array: the stored gradient in place, or a factored one computed into a
+// buffer that stays in L1, kFactoredRows full rows at a time where rows are
+// short enough (one contiguous update per block: shorter runs over more
+// rows cost the update a third more time), else a row piece at a time.
+template <typename Update>
+void with_gradient(const OptimTable& t, const ParamSlots& a, int64_t lo, int64_t n, Update&& update) {
+  const FactoredGrad& f = a.factored;
+  if (!f.a) return update(lo, a.grad + lo, n);
+  constexpr int64_t kChunk = 2048;
+  alignas(64) float chunk[kChunk];
+  const int64_t in = a.size / f.cols, end = lo + n;
+  const bool row_blocks = kFactoredRows * f.cols <= kChunk;
+  while (lo < end) {
+    const int64_t i = lo / f.cols, j = lo % f.cols;
+    if (row_blocks && j == 0 && end - lo >= kFactoredRows * f.cols) {
+      t.factored_rows(chunk, f.cols, f.a + i, in, f.b, f.cols, f.rows, kFactoredRows, f.cols);
+      update(lo, chunk, kFactoredRows * f.cols);
+      lo += kFactoredRows * f.cols;
+    } else {
+      const int64_t len = std::min({end - lo, f.cols - j, kChunk});
+      t.factored_rows(chunk, len, f.a + i, in, f.b + j, f.cols, f.rows, 1, len);
+      update(lo, chunk, len);
+      lo += len;
+    }
+  }
+}
+
 }  // namespace
 
 void sgd_update(const ParamSlots* arrays, int64_t count, const SgdHyper& h) {
   const OptimTable& t = active_optim_table();
   SgdScalars s{h.learning_rate, h.momentum, h.momentum != 0.f, h.nesterov};
-  for_each_piece(arrays, count, [&](const ParamSlots& a, int64_t i, int64_t n) {
-    t.sgd(a.param + i, a.grad + i, s.use_velocity ? a.slot[0] + i : nullptr, n, s);
+  for_each_piece(arrays, count, [&](const ParamSlots& a, int64_t lo, int64_t n) {
+    with_gradient(t, a, lo, n, [&](int64_t i, const float* g, int64_t len) {
+      t.sgd(a.param + i, g, s.use_velocity ? a.slot[0] + i : nullptr, len, s);
+    });
   });
 }
 
@@ -53,9 +83,11 @@ void rmsprop_update(const ParamSlots* arrays, int64_t count, const RmspropHyper&
   const OptimTable& t = active_optim_table();
   RmspropScalars s{h.learning_rate, h.rho, float(1.0 - double(h.rho)), h.epsilon, h.momentum,
                    h.momentum > 0.f, h.centered};
-  for_each_piece(arrays, count, [&](const ParamSlots& a, int64_t i, int64_t n) {
-    t.rmsprop(a.param + i, a.grad + i, a.slot[0] + i, s.use_momentum ? a.slot[1] + i : nullptr,
-              s.centered ? a.slot[2] + i : nullptr, n, s);
+  for_each_piece(arrays, count, [&](const ParamSlots& a, int64_t lo, int64_t n) {
+    with_gradient(t, a, lo, n, [&](int64_t i, const float* g, int64_t len) {
+      t.rmsprop(a.param + i, g, a.slot[0] + i, s.use_momentum ? a.slot[1] + i : nullptr,
+                s.centered ? a.slot[2] + i : nullptr, len, s);
+    });
   });
 }
 
@@ -66,8 +98,10 @@ void adam_update(const ParamSlots* arrays, int64_t count, const AdamHyper& h) {
                  (1.0 - std::pow(double(h.beta_1), step));
   AdamScalars s{float(alpha), float(1.0 - double(h.beta_1)), float(1.0 - double(h.beta_2)), h.epsilon,
                 float(double(h.weight_decay) * double(h.learning_rate)), h.amsgrad};
-  for_each_piece(arrays, count, [&](const ParamSlots& a, int64_t i, int64_t n) {
-    t.adam(a.param + i, a.grad + i, a.slot[0] + i, a.slot[1] + i, s.amsgrad ? a.slot[2] + i : nullptr, n, s);
+  for_each_piece(arrays, count, [&](const ParamSlots& a, int64_t lo, int64_t n) {
+    with_gradient(t, a, lo, n, [&](int64_t i, const float* g, int64_t len) {
+      t.adam(a.param + i, g, a.slot[0] + i, a.slot[1] + i, s.amsgrad ? a.slot[2] + i : nullptr, len, s);
+    });
   });
 }
 

@@ -14,11 +14,24 @@
 
 namespace pycnn {
 
-// One parameter array, its gradient and up to three state slots of the same
-// size (which slots depends on the optimizer; unused ones are nullptr).
+// A dense kernel's gradient kept as the product of its factors,
+// G[i, j] = sum_r a[r, i] · b[r, j] (a: rows x in, the layer input; b:
+// rows x cols, the output gradient). The update computes G a chunk at a time
+// in L1 instead of reading an in x cols matrix that the backward pass wrote:
+// a 10752 x 512 kernel at batch 16 saves writing and reading 22 MB per step.
+struct FactoredGrad {
+  const float* a = nullptr;
+  const float* b = nullptr;
+  int64_t rows = 0, cols = 0;
+};
+
+// One parameter array, its gradient (stored, or factored when factored.a is
+// set; then size == in * cols) and up to three state slots of the same size
+// (which slots depends on the optimizer; unused ones are nullptr).
 struct ParamSlots {
   float* param = nullptr;
   const float* grad = nullptr;
+  FactoredGrad factored;
   float* slot[3] = {nullptr, nullptr, nullptr};
   int64_t size = 0;
 };

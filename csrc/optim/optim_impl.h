@@ -112,9 +112,67 @@ void adam(float* p, const float* g, float* m, float* v, float* vh, int64_t n, co
   adam_kernel<false, false>(p, g, m, v, vh, n, s);
 }
 
+// g[k * ldg + j] = sum_r a[r * a_stride + k] · b[r * b_stride + j] for
+// k < NI rows, j < n. Summed in r order from zero, as the GEMM's tiles sum a
+// dense layer's x^T · dy, so a factored gradient rounds like the stored one.
+// Register tiles of NI rows x 4 vectors: each b vector loaded serves NI
+// FMAs and 4 * NI independent chains hide the FMA latency (one row at a
+// time, each FMA waited on a load: 10752 x 512 at batch 16 ran 1.5x slower).
+template <int NI>
+void factored_tile(float* __restrict g, int64_t ldg, const float* a, int64_t a_stride, const float* __restrict b,
+                   int64_t b_stride, int64_t rows, int64_t n) {
+#if defined(__AVX512F__)
+  constexpr int64_t kCols = 4 * 16;
+#elif defined(__AVX__)
+  constexpr int64_t kCols = 4 * 8;
+#else
+  constexpr int64_t kCols = 4 * 4;
+#endif
+  int64_t j0 = 0;
+  for (; j0 + kCols <= n; j0 += kCols) {
+    float acc[NI][kCols];
+    for (int k = 0; k < NI; ++k)
+#pragma omp simd
+      for (int64_t j = 0; j < kCols; ++j) acc[k][j] = 0.f;
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* __restrict br = b + r * b_stride + j0;
+      for (int k = 0; k < NI; ++k) {
+        const float ak = a[r * a_stride + k];
+#pragma omp simd
+        for (int64_t j = 0; j < kCols; ++j) acc[k][j] += ak * br[j];
+      }
+    }
+    for (int k = 0; k < NI; ++k)
+#pragma omp simd
+      for (int64_t j = 0; j < kCols; ++j) g[k * ldg + j0 + j] = acc[k][j];
+  }
+  if (j0 == n) return;
+  for (int k = 0; k < NI; ++k) {
+    float* __restrict gk = g + k * ldg;
+#pragma omp simd
+    for (int64_t j = j0; j < n; ++j) gk[j] = 0.f;
+    for (int64_t r = 0; r < rows; ++r) {
+      const float ak = a[r * a_stride + k];
+      const float* __restrict br = b + r * b_stride;
+#pragma omp simd
+      for (int64_t j = j0; j < n; ++j) gk[j] += ak * br[j];
+    }
+  }
+}
+
+void factored_rows(float* g, int64_t ldg, const float* a, int64_t a_stride, const float* b, int64_t b_stride,
+                   int64_t rows, int row_count, int64_t n) {
+  switch (row_count) {
+    case 1: return factored_tile<1>(g, ldg, a, a_stride, b, b_stride, rows, n);
+    case 2: return factored_tile<2>(g, ldg, a, a_stride, b, b_stride, rows, n);
+    case 3: return factored_tile<3>(g, ldg, a, a_stride, b, b_stride, rows, n);
+    default: return factored_tile<4>(g, ldg, a, a_stride, b, b_stride, rows, n);
+  }
+}
+
 }  // namespace
 
-const OptimTable kOptimTable = {sgd, rmsprop, adam};
+const OptimTable kOptimTable = {sgd, rmsprop, adam, factored_rows};
 
 }  // namespace PYCNN_ISA_NAMESPACE
 }  // namespace pycnn

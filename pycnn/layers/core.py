@@ -17,6 +17,20 @@ def _no_extras(layer, **extras):
             raise ValueError(f"Layer {layer}: argument `{key}` is not supported (received {value!r})")
 
 
+# A kernel gradient x^T · dz is left to the optimizer as its factors when
+# the batch is small and the kernel large: the update then computes it as
+# it goes instead of the backward pass writing in x units floats that the
+# update reads back. Dense backward + Adam per step, 1 thread: faces
+# 10752 x 512 at batch 16 17.8 -> 13.3 ms, CIFAR 4096 x 128 at 32 3.3 -> 2.7.
+_FACTORED_MAX_ROWS = 32
+_FACTORED_MIN_WEIGHTS = 1 << 18
+
+
+def _factored_kernel_grad(x, kernel):
+    rows = x.size // max(x.shape[-1], 1)
+    return rows <= _FACTORED_MAX_ROWS and kernel.size >= _FACTORED_MIN_WEIGHTS
+
+
 class Dense(Layer):
     """y = activation(x @ kernel + bias) on the last axis; kernel (in, units)."""
 
@@ -63,8 +77,12 @@ class Dense(Layer):
     def backward_logits(self, dz):
         """Backward from the gradient of the pre-activation output."""
         x = self._cache[0]
+        factored = _factored_kernel_grad(x, self.kernel.value)
         dx, dk, db = ops.dense_backward(dz, x, self.kernel.value, need_input_grad=self._need_dx,
-                                        need_bias_grad=self.use_bias)
+                                        need_bias_grad=self.use_bias, need_kernel_grad=not factored)
+        if factored:
+            units = self.kernel.value.shape[1]
+            dk = ops.FactoredGradient(x.reshape(-1, x.shape[-1]), np.asarray(dz, np.float32).reshape(-1, units))
         self._store_grad(self.kernel, dk)
         if self.use_bias:
             self._store_grad(self.bias, db)

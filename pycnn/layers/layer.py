@@ -19,6 +19,8 @@ import threading
 
 import numpy as np
 
+from pycnn import ops
+
 from pycnn import activations, initializers, ops, regularizers
 from pycnn.layers.node import KerasTensor, Node
 from pycnn.utils.naming import auto_name
@@ -44,7 +46,7 @@ def current_backward_pass():
 class Variable:
     """A weight: a float32 C-contiguous array updated in place, and its gradient."""
 
-    __slots__ = ("name", "path", "value", "trainable", "regularizer", "grad", "_grad_pass")
+    __slots__ = ("name", "path", "value", "trainable", "regularizer", "_grad", "_grad_pass")
 
     def __init__(self, name, value, trainable=True, regularizer=None, path=None):
         self.name = name
@@ -54,6 +56,23 @@ class Variable:
         self.regularizer = regularizer
         self.grad = None
         self._grad_pass = -1
+
+    @property
+    def grad(self):
+        """This backward pass's gradient, a float32 array shaped like ``value`` (or None)."""
+        if isinstance(self._grad, ops.FactoredGradient):
+            self._grad = self._grad.materialize()
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        self._grad = value
+
+    @property
+    def grad_for_update(self):
+        """The gradient as the optimizer takes it: an array, or a dense kernel's
+        ``FactoredGradient`` that the update computes as it goes (never stored)."""
+        return self._grad
 
     @property
     def shape(self):
@@ -233,7 +252,7 @@ class Layer:
         if current is None:
             return
         if var._grad_pass == current:
-            var.grad = var.grad + grad
+            var.grad = var.grad + np.asarray(grad)
         else:
             var.grad = grad
             var._grad_pass = current

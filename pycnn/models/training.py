@@ -288,7 +288,7 @@ def _current_grads(variables):
     """Each variable's gradient from this backward pass; zeros for one the loss does not reach
     (keeps the optimizer's slots aligned; Keras warns and skips such variables)."""
     current = layer_module.current_backward_pass()
-    return [v.grad if v._grad_pass == current else np.zeros_like(v.value) for v in variables]
+    return [v.grad_for_update if v._grad_pass == current else np.zeros_like(v.value) for v in variables]
 
 
 def _batch_size(batch_size):

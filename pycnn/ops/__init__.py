@@ -17,4 +17,5 @@ from pycnn.ops.normalization import *  # noqa: F401,F403
 from pycnn.ops.activations import *  # noqa: F401,F403
 from pycnn.ops.losses import *  # noqa: F401,F403
 from pycnn.ops.dropout import *  # noqa: F401,F403
+from pycnn.ops.factored import *  # noqa: F401,F403
 from pycnn.ops.optimizers import *  # noqa: F401,F403

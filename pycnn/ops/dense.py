@@ -68,12 +68,14 @@ def dense(x, kernel, bias=None, activation=None, alpha=None):
     return _core.dense_forward(x, kernel, bias, code, alpha)
 
 
-def dense_backward(dy, x, kernel, *, need_input_grad=True, need_bias_grad=True):
-    """Gradients of a dense layer: ``(dx or None, dkernel, dbias or None)``.
+def dense_backward(dy, x, kernel, *, need_input_grad=True, need_bias_grad=True, need_kernel_grad=True):
+    """Gradients of a dense layer: ``(dx or None, dkernel or None, dbias or None)``.
 
     ``dy`` is the gradient w.r.t. the pre-activation output, shaped like it.
+    ``need_kernel_grad=False`` skips ``dkernel = x.T @ dy`` (e.g. to pass it
+    to an optimizer as ``FactoredGradient(x, dy)`` instead).
     """
     op = "dense"
     x, kernel = _operands(x, kernel, op)
     dy = as_float32(dy, op, "dy")
-    return _core.dense_backward(dy, x, kernel, bool(need_input_grad), bool(need_bias_grad))
+    return _core.dense_backward(dy, x, kernel, bool(need_input_grad), bool(need_bias_grad), bool(need_kernel_grad))

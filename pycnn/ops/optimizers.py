@@ -4,9 +4,11 @@ Formulas and defaults are Keras 3's (``keras.optimizers.SGD``, ``RMSprop``,
 ``Adam``/``AdamW``). Parameters and optimizer slots are updated IN PLACE and
 must be float32, C-contiguous, writeable and share no memory with one another
 (``ValueError`` otherwise); each gradient must have its parameter's shape
-(any real dtype or layout, converted once to float32). Pass lists with one
-entry per parameter; a single array is taken as a list of one. One call runs
-one parallel pass over all elements.
+(any real dtype or layout, converted once to float32), or be a
+``FactoredGradient`` of a matrix parameter's shape (computed piece by piece
+during the update, never stored). Pass lists with one entry per parameter; a
+single array is taken as a list of one. One call runs one parallel pass over
+all elements.
 """
 
 import numbers
@@ -15,6 +17,7 @@ import numpy as np
 
 from pycnn import _core
 from pycnn.ops._validate import as_float32, op_error
+from pycnn.ops.factored import FactoredGradient
 
 __all__ = ["sgd_update", "rmsprop_update", "adam_update"]
 
@@ -48,6 +51,12 @@ def _grads(grads, params, op):
         raise op_error(op, f"expected one gradient per parameter: {len(params)} params, {len(grads)} grads")
     out = []
     for i, (g, p) in enumerate(zip(grads, params)):
+        if isinstance(g, FactoredGradient):
+            if g.shape != p.shape:
+                raise op_error(op, f"grads[{i}] is a FactoredGradient of shape {g.shape} but params[{i}] has shape "
+                                   f"{p.shape}")
+            out.append((g.a, g.b))
+            continue
         g = as_float32(g, op, f"grads[{i}]")
         if g.shape != p.shape:
             raise op_error(op, f"grads[{i}] has shape {g.shape} but params[{i}] has shape {p.shape}")

@@ -112,7 +112,31 @@ def _params(src):
     if src.chance(12):
         return src.pick((params[0] if params else np.zeros(2, np.float32), None, 3.0))
     grads = [fi.like(src, p) for p in params] if not src.chance(8) else [fi.array(src)]
+    for i, p in enumerate(params):
+        if isinstance(p, np.ndarray) and p.ndim == 2 and p.dtype == np.float32 and i < len(grads) and src.chance(3):
+            grads[i] = _factored_grad(src, p)
     return params, grads
+
+
+def _factored_grad(src, p):
+    """A FactoredGradient for matrix p: mostly fitting, sometimes the wrong shape or a factor inside p."""
+    rows = src.below(6)
+    n_in, n_out = (p.shape if not src.chance(6) else fi.shape(src, rank=2))
+    if src.chance(8) and p.size and n_in:
+        flat = p.reshape(-1)
+        a = flat[: (flat.size // n_in) * n_in].reshape(-1, n_in)
+    else:
+        a = fi.float32_array(src, (rows, n_in))
+    b = fi.float32_array(src, (a.shape[0], n_out))
+    if a.shape[0] != b.shape[0]:  # one of them was too large and came back empty
+        return fi.array(src)
+    return ops.FactoredGradient(a, b)
+
+
+def _factored(src):
+    a = fi.array(src)
+    b = fi.like(src, a) if not src.chance(3) else fi.array(src)
+    fi.call(lambda a, b: np.asarray(ops.FactoredGradient(a, b)), a, b)
 
 
 def _optimizer(fn, make_kwargs):
@@ -179,6 +203,7 @@ OPS = {
     "sgd_update": _optimizer(ops.sgd_update, _sgd_kwargs),
     "rmsprop_update": _optimizer(ops.rmsprop_update, _rmsprop_kwargs),
     "adam_update": _adam,
+    "FactoredGradient": _factored,
 }
 
 
