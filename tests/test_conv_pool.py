@@ -1,7 +1,7 @@
-"""pycnn.ops.conv2d_max_pool2d (inference: convolution + activation + max
-pooling, one image at a time) against the float64 reference of the three
-steps, on random configurations, with NaN-prefilled outputs, on every ISA and
-thread count; and the inference graph that uses it."""
+"""pycnn.ops.conv2d_max_pool2d (convolution + activation + max pooling, one
+image at a time, with or without the argmax) against the float64 reference
+of the three steps, on random configurations, with NaN-prefilled outputs, on
+every ISA and thread count; and the inference graph that uses it."""
 
 import numpy as np
 import pytest
@@ -56,10 +56,10 @@ def _operands(cfg):
     return x, kernel, bias
 
 
-def _fused(cfg, x, kernel, bias):
+def _fused(cfg, x, kernel, bias, return_argmax=False):
     return ops.conv2d_max_pool2d(x, kernel, bias, cfg["strides"], cfg["padding"], cfg["dilation"], cfg["groups"],
                                  cfg["activation"], pool_size=cfg["pool"], pool_strides=cfg["pool_strides"],
-                                 pool_padding=cfg["pool_padding"])
+                                 pool_padding=cfg["pool_padding"], return_argmax=return_argmax)
 
 
 def _reference(cfg, x, kernel, bias):
@@ -81,6 +81,30 @@ def test_matches_reference(cfg):
     np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
 
 
+@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: f"s{c['seed']}")
+def test_argmax_points_into_the_window_at_the_pooled_value(cfg):
+    x, kernel, bias = _operands(cfg)
+    y, argmax = _fused(cfg, x, kernel, bias, return_argmax=True)
+    np.testing.assert_array_equal(y, _fused(cfg, x, kernel, bias))
+    assert argmax.dtype == np.int32 and argmax.shape == y.shape
+    act = ACTIVATIONS[cfg["activation"]](conv_ref.conv2d(x, kernel, bias, cfg["strides"], cfg["padding"],
+                                                         cfg["dilation"], cfg["groups"]))
+    n, conv_h, conv_w, k = act.shape
+    picked = np.take_along_axis(act.reshape(n, -1), argmax.reshape(n, -1), axis=1).reshape(y.shape)
+    tol = 1e-4 * np.sqrt(cfg["kh"] * cfg["kw"] * cfg["c"])
+    np.testing.assert_allclose(picked, y, rtol=tol, atol=tol)
+    # the index lies in its own window and channel
+    (ph, pw), (sh, sw) = cfg["pool"], cfg["pool_strides"]
+    pool_h, pool_w = y.shape[1:3]
+    top = max((pool_h - 1) * sh + ph - conv_h, 0) // 2 if cfg["pool_padding"] == "same" else 0
+    left = max((pool_w - 1) * sw + pw - conv_w, 0) // 2 if cfg["pool_padding"] == "same" else 0
+    rows, cols, chans = argmax // (conv_w * k), argmax // k % conv_w, argmax % k
+    oh, ow, ch = np.meshgrid(np.arange(pool_h), np.arange(pool_w), np.arange(k), indexing="ij")
+    assert (chans == ch).all()
+    assert ((rows >= oh * sh - top) & (rows < oh * sh - top + ph)).all()
+    assert ((cols >= ow * sw - left) & (cols < ow * sw - left + pw)).all()
+
+
 @pytest.mark.parametrize("isa", _core.supported_isas())
 @pytest.mark.parametrize("cfg", CONFIGS[::9], ids=lambda c: f"s{c['seed']}")
 def test_every_element_written_on_every_isa(cfg, isa):
@@ -91,9 +115,12 @@ def test_every_element_written_on_every_isa(cfg, isa):
     _core.set_isa(isa)
     try:
         got = _core.conv2d_max_pool2d(x, kernel, bias, *conv_args, code, alpha, pool, stride, same, fill=np.nan)
+        got_too, argmax = _core.conv2d_max_pool2d(x, kernel, bias, *conv_args, code, alpha, pool, stride, same,
+                                                  return_argmax=True, fill=np.nan)  # argmax prefilled with -1
     finally:
         _core.set_isa(None)
-    assert not np.isnan(got).any()
+    assert not np.isnan(got).any() and (argmax >= 0).all()
+    np.testing.assert_array_equal(got_too, got)
     np.testing.assert_allclose(got, _reference(cfg, x, kernel, bias), rtol=1e-3, atol=1e-3)
 
 
@@ -125,15 +152,19 @@ def test_one_and_two_threads_bitwise_equal(n, c):
         results = []
         for threads in (1, 2):
             pycnn.set_num_threads(threads)
-            results.append(ops.conv2d_max_pool2d(x, kernel, padding="same", activation="relu", pool_padding="same"))
+            results.append(ops.conv2d_max_pool2d(x, kernel, padding="same", activation="relu", pool_padding="same",
+                                                 return_argmax=True))
     finally:
         pycnn.set_num_threads(before)
-    assert np.array_equal(results[0], results[1])
+    for first, second in zip(*results):
+        assert np.array_equal(first, second)
 
 
 def test_empty_batch():
     y = ops.conv2d_max_pool2d(np.zeros((0, 8, 8, 3)), np.ones((3, 3, 3, 4)), pool_size=2)
     assert y.shape == (0, 3, 3, 4) and y.dtype == np.float32
+    y, argmax = ops.conv2d_max_pool2d(np.zeros((0, 8, 8, 3)), np.ones((3, 3, 3, 4)), pool_size=2, return_argmax=True)
+    assert argmax.shape == (0, 3, 3, 4) and argmax.dtype == np.int32
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -142,6 +173,7 @@ def test_empty_batch():
     (dict(pool_padding=((1, 1), (1, 1))), r"^\[conv2d_max_pool2d\] expected padding 'valid' or 'same'"),
     (dict(strides=0), r"^\[conv2d\] "),
     (dict(activation="swish"), r"^\[conv2d\] "),
+    (dict(return_argmax="yes"), r"^\[conv2d_max_pool2d\] expected `return_argmax` True or False, got 'yes'"),
 ])
 def test_bad_input_raises(kwargs, match):
     x, kernel = np.zeros((2, 8, 8, 3)), np.zeros((3, 3, 3, 4))  # conv output 6x6

@@ -135,19 +135,23 @@ def fusions(model):
         "pre_activation": [s.layer.name for s in steps if s.pre_activation],
         "activated": [s.layer.name for s in steps if s.activation is not None],
         "alias": [s.layer.name for s in steps if s.alias],
+        "conv_pool": [s.layer.name for s in steps if s.train_pool is not None],
     }
 
 
 def unfuse(model):
     for step in model._graph.steps:
         step.through_activation, step.pre_activation, step.activation, step.alias = None, False, None, False
+        step.train_pool, step.train_alias = None, False
 
 
 def test_seed_networks_pair_their_layers():
     mnist = fusions(mnist_cnn())
     assert len(mnist["pool"]) == 2 and len(mnist["pre_activation"]) == 2 and not mnist["alias"]
+    assert mnist["conv_pool"] == mnist["pre_activation"]
     faces = fusions(faces_gender_cnn())
     assert len(faces["pool"]) == 3 and len(faces["pre_activation"]) == 3
+    assert faces["conv_pool"] == faces["pre_activation"]
     cifar = fusions(cifar10_cnn())
     assert len(cifar["activated"]) == 5 and len(cifar["alias"]) == 5 and not cifar["pool"]
 
@@ -160,7 +164,7 @@ def test_no_pairing_where_the_tensor_has_other_consumers():
     act = layers.LeakyReLU()(bn)
     side = layers.Flatten()(bn)
     model = models.Model(inputs, [pooled, act, side])
-    assert fusions(model) == {"pool": [], "pre_activation": [], "activated": [], "alias": []}
+    assert fusions(model) == {"pool": [], "pre_activation": [], "activated": [], "alias": [], "conv_pool": []}
     out_conv = layers.Conv2D(3, 3, activation="relu")(inputs)
     model = models.Model(inputs, [out_conv, layers.MaxPooling2D()(out_conv)])  # conv output is a model output
     assert fusions(model)["pool"] == []

@@ -61,7 +61,7 @@ void bind_conv2d(py::module_& m) {
       "conv2d_max_pool2d",
       [](FloatArray x, FloatArray weight, std::optional<FloatArray> bias, Pair strides, int padding,
          Pads pads, Pair dilation, int64_t groups, int activation, float alpha, Pair pool, Pair pool_strides,
-         bool pool_same, std::optional<float> fill) {
+         bool pool_same, bool return_argmax, std::optional<float> fill) -> py::object {
         const char* op = "conv2d_max_pool2d";
         if (bias) require_rank(*bias, 1, kOp, "bias", "(out_channels,)");
         Conv2dShape s = conv2d_shape(make_args(x, weight, bias ? bias->shape(0) : -1, strides, padding,
@@ -71,16 +71,24 @@ void bind_conv2d(py::module_& m) {
                                      pool_strides[1], pool_same);
         FloatArray y = empty_array({p.n, p.oh, p.ow, p.c}, op);
         prefill(y, fill);
+        py::array_t<int32_t> argmax;
+        if (return_argmax) {
+          argmax = empty_array<int32_t>({p.n, p.oh, p.ow, p.c}, op);
+          prefill(argmax, fill ? std::optional<float>(-1.f) : std::nullopt);
+        }
         const float* b = bias ? bias->data() : nullptr;
         {
           py::gil_scoped_release release;
-          conv2d_max_pool2d_forward(y.mutable_data(), x.data(), weight.data(), b, s, act, p);
+          conv2d_max_pool2d_forward(y.mutable_data(), return_argmax ? argmax.mutable_data() : nullptr, x.data(),
+                                    weight.data(), b, s, act, p);
         }
+        if (return_argmax) return py::make_tuple(y, argmax);
         return y;
       },
       py::arg("x"), py::arg("weight"), py::arg("bias"), py::arg("strides"), py::arg("padding"),
       py::arg("pads"), py::arg("dilation"), py::arg("groups"), py::arg("activation"), py::arg("alpha"),
-      py::arg("pool"), py::arg("pool_strides"), py::arg("pool_same"), py::arg("fill") = py::none());
+      py::arg("pool"), py::arg("pool_strides"), py::arg("pool_same"), py::arg("return_argmax") = false,
+      py::arg("fill") = py::none());
 
   m.def(
       "conv2d_forward",

@@ -1,4 +1,4 @@
-// conv2d_pool.cpp — conv2d + max pooling, one image at a time (inference).
+// conv2d_pool.cpp — conv2d + max pooling, one image at a time.
 #include "conv2d/conv2d_pool.h"
 
 #include "common/check.h"
@@ -8,7 +8,7 @@
 
 namespace pycnn {
 
-void conv2d_max_pool2d_forward(float* y, const float* x, const float* weight, const float* bias,
+void conv2d_max_pool2d_forward(float* y, int32_t* argmax, const float* x, const float* weight, const float* bias,
                                const Conv2dShape& conv, const ActivationSpec& act, const Pool2dShape& pool) {
   if (conv.n == 0) return;
   Conv2dShape one_conv = conv;
@@ -33,7 +33,7 @@ void conv2d_max_pool2d_forward(float* y, const float* x, const float* weight, co
     for (int64_t n = n0; n < n1; ++n) {
       if (winograd) winograd_forward_transformed(conv_out, x + n * in_image, transformed, bias, one_conv, act);
       else conv2d_forward(conv_out, x + n * in_image, weight, bias, one_conv, act);
-      max_pool2d_forward(y + n * out_image, nullptr, conv_out, one_pool);
+      max_pool2d_forward(y + n * out_image, argmax ? argmax + n * out_image : nullptr, conv_out, one_pool);
     }
   });
 }

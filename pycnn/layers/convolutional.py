@@ -135,6 +135,21 @@ class Conv2D(_Conv):
                                      self.groups, activation=op, alpha=alpha, pool_size=pool.pool_size,
                                      pool_strides=pool.strides, pool_padding=pool.padding)
 
+    def call_pooled(self, x, pool):
+        """``pool`` (a MaxPooling2D) applied to this layer's output in a pass that
+        backward follows, where the pooling differentiates this layer's activation:
+        one image at a time, the full-size output never materialised. Leaves this
+        layer the cache ``backward_logits`` reads and ``pool`` the one it reads."""
+        _, op, alpha = self._act
+        bias = self.bias.value if self.bias is not None else None
+        y, argmax = ops.conv2d_max_pool2d(x, self.kernel.value, bias, self.strides, self.padding,
+                                          self.dilation_rate, self.groups, activation=op, alpha=alpha,
+                                          pool_size=pool.pool_size, pool_strides=pool.strides,
+                                          pool_padding=pool.padding, return_argmax=True)
+        self._cache = (x, None, None)
+        pool._cache = (argmax, self.compute_output_shape(x.shape), y)
+        return y
+
     def backward_logits(self, dz):
         dx, dk = self._backward(dz, self.kernel.value, self.groups)
         self._store_grad(self.kernel, dk)

@@ -17,8 +17,11 @@ gradient (``backward_logits``), skipping a pass over its full-size output.
 Forward and backward fuse an activation layer (ReLU, LeakyReLU) into a
 producer that offers ``call_activated`` (BatchNormalization) when it is
 that producer's only consumer: the activation step then passes its input
-through. Inference (``infer``) fuses a Conv2D into the MaxPooling2D that is
-its only consumer (``ops.conv2d_max_pool2d``) and pools without argmax.
+through. A Conv2D whose only consumer is a MaxPooling2D pools each image's
+output itself (``ops.conv2d_max_pool2d``), so its full-size output is never
+written: without argmax in inference (``infer``), with it in a forward pass
+that backward follows, where the pooling differentiates the convolution's
+activation.
 """
 
 import math
@@ -33,7 +36,7 @@ from pycnn.layers.pooling import MaxPooling2D
 
 class Step:
     __slots__ = ("layer", "inputs", "output", "listed", "needs_dx", "node", "through_activation", "pre_activation",
-                 "activation", "alias", "infer_pool", "infer_alias")
+                 "activation", "alias", "infer_pool", "infer_alias", "train_pool", "train_alias")
 
     def __init__(self, node, inputs, output):
         self.node, self.layer, self.listed = node, node.layer, node.listed
@@ -45,6 +48,8 @@ class Step:
         self.alias = False  # an activation layer applied by its producer: output = input
         self.infer_pool = None  # inference only: the MaxPooling2D layer this Conv2D applies itself
         self.infer_alias = False  # inference only: that pooling step, output = input
+        self.train_pool = None  # with backward: the MaxPooling2D step this Conv2D applies itself
+        self.train_alias = False  # with backward: that pooling step, output = input, cache from the Conv2D
 
 
 def _topological_nodes(outputs):
@@ -112,6 +117,7 @@ class Graph:
         self._fuse_activation_backward()
         self._fuse_activation_layers()
         self._fuse_conv_pool_inference()
+        self._fuse_conv_pool_training()
         # The largest activation an inference pass materialises, per sample.
         produced_by_fused = {step.output for step in self.steps if step.infer_pool is not None}
         self.infer_sample_bytes = max((_sample_bytes(node.output) for node in nodes
@@ -186,6 +192,21 @@ class Graph:
             producer.infer_pool = step.layer
             step.infer_alias = True
 
+    def _fuse_conv_pool_training(self):
+        """Pair Conv2D -> MaxPooling2D for passes that backward follows, where the
+        pooling differentiates the convolution's activation (the convolution's
+        backward then reads only its input, the pooling's only its own output)."""
+        producers = self._single_consumer_producers()
+        for step in self.steps:
+            if step.listed or not isinstance(step.layer, MaxPooling2D) or step.through_activation is None:
+                continue
+            producer = producers.get(step.inputs[0])
+            if producer is None or not producer.pre_activation or not hasattr(producer.layer, "call_pooled"):
+                continue
+            if producer.layer.can_infer_pooled():
+                producer.train_pool = step
+                step.train_alias = True
+
     @property
     def layers(self):
         seen, out = set(), []
@@ -222,14 +243,24 @@ class Graph:
         for i, x in zip(self.input_ids, inputs):
             values[i] = x
         caches = []
+        pooled_caches = {}  # pooling step -> the cache its Conv2D left it
         for step in self.steps:
             layer = step.layer
             if step.alias or (step.infer_alias and not backward_follows):
                 values[step.output] = values[step.inputs[0]]
                 caches.append(None)
                 continue
+            if step.train_alias and backward_follows:
+                values[step.output] = values[step.inputs[0]]
+                caches.append(pooled_caches.pop(id(step)))
+                continue
             x = [values[i] for i in step.inputs] if step.listed else values[step.inputs[0]]
-            if step.activation is not None:
+            if step.train_pool is not None and backward_follows:
+                pool = step.train_pool.layer
+                values[step.output] = layer.call_pooled(x, pool)
+                pooled_caches[id(step.train_pool)] = pool._cache
+                pool._cache = None
+            elif step.activation is not None:
                 values[step.output] = layer.call_activated(x, training, step.activation)
             elif not backward_follows and step.infer_pool is not None:
                 values[step.output] = layer.infer_pooled(x, step.infer_pool)

@@ -13,6 +13,8 @@ by a few units in the last place; every route gives the same bits for any
 thread count.
 """
 
+import numpy as np
+
 from pycnn import _core
 from pycnn.ops._validate import as_float32, int_tuple, op_error, padding_mode, positive_int, require_rank
 from pycnn.ops.dense import _activation_code, _bias
@@ -65,9 +67,12 @@ def conv2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, gr
 
 
 def conv2d_max_pool2d(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, groups=1,
-                      activation=None, alpha=None, pool_size=(2, 2), pool_strides=None, pool_padding="valid"):
+                      activation=None, alpha=None, pool_size=(2, 2), pool_strides=None, pool_padding="valid", *,
+                      return_argmax=False):
     """``max_pool2d(conv2d(x, kernel, bias, ..., activation), pool_size, pool_strides, pool_padding)``
-    -> (N, POH, POW, K) float32, without the argmax (inference).
+    -> (N, POH, POW, K) float32; with ``return_argmax`` also the argmax, as
+    ``max_pool2d`` returns it (int32 indices into one image of the
+    convolution's output), for ``max_pool2d_backward`` in training.
 
     One image at a time: its convolution output stays in cache until it is
     pooled, so the full-size activation is never written to memory. Equal to
@@ -76,12 +81,15 @@ def conv2d_max_pool2d(x, kernel, bias=None, strides=1, padding="valid", dilation
     ``max_pool2d``'s (on the convolution's output).
     """
     op = "conv2d_max_pool2d"
+    if not isinstance(return_argmax, (bool, np.bool_)):
+        raise op_error(op, f"expected `return_argmax` True or False, got {return_argmax!r}")
     x, kernel = _operands(x, kernel, "conv2d")
     options = _options(strides, padding, dilation_rate, groups, "conv2d")
     bias = _bias(bias, "conv2d", kernel.shape[3])
     code, alpha = _activation_code(activation, alpha, "conv2d")
     pool, pool_stride, pool_same = _pool_args(pool_size, pool_strides, pool_padding, op)
-    return _run(_core.conv2d_max_pool2d, x, (kernel, bias, *options, code, alpha, pool, pool_stride, pool_same),
+    return _run(_core.conv2d_max_pool2d, x,
+                (kernel, bias, *options, code, alpha, pool, pool_stride, pool_same, bool(return_argmax)),
                 op, ("conv2d", op))
 
 

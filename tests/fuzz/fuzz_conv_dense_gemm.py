@@ -40,11 +40,13 @@ def _dense_backward(src):
     x, kernel = _dense_args(src)
     dy_dims = fi.shape_of(x)[:-1] + fi.shape_of(kernel)[1:] if fi.ndim(x) and fi.ndim(kernel) == 2 else fi.shape(src)
     dy = fi.array(src, dims=dy_dims) if not src.chance(6) else fi.array(src)
+    need_kernel_grad = not src.chance(4)
     result = fi.call(ops.dense_backward, dy, x, kernel, need_input_grad=src.chance(2),
-                     need_bias_grad=src.chance(2))
+                     need_bias_grad=src.chance(2), need_kernel_grad=need_kernel_grad)
     if result is not None:
         dx, dkernel, dbias = result
-        fi.check_array(dkernel, "dense_backward", fi.shape_of(kernel))
+        if need_kernel_grad:
+            fi.check_array(dkernel, "dense_backward", fi.shape_of(kernel))
         if dx is not None:
             fi.check_array(dx, "dense_backward", fi.shape_of(x))
 
@@ -82,8 +84,14 @@ def _conv2d_max_pool2d(src):
     x, kernel, groups, options = _conv_args(src)
     bias = fi.array(src, dims=(fi.last_dim(kernel),)) if src.chance(2) else None
     strides = None if src.chance(2) else fi.int_pair(src)
+    with_argmax = src.chance(2)
     y = fi.call(ops.conv2d_max_pool2d, x, kernel, bias, groups=groups, activation=fi.activation_name(src),
-                pool_size=fi.int_pair(src, 0, 4), pool_strides=strides, pool_padding=fi.padding(src), **options)
+                pool_size=fi.int_pair(src, 0, 4), pool_strides=strides, pool_padding=fi.padding(src),
+                return_argmax=with_argmax, **options)
+    if y is not None and with_argmax:
+        y, argmax = y
+        if argmax.shape != y.shape or argmax.dtype != np.int32 or (argmax < 0).any():
+            raise fi.FuzzFinding(f"conv2d_max_pool2d: argmax {argmax.shape} {argmax.dtype} for y {y.shape}")
     if y is not None:
         fi.check_array(y, "conv2d_max_pool2d")
         if y.ndim != 4 or y.shape[0] != fi.shape_of(x)[0] or y.shape[3] != fi.shape_of(kernel)[3]:
