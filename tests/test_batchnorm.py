@@ -14,7 +14,7 @@ ACTS = [None, None, "relu", "leaky_relu", "elu", "sigmoid", "tanh", "linear"]
 def make_config(seed):
     r = np.random.default_rng(seed)
     rank = int(r.choice([2, 2, 3, 4, 4, 4]))
-    c = int(r.choice([1, 3, 8, 13, 16, 17, 64, 130]))
+    c = int(r.choice([1, 3, 8, 13, 16, 17, 32, 64, 128, 130]))  # 16, 32, 64, 128: constant-width loops
     lead = tuple(int(v) for v in r.integers(1, 7, rank - 1))
     if seed % 11 == 0:
         lead = (int(r.integers(100, 400)),) + lead[1:]  # several reduction chunks
@@ -120,7 +120,7 @@ def test_reference_backward_matches_finite_differences(shape, rng):
     assert_grad_close(db, numeric_grad(lambda v: (ref.batch_norm_train(x, g, v, np.zeros(c), np.ones(c), 0.9, 1e-3)[0] * r).sum(), b), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("shape", [(16, 32, 32, 32), (64, 11, 11, 13), (4096, 130)])
+@pytest.mark.parametrize("shape", [(16, 32, 32, 32), (64, 11, 11, 13), (4096, 130), (300, 128), (8, 9, 7, 64)])
 def test_one_and_two_threads_bitwise_equal(shape, rng):
     x = (rng.standard_normal(shape) + 2).astype(np.float32)
     dy = rng.standard_normal(shape).astype(np.float32)
