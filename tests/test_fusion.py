@@ -29,7 +29,18 @@ def pooled_activation(x, name, alpha):
     return ops.activation(x, name, alpha=alpha) if name else x
 
 
-@pytest.mark.parametrize("cfg", CONFIGS[:120], ids=config_id)
+# The seed networks' 2x2 / stride-2 pooling (each output writes its window's
+# four cells, C a constant for 16 / 32 / 64): even and odd sizes, 'valid'
+# (uncovered last row / column) and 'same' (windows cut by the edge).
+TWO_BY_TWO = [dict(seed=1000 + i, n=n, h=h, w=w, c=c, pool=(2, 2), stride=(2, 2), padding=padding,
+                   layout="contiguous")
+              for i, (n, h, w, c, padding) in enumerate([
+                  (2, 8, 6, 16, "valid"), (1, 7, 9, 32, "valid"), (3, 9, 7, 64, "same"), (2, 12, 11, 16, "same"),
+                  (1, 5, 5, 48, "same"), (2, 6, 7, 5, "valid"), (1, 13, 12, 32, "same"), (2, 4, 4, 64, "valid"),
+                  (1, 11, 13, 16, "valid"), (2, 3, 2, 32, "same")])]
+
+
+@pytest.mark.parametrize("cfg", CONFIGS[:120] + TWO_BY_TWO, ids=config_id)
 def test_max_pool_backward_windows_matches_scatter(cfg):
     rng = np.random.default_rng(cfg["seed"])
     shape = (cfg["n"], cfg["h"], cfg["w"], cfg["c"])
@@ -62,6 +73,13 @@ def test_max_pool_backward_windows_rejects_foreign_argmax(rng):
         ops.max_pool2d_backward(y, shifted, x.shape, 2, 2)
     with pytest.raises(ValueError, match=r"\[max_pool2d_backward\] argmax holds indices outside"):
         ops.max_pool2d_backward(y, argmax + 1000, x.shape, 4, 1)  # overlapping windows
+    x = distinct_input((2, 7, 7, 16), rng)  # 16 channels: the 2x2 loop; the last row and column by pixel
+    y, argmax = ops.max_pool2d(x, 2, 2, "same")
+    for where in [(1, 1, 2, 5), (0, 3, 1, 0), (1, 2, 3, 15)]:  # a full window, the bottom and the right edge
+        moved = argmax.copy()
+        moved[where] = argmax[(where[0], 0, 0, where[3])]
+        with pytest.raises(ValueError, match=r"\[max_pool2d_backward\] argmax holds indices outside the pooling"):
+            ops.max_pool2d_backward(y, moved, x.shape, 2, 2, "same", activation="relu", y=y)
 
 
 @pytest.mark.parametrize("call, match", [

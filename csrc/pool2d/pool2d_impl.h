@@ -6,6 +6,7 @@
 // over images, which also makes the backward scatters deterministic (one
 // thread owns an image and adds in output order).
 #include <cstring>
+#include <type_traits>
 
 #include "activations/kernel_table.h"
 #include "common/parallel.h"
@@ -147,44 +148,115 @@ bool max_backward(float* dx, const float* dy, const int32_t* argmax, int64_t n,
   return !bad;
 }
 
-// One image of the windowed backward. g (OH, OW, C) is dy, already
-// multiplied by the activation derivative when one is fused. Windows that
-// do not overlap (stride >= pool) own their cells, so dx is written once, in
-// input order: g where the cell is its window's argmax, 0 elsewhere (cells
-// outside every window included). `ow_of[w]` is the window column holding
-// input column w, or -1. Returns how many argmax entries were matched.
-int64_t max_backward_image_disjoint(float* __restrict dx, const float* __restrict g,
-                                    const int32_t* __restrict a, const int32_t* ow_of,
-                                    const Pool2dShape& s) {
-  const int64_t C = s.c, W = s.w, row = s.ow * C;
-  int64_t matched = 0;
-  for (int64_t h = 0; h < s.h; ++h) {
-    float* __restrict d = dx + h * W * C;
-    const int64_t oh = (h + s.pad_top) / s.stride_h;
-    if (oh >= s.oh || h + s.pad_top - oh * s.stride_h >= s.pool_h) {
-      std::memset(d, 0, sizeof(float) * size_t(W * C));
-      continue;
-    }
-    for (int64_t w = 0; w < W; ++w, d += C) {
-      const int64_t ow = ow_of[w];
-      if (ow < 0) {
-        std::memset(d, 0, sizeof(float) * size_t(C));
-        continue;
-      }
-      const float* __restrict gr = g + oh * row + ow * C;
-      const int32_t* __restrict ar = a + oh * row + ow * C;
-      const int32_t base = int32_t((h * W + w) * C);
-      int32_t hits = 0;
+// Calls f(std::integral_constant<int64_t, kC>) with kC = C for the channel
+// counts compiled as constants, else kC = 0 (C at run time).
+template <typename F>
+void with_channels(int64_t C, F&& f) {
+  switch (C) {
+    case 16: return f(std::integral_constant<int64_t, 16>());
+    case 32: return f(std::integral_constant<int64_t, 32>());
+    case 64: return f(std::integral_constant<int64_t, 64>());
+    default: return f(std::integral_constant<int64_t, 0>());
+  }
+}
+
+// g times the derivative of a relu / leaky_relu fused before the pooling,
+// read from the pooled output y (kNone: g as it is).
+template <Activation kind>
+inline float through(float g, float y, float alpha) {
+  if constexpr (kind == Activation::kRelu) return y > 0.f ? g : 0.f;
+  if constexpr (kind == Activation::kLeakyRelu) return y > 0.f ? g : g * alpha;
+  return g;
+}
+
+// One input pixel of the disjoint backward: g where the cell is its
+// window's argmax, 0 elsewhere (cells outside every window included).
+// Returns how many of the window's argmax entries it matched.
+template <Activation kind>
+int32_t disjoint_pixel(float* __restrict d, const float* __restrict g, const float* __restrict y,
+                       const int32_t* __restrict a, const int32_t* ow_of, const Pool2dShape& s, int64_t h, int64_t w,
+                       float alpha) {
+  const int64_t C = s.c;
+  const int64_t oh = (h + s.pad_top) / s.stride_h, ow = ow_of[w];
+  if (oh >= s.oh || h + s.pad_top - oh * s.stride_h >= s.pool_h || ow < 0) {
+    std::memset(d, 0, sizeof(float) * size_t(C));
+    return 0;
+  }
+  const int64_t at = (oh * s.ow + ow) * C;
+  const float* __restrict gr = g + at;
+  const float* __restrict yr = kind == Activation::kNone ? gr : y + at;
+  const int32_t* __restrict ar = a + at;
+  const int32_t base = int32_t((h * s.w + w) * C);
+  int32_t hits = 0;
 #pragma omp simd reduction(+ : hits)
+  for (int64_t c = 0; c < C; ++c) {
+    const bool hit = ar[c] == base + int32_t(c);
+    d[c] = hit ? through<kind>(gr[c], yr[c], alpha) : 0.f;
+    hits += hit ? 1 : 0;
+  }
+  return hits;
+}
+
+// 2x2 windows at stride 2 from the top-left corner, the full ones (inside
+// the image): each output vector writes its window's four cells at once,
+// one argmax and one g load for four stores, with C a constant for the
+// common widths (one pixel at a time with C at run time, the seed networks'
+// pooling backward wrote at a third of the bandwidth). Returns false if an
+// argmax entry points outside its window.
+template <int64_t kC, Activation kind>
+bool full_windows_2x2(float* __restrict dx, const float* __restrict g, const float* __restrict y,
+                      const int32_t* __restrict a, const Pool2dShape& s, int64_t full_oh, int64_t full_ow,
+                      float alpha) {
+  const int64_t C = kC ? kC : s.c, W = s.w, row = W * C;
+  int32_t missed = 0;
+  for (int64_t oh = 0; oh < full_oh; ++oh) {
+    float* __restrict d0 = dx + 2 * oh * row;
+    float* __restrict d1 = d0 + row;
+    for (int64_t ow = 0; ow < full_ow; ++ow) {
+      const int64_t o = (oh * s.ow + ow) * C, off = 2 * ow * C;
+      const int32_t base = int32_t(2 * oh * row + off);
+#pragma omp simd reduction(| : missed)
       for (int64_t c = 0; c < C; ++c) {
-        const bool hit = ar[c] == base + int32_t(c);
-        d[c] = hit ? gr[c] : 0.f;
-        hits += hit ? 1 : 0;
+        const int32_t cell = a[o + c] - base - int32_t(c);  // 0, C, row or row + C
+        const float v = through<kind>(g[o + c], kind == Activation::kNone ? 0.f : y[o + c], alpha);
+        d0[off + c] = cell == 0 ? v : 0.f;
+        d0[off + C + c] = cell == int32_t(C) ? v : 0.f;
+        d1[off + c] = cell == int32_t(row) ? v : 0.f;
+        d1[off + C + c] = cell == int32_t(row + C) ? v : 0.f;
+        missed |= (cell == 0) | (cell == int32_t(C)) | (cell == int32_t(row)) | (cell == int32_t(row + C)) ? 0 : 1;
       }
-      matched += hits;
     }
   }
-  return matched;
+  return !missed;
+}
+
+// One image of the windowed backward. g (OH, OW, C) is dy; a relu or
+// leaky_relu fused before the pooling (kind) is differentiated here from
+// the pooled output y. Windows that do not overlap (stride >= pool) own
+// their cells, so dx is written once: g where the cell is its window's
+// argmax, 0 elsewhere (cells outside every window included). `ow_of[w]` is
+// the window column holding input column w, or -1. Returns false if an
+// argmax entry lies outside its window.
+template <Activation kind>
+bool max_backward_image_disjoint(float* __restrict dx, const float* __restrict g, const float* __restrict y,
+                                 const int32_t* __restrict a, const int32_t* ow_of, const Pool2dShape& s,
+                                 float alpha) {
+  const int64_t C = s.c, W = s.w;
+  int64_t full_oh = 0, full_ow = 0;
+  bool ok = true;
+  if (s.pool_h == 2 && s.pool_w == 2 && s.stride_h == 2 && s.stride_w == 2 && s.pad_top == 0 && s.pad_left == 0) {
+    full_oh = std::min(s.oh, s.h / 2);
+    full_ow = std::min(s.ow, W / 2);
+    with_channels(C, [&](auto kc) {
+      ok = full_windows_2x2<decltype(kc)::value, kind>(dx, g, y, a, s, full_oh, full_ow, alpha);
+    });
+  }
+  // Every other cell pixel by pixel: right of the full windows, then below.
+  int64_t matched = 0;
+  for (int64_t h = 0; h < s.h; ++h)
+    for (int64_t w = h < 2 * full_oh ? 2 * full_ow : 0; w < W; ++w)
+      matched += disjoint_pixel<kind>(dx + (h * W + w) * C, g, y, a, ow_of, s, h, w, alpha);
+  return ok && matched == (s.oh * s.ow - full_oh * full_ow) * C;
 }
 
 // dx = 0, then scatter-add of g through argmax (overlapping windows).
@@ -207,11 +279,14 @@ bool max_backward_windows(float* dx, const float* dy, const int32_t* argmax, con
                           ActivationSpec act, const Pool2dShape& s) {
   const int64_t C = s.c, W = s.w, in_img = s.h * W * C, out_img = s.oh * s.ow * C;
   const bool disjoint = s.stride_h >= s.pool_h && s.stride_w >= s.pool_w;
-  const bool fused = act.kind != Activation::kNone;
+  // The disjoint loops differentiate relu / leaky_relu themselves; other
+  // activations (and the scatter) take a pass over g first.
+  const bool inline_act = disjoint && (act.kind == Activation::kRelu || act.kind == Activation::kLeakyRelu);
+  const bool pre_pass = act.kind != Activation::kNone && !inline_act;
   const ElementwiseTable& table = active_elementwise_table();
   int bad = 0;
   parallel_for(s.n, image_grain(in_img + 2 * out_img), [&](int64_t n0, int64_t n1) {
-    const int64_t g_floats = fused ? (out_img + 15) / 16 * 16 : 0;
+    const int64_t g_floats = pre_pass ? (out_img + 15) / 16 * 16 : 0;
     Workspace& ws = thread_scratch(kScratchMisc);
     float* g_act = ws.floats(size_t(g_floats + W));
     int32_t* ow_of = reinterpret_cast<int32_t*>(g_act + g_floats);
@@ -222,15 +297,20 @@ bool max_backward_windows(float* dx, const float* dy, const int32_t* argmax, con
     bool ok = true;
     for (int64_t i = n0; i < n1; ++i) {
       const float* g = dy + i * out_img;
-      if (fused) {
+      if (pre_pass) {
         table.backward_from_output(g_act, g, y + i * out_img, out_img, act);
         g = g_act;
       }
       const int32_t* a = argmax + i * out_img;
-      if (disjoint)
-        ok &= max_backward_image_disjoint(dx + i * in_img, g, a, ow_of, s) == out_img;
+      float* dxi = dx + i * in_img;
+      if (!disjoint)
+        ok &= max_backward_image_scatter(dxi, g, a, in_img, out_img);
+      else if (act.kind == Activation::kRelu)
+        ok &= max_backward_image_disjoint<Activation::kRelu>(dxi, g, y + i * out_img, a, ow_of, s, 0.f);
+      else if (act.kind == Activation::kLeakyRelu)
+        ok &= max_backward_image_disjoint<Activation::kLeakyRelu>(dxi, g, y + i * out_img, a, ow_of, s, act.alpha);
       else
-        ok &= max_backward_image_scatter(dx + i * in_img, g, a, in_img, out_img);
+        ok &= max_backward_image_disjoint<Activation::kNone>(dxi, g, nullptr, a, ow_of, s, 0.f);
     }
     if (!ok) {
 #pragma omp atomic write
