@@ -19,7 +19,7 @@ import pycnn
 from pycnn import _core, layers, models, ops, optimizers
 from pycnn.layers import core as core_layers
 from pycnn.applications import cifar10_cnn, faces_gender_cnn, mnist_cnn
-from test_pool2d import CONFIGS, config_id, distinct_input
+from test_pool2d import CONFIGS, TWO_BY_TWO, config_id, distinct_input
 
 ACTIVATIONS = [("relu", None), ("leaky_relu", 0.3), ("elu", 1.0), ("sigmoid", None), ("tanh", None)]
 
@@ -27,17 +27,6 @@ ACTIVATIONS = [("relu", None), ("leaky_relu", 0.3), ("elu", 1.0), ("sigmoid", No
 def pooled_activation(x, name, alpha):
     """An activation's output, pooled afterwards (the fused layers' forward)."""
     return ops.activation(x, name, alpha=alpha) if name else x
-
-
-# The seed networks' 2x2 / stride-2 pooling (each output writes its window's
-# four cells, C a constant for 16 / 32 / 64): even and odd sizes, 'valid'
-# (uncovered last row / column) and 'same' (windows cut by the edge).
-TWO_BY_TWO = [dict(seed=1000 + i, n=n, h=h, w=w, c=c, pool=(2, 2), stride=(2, 2), padding=padding,
-                   layout="contiguous")
-              for i, (n, h, w, c, padding) in enumerate([
-                  (2, 8, 6, 16, "valid"), (1, 7, 9, 32, "valid"), (3, 9, 7, 64, "same"), (2, 12, 11, 16, "same"),
-                  (1, 5, 5, 48, "same"), (2, 6, 7, 5, "valid"), (1, 13, 12, 32, "same"), (2, 4, 4, 64, "valid"),
-                  (1, 11, 13, 16, "valid"), (2, 3, 2, 32, "same")])]
 
 
 @pytest.mark.parametrize("cfg", CONFIGS[:120] + TWO_BY_TWO, ids=config_id)

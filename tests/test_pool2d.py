@@ -67,6 +67,39 @@ def test_pooling_matches_reference(cfg):
     np.testing.assert_allclose(dxa, ref.avg_pool_backward(dy, shape, pool, stride, padding), rtol=1e-5, atol=1e-5)
 
 
+# The seed networks' 2x2 / stride-2 pooling (full windows in one loop with C
+# a constant for 16 / 32 / 64, the rest pixel by pixel): even and odd sizes, 'valid'
+# (uncovered last row / column) and 'same' (windows cut by the edge).
+TWO_BY_TWO = [dict(seed=1000 + i, n=n, h=h, w=w, c=c, pool=(2, 2), stride=(2, 2), padding=padding,
+                   layout="contiguous")
+              for i, (n, h, w, c, padding) in enumerate([
+                  (2, 8, 6, 16, "valid"), (1, 7, 9, 32, "valid"), (3, 9, 7, 64, "same"), (2, 12, 11, 16, "same"),
+                  (1, 5, 5, 48, "same"), (2, 6, 7, 5, "valid"), (1, 13, 12, 32, "same"), (2, 4, 4, 64, "valid"),
+                  (1, 11, 13, 16, "valid"), (2, 3, 2, 32, "same")])]
+
+
+@pytest.mark.parametrize("isa", _core.supported_isas())
+@pytest.mark.parametrize("cfg", TWO_BY_TWO, ids=config_id)
+def test_two_by_two_matches_reference(cfg, isa):
+    rng = np.random.default_rng(cfg["seed"])
+    shape = (cfg["n"], cfg["h"], cfg["w"], cfg["c"])
+    x = distinct_input(shape, rng).astype(np.float32)
+    x[..., ::3] = np.round(x[..., ::3])  # ties in every third channel: the first cell wins
+    dy = rng.standard_normal(ref.out_shape(shape, (2, 2), (2, 2), cfg["padding"])).astype(np.float32)
+    _core.set_isa(isa)
+    try:
+        y, argmax = _core.max_pool2d(x, 2, 2, 2, 2, cfg["padding"] == "same", fill=np.nan)
+        values = ops.max_pool2d(x, 2, 2, cfg["padding"], return_argmax=False)
+        dx = ops.max_pool2d_backward(dy, argmax, shape, 2, 2, cfg["padding"])
+    finally:
+        _core.set_isa(None)
+    want_y, want_argmax = ref.max_pool(x, (2, 2), (2, 2), cfg["padding"])
+    np.testing.assert_array_equal(y, want_y.astype(np.float32))
+    np.testing.assert_array_equal(argmax, want_argmax)
+    np.testing.assert_array_equal(values, y)
+    np.testing.assert_allclose(dx, ref.max_pool_backward(dy, x, (2, 2), (2, 2), cfg["padding"]), rtol=1e-6, atol=0)
+
+
 @pytest.mark.parametrize("cfg", CONFIGS[:40:3], ids=config_id)
 def test_outputs_fully_written(cfg):
     rng = np.random.default_rng(cfg["seed"])

@@ -22,6 +22,18 @@ int64_t image_grain(int64_t per_image) {
   return std::max<int64_t>(1, kSerialElementwise / std::max<int64_t>(per_image, 1));
 }
 
+// Calls f(std::integral_constant<int64_t, kC>) with kC = C for the channel
+// counts compiled as constants, else kC = 0 (C at run time).
+template <typename F>
+void with_channels(int64_t C, F&& f) {
+  switch (C) {
+    case 16: return f(std::integral_constant<int64_t, 16>());
+    case 32: return f(std::integral_constant<int64_t, 32>());
+    case 64: return f(std::integral_constant<int64_t, 64>());
+    default: return f(std::integral_constant<int64_t, 0>());
+  }
+}
+
 // The real (unpadded) rows [*b, *e) of output row o along one axis.
 inline void window(int64_t o, int64_t stride, int64_t pad, int64_t pool, int64_t in,
                    int64_t* b, int64_t* e) {
@@ -30,26 +42,51 @@ inline void window(int64_t o, int64_t stride, int64_t pad, int64_t pool, int64_t
   *e = std::min<int64_t>(start + pool, in);
 }
 
-// 2x2 windows at stride 2, every one inside the image (the seed networks'
-// pooling): four loads per output vector and no window arithmetic. The same
-// comparisons in the same (row-major window) order as the general loop.
-inline bool is_whole_2x2(const Pool2dShape& s) {
-  return s.pool_h == 2 && s.pool_w == 2 && s.stride_h == 2 && s.stride_w == 2 && s.pad_top == 0 &&
-         s.pad_left == 0 && 2 * s.oh <= s.h && 2 * s.ow <= s.w;
+// One output pixel (all channels) of the general loop: the window's first
+// real cell, then the others in row-major order (ties keep the first).
+template <bool kArgmax>
+void max_forward_pixel(float* __restrict yo, int32_t* __restrict ao, const float* __restrict xi,
+                       const Pool2dShape& s, int64_t oh, int64_t ow) {
+  const int64_t C = s.c, W = s.w;
+  int64_t h0, h1, w0, w1;
+  window(oh, s.stride_h, s.pad_top, s.pool_h, s.h, &h0, &h1);
+  window(ow, s.stride_w, s.pad_left, s.pool_w, W, &w0, &w1);
+  const int32_t first = int32_t((h0 * W + w0) * C);
+#pragma omp simd
+  for (int64_t c = 0; c < C; ++c) {
+    yo[c] = xi[first + c];
+    if constexpr (kArgmax) ao[c] = first + int32_t(c);
+  }
+  for (int64_t h = h0; h < h1; ++h) {
+    for (int64_t w = (h == h0 ? w0 + 1 : w0); w < w1; ++w) {
+      const int32_t base = int32_t((h * W + w) * C);
+      const float* __restrict xr = xi + base;
+#pragma omp simd
+      for (int64_t c = 0; c < C; ++c) {
+        float v = xr[c];
+        bool gt = v > yo[c];
+        yo[c] = gt ? v : yo[c];
+        if constexpr (kArgmax) ao[c] = gt ? base + int32_t(c) : ao[c];
+      }
+    }
+  }
 }
 
-template <bool kArgmax>
-void max_forward_2x2_image(float* __restrict y, int32_t* __restrict argmax, const float* __restrict xi,
-                           const Pool2dShape& s) {
-  const int64_t C = s.c, row = s.w * C;
-  for (int64_t oh = 0; oh < s.oh; ++oh) {
+// 2x2 windows at stride 2 from the top-left corner (the seed networks'
+// pooling), the full ones: four loads per output vector, no window
+// arithmetic, C a constant for the common widths (one output pixel per
+// vector loop with C at run time ran at half the read bandwidth). The same
+// comparisons in the same (row-major window) order as the general loop.
+template <int64_t kC, bool kArgmax>
+void max_forward_full_2x2(float* __restrict y, int32_t* __restrict argmax, const float* __restrict xi,
+                          const Pool2dShape& s, int64_t full_oh, int64_t full_ow) {
+  const int64_t C = kC ? kC : s.c, row = s.w * C;
+  for (int64_t oh = 0; oh < full_oh; ++oh) {
     const float* __restrict r0 = xi + 2 * oh * row;
     const float* __restrict r1 = r0 + row;
-    for (int64_t ow = 0; ow < s.ow; ++ow) {
-      const int64_t off = 2 * ow * C;
+    for (int64_t ow = 0; ow < full_ow; ++ow) {
+      const int64_t off = 2 * ow * C, o = (oh * s.ow + ow) * C;
       const int32_t base = int32_t(2 * oh * row + off);
-      float* __restrict yo = y + (oh * s.ow + ow) * C;
-      int32_t* __restrict ao = kArgmax ? argmax + (oh * s.ow + ow) * C : nullptr;
 #pragma omp simd
       for (int64_t c = 0; c < C; ++c) {
         float m = r0[off + c];
@@ -64,8 +101,8 @@ void max_forward_2x2_image(float* __restrict y, int32_t* __restrict argmax, cons
         gt = v3 > m;
         m = gt ? v3 : m;
         if constexpr (kArgmax) at = gt ? base + int32_t(row + C + c) : at;
-        yo[c] = m;
-        if constexpr (kArgmax) ao[c] = at;
+        y[o + c] = m;
+        if constexpr (kArgmax) argmax[o + c] = at;
       }
     }
   }
@@ -74,44 +111,27 @@ void max_forward_2x2_image(float* __restrict y, int32_t* __restrict argmax, cons
 // argmax == nullptr (inference): the values only, the same comparisons.
 template <bool kArgmax>
 void max_forward_impl(float* y, int32_t* argmax, const float* x, const Pool2dShape& s) {
-  const int64_t C = s.c, W = s.w, in_img = s.h * s.w * C, out_img = s.oh * s.ow * C;
-  const bool whole_2x2 = is_whole_2x2(s);
+  const int64_t C = s.c, in_img = s.h * s.w * C, out_img = s.oh * s.ow * C;
+  const bool two_by_two = s.pool_h == 2 && s.pool_w == 2 && s.stride_h == 2 && s.stride_w == 2 &&
+                          s.pad_top == 0 && s.pad_left == 0;
+  const int64_t full_oh = two_by_two ? std::min(s.oh, s.h / 2) : 0;
+  const int64_t full_ow = two_by_two ? std::min(s.ow, s.w / 2) : 0;
   parallel_for(s.n, image_grain(in_img + 2 * out_img), [&](int64_t n0, int64_t n1) {
     for (int64_t n = n0; n < n1; ++n) {
       const float* xi = x + n * in_img;
-      if (whole_2x2) {
-        max_forward_2x2_image<kArgmax>(y + n * out_img, kArgmax ? argmax + n * out_img : nullptr, xi, s);
-        continue;
+      float* yi = y + n * out_img;
+      int32_t* ai = kArgmax ? argmax + n * out_img : nullptr;
+      if (full_oh > 0 && full_ow > 0) {
+        with_channels(C, [&](auto kc) {
+          max_forward_full_2x2<decltype(kc)::value, kArgmax>(yi, ai, xi, s, full_oh, full_ow);
+        });
       }
-      for (int64_t oh = 0; oh < s.oh; ++oh) {
-        int64_t h0, h1;
-        window(oh, s.stride_h, s.pad_top, s.pool_h, s.h, &h0, &h1);
-        for (int64_t ow = 0; ow < s.ow; ++ow) {
-          int64_t w0, w1;
-          window(ow, s.stride_w, s.pad_left, s.pool_w, W, &w0, &w1);
-          float* __restrict yo = y + n * out_img + (oh * s.ow + ow) * C;
-          int32_t* __restrict ao = kArgmax ? argmax + n * out_img + (oh * s.ow + ow) * C : nullptr;
-          const int32_t first = int32_t((h0 * W + w0) * C);
-#pragma omp simd
-          for (int64_t c = 0; c < C; ++c) {
-            yo[c] = xi[first + c];
-            if constexpr (kArgmax) ao[c] = first + int32_t(c);
-          }
-          for (int64_t h = h0; h < h1; ++h) {
-            for (int64_t w = (h == h0 ? w0 + 1 : w0); w < w1; ++w) {
-              const int32_t base = int32_t((h * W + w) * C);
-              const float* __restrict xr = xi + base;
-#pragma omp simd
-              for (int64_t c = 0; c < C; ++c) {
-                float v = xr[c];
-                bool gt = v > yo[c];
-                yo[c] = gt ? v : yo[c];
-                if constexpr (kArgmax) ao[c] = gt ? base + int32_t(c) : ao[c];
-              }
-            }
-          }
+      // The rest (every pixel but for 2x2 windows; then windows cut by the edge).
+      for (int64_t oh = 0; oh < s.oh; ++oh)
+        for (int64_t ow = oh < full_oh ? full_ow : 0; ow < s.ow; ++ow) {
+          const int64_t o = (oh * s.ow + ow) * C;
+          max_forward_pixel<kArgmax>(yi + o, kArgmax ? ai + o : nullptr, xi, s, oh, ow);
         }
-      }
     }
   });
 }
@@ -146,18 +166,6 @@ bool max_backward(float* dx, const float* dy, const int32_t* argmax, int64_t n,
     }
   });
   return !bad;
-}
-
-// Calls f(std::integral_constant<int64_t, kC>) with kC = C for the channel
-// counts compiled as constants, else kC = 0 (C at run time).
-template <typename F>
-void with_channels(int64_t C, F&& f) {
-  switch (C) {
-    case 16: return f(std::integral_constant<int64_t, 16>());
-    case 32: return f(std::integral_constant<int64_t, 32>());
-    case 64: return f(std::integral_constant<int64_t, 64>());
-    default: return f(std::integral_constant<int64_t, 0>());
-  }
 }
 
 // g times the derivative of a relu / leaky_relu fused before the pooling,
