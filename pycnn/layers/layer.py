@@ -19,8 +19,6 @@ import threading
 
 import numpy as np
 
-from pycnn import ops
-
 from pycnn import activations, initializers, ops, regularizers
 from pycnn.layers.node import KerasTensor, Node
 from pycnn.utils.naming import auto_name
