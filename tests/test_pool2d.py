@@ -68,8 +68,9 @@ def test_pooling_matches_reference(cfg):
 
 
 # The seed networks' 2x2 / stride-2 pooling (full windows in one loop with C
-# a constant for 16 / 32 / 64, the rest pixel by pixel): even and odd sizes, 'valid'
-# (uncovered last row / column) and 'same' (windows cut by the edge).
+# a constant for 16 / 32 / 64 / 128, the rest pixel by pixel): even and odd
+# sizes, 'valid' (uncovered last row / column) and 'same' (windows cut by
+# the edge).
 TWO_BY_TWO = [dict(seed=1000 + i, n=n, h=h, w=w, c=c, pool=(2, 2), stride=(2, 2), padding=padding,
                    layout="contiguous")
               for i, (n, h, w, c, padding) in enumerate([

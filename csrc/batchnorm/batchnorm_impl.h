@@ -13,26 +13,13 @@
 // the vector loop's set-up and the accumulators go through memory (CIFAR's
 // 32-channel layers ran 2-3x below the copy bandwidth).
 #include <cmath>
-#include <type_traits>
 
 #include "batchnorm/batchnorm_kernels.h"
+#include "common/channels.h"
 
 namespace pycnn {
 namespace PYCNN_BN_NS {
 namespace {
-
-// Calls f(std::integral_constant<int64_t, kC>) with kC = C for the widths
-// compiled as constants, else kC = 0.
-template <typename F>
-void with_channels(int64_t C, F&& f) {
-  switch (C) {
-    case 16: return f(std::integral_constant<int64_t, 16>());
-    case 32: return f(std::integral_constant<int64_t, 32>());
-    case 64: return f(std::integral_constant<int64_t, 64>());
-    case 128: return f(std::integral_constant<int64_t, 128>());
-    default: return f(std::integral_constant<int64_t, 0>());
-  }
-}
 
 // Plain two-pass moments of one channel (stride C) in double: the slow path
 // for values whose float sums or squares overflow; double holds (3.4e38)^2.
@@ -142,15 +129,6 @@ void normalize(float* y, const float* x, const float* center, const float* scale
   }
 }
 
-// The gradient of the normalised output through a fused activation, from
-// its output y (the same expressions as activations/elementwise_impl.h).
-template <Activation kind>
-inline float through(float g, float y, float alpha) {
-  if constexpr (kind == Activation::kRelu) return y > 0.f ? g : 0.f;
-  if constexpr (kind == Activation::kLeakyRelu) return y > 0.f ? g : g * alpha;
-  return g;
-}
-
 template <Activation kind, int64_t kC>
 void grad_sums_rows(double* sum_dy, double* sum_dy_xc, double* sum_xc, const float* __restrict dy,
                     const float* __restrict y, const float* __restrict x, const float* __restrict center,
@@ -170,7 +148,7 @@ void grad_sums_rows(double* sum_dy, double* sum_dy_xc, double* sum_xc, const flo
 #pragma omp simd
     for (int64_t c = 0; c < C; ++c) {
       float xc = xr[c] - center[c];
-      float gc = through<kind>(g[c], yr[c], alpha);
+      float gc = through_activation<kind>(g[c], yr[c], alpha);
       s[c] += gc;
       t[c] += gc * xc;
       u[c] += xc;
@@ -219,7 +197,7 @@ void backward_rows(float* __restrict dx, const float* __restrict dy, const float
     float* __restrict d = dx + r * C;
 #pragma omp simd
     for (int64_t c = 0; c < C; ++c)
-      d[c] = a[c] * through<kind>(g[c], yr[c], alpha) + b[c] * (xr[c] - center[c]) + k[c];
+      d[c] = a[c] * through_activation<kind>(g[c], yr[c], alpha) + b[c] * (xr[c] - center[c]) + k[c];
   }
 }
 

@@ -162,12 +162,8 @@ void factored_tile(float* __restrict g, int64_t ldg, const float* a, int64_t a_s
 
 void factored_rows(float* g, int64_t ldg, const float* a, int64_t a_stride, const float* b, int64_t b_stride,
                    int64_t rows, int row_count, int64_t n) {
-  switch (row_count) {
-    case 1: return factored_tile<1>(g, ldg, a, a_stride, b, b_stride, rows, n);
-    case 2: return factored_tile<2>(g, ldg, a, a_stride, b, b_stride, rows, n);
-    case 3: return factored_tile<3>(g, ldg, a, a_stride, b, b_stride, rows, n);
-    default: return factored_tile<4>(g, ldg, a, a_stride, b, b_stride, rows, n);
-  }
+  if (row_count == 1) return factored_tile<1>(g, ldg, a, a_stride, b, b_stride, rows, n);
+  factored_tile<kFactoredRows>(g, ldg, a, a_stride, b, b_stride, rows, n);
 }
 
 }  // namespace

@@ -28,7 +28,7 @@ struct OptimTable {
                   const RmspropScalars& s);
   void (*adam)(float* p, const float* g, float* m, float* v, float* v_hat, int64_t n, const AdamScalars& s);
   // g[k * ldg + j] = sum_r a[r * a_stride + k] · b[r * b_stride + j] for
-  // k < row_count (1..kFactoredRows), j < n: a block of a factored gradient
+  // k < row_count (1 or kFactoredRows), j < n: a block of a factored gradient
   // (optim.h) with `rows` terms per element.
   void (*factored_rows)(float* g, int64_t ldg, const float* a, int64_t a_stride, const float* b,
                         int64_t b_stride, int64_t rows, int row_count, int64_t n);

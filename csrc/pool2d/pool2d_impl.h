@@ -6,9 +6,9 @@
 // over images, which also makes the backward scatters deterministic (one
 // thread owns an image and adds in output order).
 #include <cstring>
-#include <type_traits>
 
 #include "activations/kernel_table.h"
+#include "common/channels.h"
 #include "common/parallel.h"
 #include "common/workspace.h"
 #include "pool2d/pool2d_kernels.h"
@@ -20,18 +20,6 @@ namespace {
 // Images per parallel grain: enough elements that a fork pays for itself.
 int64_t image_grain(int64_t per_image) {
   return std::max<int64_t>(1, kSerialElementwise / std::max<int64_t>(per_image, 1));
-}
-
-// Calls f(std::integral_constant<int64_t, kC>) with kC = C for the channel
-// counts compiled as constants, else kC = 0 (C at run time).
-template <typename F>
-void with_channels(int64_t C, F&& f) {
-  switch (C) {
-    case 16: return f(std::integral_constant<int64_t, 16>());
-    case 32: return f(std::integral_constant<int64_t, 32>());
-    case 64: return f(std::integral_constant<int64_t, 64>());
-    default: return f(std::integral_constant<int64_t, 0>());
-  }
 }
 
 // The real (unpadded) rows [*b, *e) of output row o along one axis.
@@ -168,15 +156,6 @@ bool max_backward(float* dx, const float* dy, const int32_t* argmax, int64_t n,
   return !bad;
 }
 
-// g times the derivative of a relu / leaky_relu fused before the pooling,
-// read from the pooled output y (kNone: g as it is).
-template <Activation kind>
-inline float through(float g, float y, float alpha) {
-  if constexpr (kind == Activation::kRelu) return y > 0.f ? g : 0.f;
-  if constexpr (kind == Activation::kLeakyRelu) return y > 0.f ? g : g * alpha;
-  return g;
-}
-
 // One input pixel of the disjoint backward: g where the cell is its
 // window's argmax, 0 elsewhere (cells outside every window included).
 // Returns how many of the window's argmax entries it matched.
@@ -199,7 +178,7 @@ int32_t disjoint_pixel(float* __restrict d, const float* __restrict g, const flo
 #pragma omp simd reduction(+ : hits)
   for (int64_t c = 0; c < C; ++c) {
     const bool hit = ar[c] == base + int32_t(c);
-    d[c] = hit ? through<kind>(gr[c], yr[c], alpha) : 0.f;
+    d[c] = hit ? through_activation<kind>(gr[c], yr[c], alpha) : 0.f;
     hits += hit ? 1 : 0;
   }
   return hits;
@@ -226,7 +205,7 @@ bool full_windows_2x2(float* __restrict dx, const float* __restrict g, const flo
 #pragma omp simd reduction(| : missed)
       for (int64_t c = 0; c < C; ++c) {
         const int32_t cell = a[o + c] - base - int32_t(c);  // 0, C, row or row + C
-        const float v = through<kind>(g[o + c], kind == Activation::kNone ? 0.f : y[o + c], alpha);
+        const float v = through_activation<kind>(g[o + c], kind == Activation::kNone ? 0.f : y[o + c], alpha);
         d0[off + c] = cell == 0 ? v : 0.f;
         d0[off + C + c] = cell == int32_t(C) ? v : 0.f;
         d1[off + c] = cell == int32_t(row) ? v : 0.f;
