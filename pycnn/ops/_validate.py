@@ -62,6 +62,13 @@ def require_rank(x, ranks, op, name, layout=""):
         raise op_error(op, f"expected `{name}` of rank {want}{layout}, got shape {x.shape}")
 
 
+def flag(value, op, name):
+    """A Python or NumPy bool as ``bool``; anything else (1, "yes", None) is refused."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise op_error(op, f"expected `{name}` True or False, got {value!r}")
+    return bool(value)
+
+
 def positive_int(value, op, name, minimum=1):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise op_error(op, f"expected `{name}` to be an int >= {minimum}, got {value!r}")

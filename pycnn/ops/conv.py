@@ -13,10 +13,8 @@ by a few units in the last place; every route gives the same bits for any
 thread count.
 """
 
-import numpy as np
-
 from pycnn import _core
-from pycnn.ops._validate import as_float32, int_tuple, op_error, padding_mode, positive_int, require_rank
+from pycnn.ops._validate import as_float32, flag, int_tuple, op_error, padding_mode, positive_int, require_rank
 from pycnn.ops.dense import _activation_code, _bias
 from pycnn.ops.pooling import _pool_args
 
@@ -81,15 +79,14 @@ def conv2d_max_pool2d(x, kernel, bias=None, strides=1, padding="valid", dilation
     ``max_pool2d``'s (on the convolution's output).
     """
     op = "conv2d_max_pool2d"
-    if not isinstance(return_argmax, (bool, np.bool_)):
-        raise op_error(op, f"expected `return_argmax` True or False, got {return_argmax!r}")
+    return_argmax = flag(return_argmax, op, "return_argmax")
     x, kernel = _operands(x, kernel, "conv2d")
     options = _options(strides, padding, dilation_rate, groups, "conv2d")
     bias = _bias(bias, "conv2d", kernel.shape[3])
     code, alpha = _activation_code(activation, alpha, "conv2d")
     pool, pool_stride, pool_same = _pool_args(pool_size, pool_strides, pool_padding, op)
     return _run(_core.conv2d_max_pool2d, x,
-                (kernel, bias, *options, code, alpha, pool, pool_stride, pool_same, bool(return_argmax)),
+                (kernel, bias, *options, code, alpha, pool, pool_stride, pool_same, return_argmax),
                 op, ("conv2d", op))
 
 

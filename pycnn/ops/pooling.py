@@ -23,7 +23,7 @@ import numbers
 import numpy as np
 
 from pycnn import _core
-from pycnn.ops._validate import as_float32, int_tuple, op_error, padding_mode, require_rank
+from pycnn.ops._validate import as_float32, flag, int_tuple, op_error, padding_mode, require_rank
 from pycnn.ops.normalization import activation_code
 
 __all__ = [
@@ -110,12 +110,11 @@ def max_pool2d(x, pool_size=(2, 2), strides=None, padding="valid", *, return_arg
     inference, where no gradient is routed back).
     """
     op = "max_pool2d"
-    if not isinstance(return_argmax, (bool, np.bool_)):
-        raise op_error(op, f"expected `return_argmax` True or False, got {return_argmax!r}")
+    return_argmax = flag(return_argmax, op, "return_argmax")
     x = as_float32(x, op, "x")
     require_rank(x, 4, op, "x", "(N, H, W, C)")
     (ph, pw), (sh, sw), same = _pool_args(pool_size, strides, padding, op)
-    return _forward(_core.max_pool2d, x, (ph, pw, sh, sw, same), op, with_argmax=bool(return_argmax))
+    return _forward(_core.max_pool2d, x, (ph, pw, sh, sw, same), op, with_argmax=return_argmax)
 
 
 def max_pool2d_backward(dy, argmax, input_shape, pool_size=None, strides=None, padding="valid", *,
