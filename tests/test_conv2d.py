@@ -19,6 +19,23 @@ DIRECT_EXTRA = [
     ConvCase(2, 9, 10, 2, 32, 3, 3, (2, 1), ((1, 2), (0, 1)), (2, 1), seed=905),
     ConvCase(1, 6, 5, 4, 16, 3, 3, (1, 1), "same", groups=2, seed=906),
 ]
+# First-layer shapes (groups 1, C 1..4, 3-wide windows at width stride 1,
+# K a multiple of 16: the sliding kernel): 16-pixel groups (K 16) and
+# 8-pixel groups of channel pairs (K 32, 64; K 48 and 80 end on a lone
+# block), short last groups of every size class, 'valid' / 'same', pads wider
+# than the window (groups that read only zeros), window heights 1, 2 and 5,
+# height strides and dilation, a single output column.
+SLIDING_EXTRA = [
+    ConvCase(2, 7, 37, 3, 16, 3, 3, (1, 1), "same", seed=951),
+    ConvCase(1, 6, 29, 1, 32, 3, 3, (1, 1), "valid", seed=952),
+    ConvCase(2, 5, 21, 2, 48, 3, 3, (2, 1), "same", seed=953),
+    ConvCase(1, 9, 13, 4, 64, 5, 3, (1, 1), "same", (2, 1), seed=954),
+    ConvCase(1, 8, 11, 3, 80, 2, 3, (3, 1), ((1, 0), (6, 7)), seed=955),
+    ConvCase(3, 4, 18, 3, 16, 1, 3, (1, 1), ((0, 0), (0, 13)), seed=956),
+    ConvCase(1, 5, 1, 3, 32, 3, 3, (1, 1), "same", seed=957),
+    ConvCase(2, 6, 3, 1, 16, 3, 3, (1, 1), "valid", seed=958),
+    ConvCase(1, 3, 41, 2, 16, 3, 3, (1, 1), ((4, 4), (1, 1)), seed=959),
+]
 # Implicit-GEMM shapes (groups 1, K a multiple of 16, C > 4, >= 64 output
 # pixels per image): output-channel blocks of 1-4 vectors (K 16..80), weight
 # chunks that split a window row (C*K large), tiles per output row and across
@@ -60,7 +77,7 @@ WINOGRAD_EXTRA = [
     ConvCase(2, 9, 11, 32, 32, 3, 3, (1, 1), "valid", seed=1106),
     ConvCase(3, 8, 8, 32, 32, 3, 3, (1, 1), "same", seed=1107),
 ]
-CASES = random_conv_cases(220) + small_seed_conv(2) + DIRECT_EXTRA + IMPLICIT_EXTRA + WINOGRAD_EXTRA
+CASES = random_conv_cases(220) + small_seed_conv(2) + DIRECT_EXTRA + SLIDING_EXTRA + IMPLICIT_EXTRA + WINOGRAD_EXTRA
 ACTIVATIONS = [None, "relu", "leaky_relu", "elu", "sigmoid", "tanh"]
 
 
@@ -160,7 +177,7 @@ def test_one_and_two_threads_bitwise_equal(case, rng):
         np.testing.assert_array_equal(a, b)
 
 
-DIRECT_CASES = [c for c in CASES if c.c // c.groups == 1][:12] + DIRECT_EXTRA
+DIRECT_CASES = [c for c in CASES if c.c // c.groups == 1][:12] + DIRECT_EXTRA + SLIDING_EXTRA
 
 
 @pytest.mark.parametrize("isa", [i for i in ("portable", "avx2", "avx512") if i in _core.supported_isas()])

@@ -16,17 +16,6 @@
 #include "conv2d/direct.h"
 
 namespace pycnn {
-namespace {
-
-// Window rows [ilo, ihi) of output row oh that fall inside the height.
-inline void valid_rows(const Conv2dShape& s, int64_t ih0, int64_t& ilo, int64_t& ihi) {
-  ilo = ih0 < 0 ? std::min<int64_t>(s.kh, ceil_div(-ih0, s.dh)) : 0;
-  int64_t room = s.h - 1 - ih0;
-  ihi = std::max(ilo, room < 0 ? int64_t(0) : std::min<int64_t>(s.kh, room / s.dh + 1));
-}
-
-}  // namespace
-
 void pad_window_rows(float* buf, const float* x, const Conv2dShape& s, int64_t n, int64_t ih0,
                      int64_t ilo, int64_t ihi, int64_t wp) {
   const int64_t C = s.c;

@@ -9,11 +9,23 @@
 // Conv2dShape::direct() shapes (d-input: direct_input()).
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
+
 #include "common/activation.h"
+#include "common/check.h"
 #include "common/workspace.h"
 #include "conv2d/conv2d.h"
 
 namespace pycnn {
+
+// Window rows [ilo, ihi) of an output row whose window starts at input row
+// ih0 (may be negative) that fall inside the height.
+inline void valid_rows(const Conv2dShape& s, int64_t ih0, int64_t& ilo, int64_t& ihi) {
+  ilo = ih0 < 0 ? std::min<int64_t>(s.kh, ceil_div(-ih0, s.dh)) : 0;
+  const int64_t room = s.h - 1 - ih0;
+  ihi = std::max(ilo, room < 0 ? int64_t(0) : std::min<int64_t>(s.kh, room / s.dh + 1));
+}
 
 void direct_forward(float* y, const float* x, const float* weight, const float* bias,
                     const Conv2dShape& s, const ActivationSpec& act);
@@ -27,6 +39,14 @@ void direct_forward_row_portable(float* y_row, const float* x, const float* weig
 void direct_forward_row_avx512(float* y_row, const float* x, const float* weight,
                                const float* bias, const Conv2dShape& s, int64_t n, int64_t oh,
                                const ActivationSpec& act);
+
+// The first-layer forward row kernel: groups == 1, at most 4 input
+// channels, 3-wide windows of width stride 1 undilated, K a multiple of 16
+// (direct_sliding_applies). y_row: output row (n, oh), all OW pixels, no
+// activation applied.
+bool direct_sliding_applies_avx512(const Conv2dShape& s);
+void direct_sliding_row_avx512(float* y_row, const float* x, const float* weight, const float* bias,
+                               const Conv2dShape& s, int64_t n, int64_t oh);
 
 // d-weight of output row (n, oh) for its interior pixels [ow_lo, ow_hi) and
 // channels [0, full) (whole 16-blocks), added into pw (KH*KW*K floats).

@@ -100,7 +100,8 @@ struct Avx512Block {
 void direct_forward_row_avx512(float* y_row, const float* x, const float* weight,
                                const float* bias, const Conv2dShape& s, int64_t n, int64_t oh,
                                const ActivationSpec& act) {
-  forward_row_impl<Avx512Block>(y_row, x, weight, bias, s, n, oh);
+  if (direct_sliding_applies_avx512(s)) direct_sliding_row_avx512(y_row, x, weight, bias, s, n, oh);
+  else forward_row_impl<Avx512Block>(y_row, x, weight, bias, s, n, oh);
   // relu / leaky_relu on the row while it is in L1, 16 lanes at a time (the
   // generic pass is compiled for the baseline ISA).
   const int64_t count = s.ow * s.k;

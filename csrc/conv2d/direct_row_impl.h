@@ -115,9 +115,8 @@ inline void forward_row_impl(float* y_row, const float* x, const float* w, const
                              const Conv2dShape& s, int64_t n, int64_t oh) {
   const int64_t kg = s.kg, C = s.c;
   const int64_t ih0 = oh * s.sh - s.pad_top;
-  int64_t ilo = ih0 < 0 ? std::min<int64_t>(s.kh, ceil_div(-ih0, s.dh)) : 0;
-  int64_t room = s.h - 1 - ih0;
-  int64_t ihi = std::max(ilo, room < 0 ? int64_t(0) : std::min<int64_t>(s.kh, room / s.dh + 1));
+  int64_t ilo, ihi;
+  valid_rows(s, ih0, ilo, ihi);
   RowWindow rw{x + n * s.h * s.w * C, ih0 * s.w * C, s.dh * s.w * C, s.pad_left, ilo, ihi};
   const int64_t len = kg == 1 ? s.k : kg, full = len / kBlock * kBlock;
 
