@@ -153,6 +153,10 @@ void direct_backward_weight(float* dweight, const float* dy, const float* x, con
   // pixel, borders included, takes the sliding kernel.
   const bool padded = full > 0 && full == len && s.kg > 1 && s.kw == 3 && s.sw == 1 && s.dw == 1 && s.cg <= 4;
   const int64_t wp = s.ow + 2;
+  bool sliding = false;
+#if defined(PYCNN_X86)
+  sliding = blocked && direct_weight_sliding_applies_avx512(s);
+#endif
   parallel_for_chunks(chunks.count, [&](int64_t ci) {
     float* pw = ci == 0 ? dweight : partial + (ci - 1) * wsize;
     std::memset(pw, 0, sizeof(float) * wsize);
@@ -161,6 +165,10 @@ void direct_backward_weight(float* dweight, const float* dy, const float* x, con
       valid_rows(s, ih0, ilo, ihi);
       const float* dy_row = dy + u * s.ow * K;
 #if defined(PYCNN_X86)
+      if (sliding) {
+        direct_weight_sliding_row_avx512(pw, x, dy_row, s, n, ih0, ilo, ihi);
+        continue;
+      }
       if (padded) {
         float* buf = thread_scratch(kScratchMisc).floats(size_t(std::max<int64_t>(1, (ihi - ilo) * wp * s.c)));
         pad_window_rows(buf, x, s, n, ih0, ilo, ihi, wp);

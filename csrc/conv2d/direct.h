@@ -48,6 +48,13 @@ bool direct_sliding_applies_avx512(const Conv2dShape& s);
 void direct_sliding_row_avx512(float* y_row, const float* x, const float* weight, const float* bias,
                                const Conv2dShape& s, int64_t n, int64_t oh);
 
+// The first-layer d-weight of output row (n, oh) (window rows [ilo, ihi)),
+// every pixel and channel, added into pw; shapes as direct_sliding_applies
+// with at most 64 window rows.
+bool direct_weight_sliding_applies_avx512(const Conv2dShape& s);
+void direct_weight_sliding_row_avx512(float* pw, const float* x, const float* dy_row, const Conv2dShape& s,
+                                      int64_t n, int64_t ih0, int64_t ilo, int64_t ihi);
+
 // d-weight of output row (n, oh) for its interior pixels [ow_lo, ow_hi) and
 // channels [0, full) (whole 16-blocks), added into pw (KH*KW*K floats).
 void direct_weight_row_avx512(float* pw, const float* x, const float* dy_row, const Conv2dShape& s,

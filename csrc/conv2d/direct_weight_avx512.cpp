@@ -86,7 +86,87 @@ void sliding_any(int cg, float* pw, int64_t K, const float* xrow, int64_t C, con
   }
 }
 
+// One group, 3-wide window at width stride 1: kRows window rows x 3 taps x
+// kC channels of one 16-channel block in registers across the output row.
+// Walking padded column t (input column t - pad_left), x[t] pairs with dy of
+// pixels t, t-1, t-2; dy rides in three registers renamed, not moved, by a
+// 3x unrolled loop. xrows[r]: window row r at input column 0.
+template <int kC, int kRows>
+void sliding_rows(float* pw, int64_t K, const float* const* xrows, const float* dy, const Conv2dShape& s) {
+  __m512 acc[kRows][3][kC];
+  for (int r = 0; r < kRows; ++r)
+    for (int j = 0; j < 3; ++j)
+      for (int c = 0; c < kC; ++c) acc[r][j][c] = _mm512_setzero_ps();
+  const int64_t pl = s.pad_left, ow = s.ow;
+  // Columns whose input is inside the width; outside it x is zero.
+  const int64_t t_lo = std::max<int64_t>(0, pl), t_hi = std::min(ow + 2, s.w + pl);
+  auto dy_at = [&](int64_t t) { return t >= 0 && t < ow ? _mm512_loadu_ps(dy + t * K) : _mm512_setzero_ps(); };
+  auto step = [&](int64_t t, __m512 d0, __m512 d1, __m512 d2) {
+#pragma GCC unroll 4
+    for (int r = 0; r < kRows; ++r)
+#pragma GCC unroll 4
+      for (int c = 0; c < kC; ++c) {
+        const __m512 b = _mm512_set1_ps(xrows[r][(t - pl) * kC + c]);
+        acc[r][0][c] = _mm512_fmadd_ps(b, d0, acc[r][0][c]);
+        acc[r][1][c] = _mm512_fmadd_ps(b, d1, acc[r][1][c]);
+        acc[r][2][c] = _mm512_fmadd_ps(b, d2, acc[r][2][c]);
+      }
+  };
+  __m512 s0, s1 = dy_at(t_lo - 2), s2 = dy_at(t_lo - 1);
+  int64_t t = t_lo;
+  for (const int64_t end = std::min(t_hi, ow); t + 3 <= end; t += 3) {
+    s0 = _mm512_loadu_ps(dy + t * K);
+    step(t, s0, s2, s1);
+    s1 = _mm512_loadu_ps(dy + (t + 1) * K);
+    step(t + 1, s1, s0, s2);
+    s2 = _mm512_loadu_ps(dy + (t + 2) * K);
+    step(t + 2, s2, s1, s0);
+  }
+  for (; t < t_hi; ++t) {
+    s0 = dy_at(t);
+    step(t, s0, s2, s1);
+    s1 = s2;
+    s2 = s0;
+  }
+  for (int r = 0; r < kRows; ++r)
+    for (int j = 0; j < 3; ++j)
+      for (int c = 0; c < kC; ++c) {
+        float* out = pw + ((r * 3 + j) * kC + c) * K;
+        _mm512_storeu_ps(out, _mm512_add_ps(_mm512_loadu_ps(out), acc[r][j][c]));
+      }
+}
+
+// Window rows per pass: at most 18 accumulators (3 taps x C x rows).
+template <int kC>
+void sliding_rows_any(float* pw, int64_t K, const float* const* xrows, int64_t nrows, const float* dy,
+                      const Conv2dShape& s) {
+  constexpr int kMax = kC == 1 ? 3 : kC <= 3 ? 2 : 1;
+  int64_t r = 0;
+  for (; r + kMax <= nrows; r += kMax) sliding_rows<kC, kMax>(pw + r * 3 * kC * K, K, xrows + r, dy, s);
+  for (; r < nrows; ++r) sliding_rows<kC, 1>(pw + r * 3 * kC * K, K, xrows + r, dy, s);
+}
+
 }  // namespace
+
+bool direct_weight_sliding_applies_avx512(const Conv2dShape& s) {
+  return s.groups == 1 && s.c <= 4 && s.kw == 3 && s.sw == 1 && s.dw == 1 && s.k % 16 == 0 && s.kh <= 64;
+}
+
+void direct_weight_sliding_row_avx512(float* pw, const float* x, const float* dy_row, const Conv2dShape& s,
+                                      int64_t n, int64_t ih0, int64_t ilo, int64_t ihi) {
+  const int64_t K = s.k, C = s.c, nrows = ihi - ilo;
+  const float* xrows[64];
+  for (int64_t r = 0; r < nrows; ++r) xrows[r] = x + ((n * s.h + ih0 + (ilo + r) * s.dh) * s.w) * C;
+  float* pw_rows = pw + ilo * 3 * C * K;
+  for (int64_t k0 = 0; k0 < K; k0 += 16) {
+    switch (C) {
+      case 1: sliding_rows_any<1>(pw_rows + k0, K, xrows, nrows, dy_row + k0, s); break;
+      case 2: sliding_rows_any<2>(pw_rows + k0, K, xrows, nrows, dy_row + k0, s); break;
+      case 3: sliding_rows_any<3>(pw_rows + k0, K, xrows, nrows, dy_row + k0, s); break;
+      default: sliding_rows_any<4>(pw_rows + k0, K, xrows, nrows, dy_row + k0, s);
+    }
+  }
+}
 
 void direct_weight_row_avx512(float* pw, const float* x, const float* dy_row, const Conv2dShape& s,
                               int64_t n, int64_t ih0, int64_t ilo, int64_t ihi, int64_t ow_lo,
