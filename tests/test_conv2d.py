@@ -60,6 +60,18 @@ IMPLICIT_EXTRA = [
     ConvCase(2, 10, 10, 8, 24, 3, 3, (1, 1), "same", seed=1014),
     ConvCase(2, 12, 12, 16, 32, 3, 3, (1, 1), ((4, 1), (1, 1)), seed=1015),
 ]
+# Stride-2 d-input by phases (groups 1, 2x2 stride, undilated, C a multiple
+# of 16): 'valid' on odd sizes (input rows and columns no window reaches),
+# 5x5 windows (3 and 2 taps per phase), 2x2 windows (one tap), channel
+# blocks of 48 and 64 + 16, K not a multiple of 16, pads wider than the
+# window, asymmetric windows and pads.
+STRIDED_EXTRA = [
+    ConvCase(2, 9, 13, 16, 16, 3, 3, (2, 2), "valid", seed=1201),
+    ConvCase(1, 12, 7, 48, 24, 5, 5, (2, 2), "same", seed=1202),
+    ConvCase(3, 8, 10, 80, 16, 2, 2, (2, 2), "valid", seed=1203),
+    ConvCase(1, 5, 6, 16, 32, 3, 3, (2, 2), ((4, 4), (2, 5)), seed=1204),
+    ConvCase(2, 15, 9, 32, 16, 4, 3, (2, 2), ((0, 3), (2, 0)), seed=1205),
+]
 # Winograd F(2x2, 3x3) shapes (3x3, stride 1, undilated, C and K multiples of
 # 16, >= 64 output pixels): odd output sizes (phantom tile rows and columns),
 # 'valid' / 'same' / asymmetric explicit pads (d-input through Winograd only
@@ -77,7 +89,7 @@ WINOGRAD_EXTRA = [
     ConvCase(2, 9, 11, 32, 32, 3, 3, (1, 1), "valid", seed=1106),
     ConvCase(3, 8, 8, 32, 32, 3, 3, (1, 1), "same", seed=1107),
 ]
-CASES = random_conv_cases(220) + small_seed_conv(2) + DIRECT_EXTRA + SLIDING_EXTRA + IMPLICIT_EXTRA + WINOGRAD_EXTRA
+CASES = random_conv_cases(220) + small_seed_conv(2) + DIRECT_EXTRA + SLIDING_EXTRA + IMPLICIT_EXTRA + STRIDED_EXTRA + WINOGRAD_EXTRA
 ACTIVATIONS = [None, "relu", "leaky_relu", "elu", "sigmoid", "tanh"]
 
 

@@ -20,6 +20,7 @@
 #include "conv2d/direct.h"
 #include "conv2d/im2col.h"
 #include "conv2d/implicit.h"
+#include "conv2d/strided_input.h"
 #include "conv2d/winograd.h"
 #include "dense/dense.h"
 #include "gemm/gemm.h"
@@ -90,6 +91,7 @@ void conv2d_backward_input(float* dx, const float* dy, const float* weight, cons
 #endif
   if (winograd_input_applies(s)) return winograd_backward_input(dx, dy, weight, s);
   if (implicit_input_applies(s)) return implicit_backward_input(dx, dy, weight, s);
+  if (strided_input_applies(s)) return strided_backward_input(dx, dy, weight, s);
   if (s.pointwise()) {
     // dx_g[M, C/G] = dy_g[M, K/G] · weight_g^T[K/G, C/G]
     for (int64_t g = 0; g < s.groups; ++g)

@@ -1,0 +1,118 @@
+// strided_input.cpp — the phase decomposition of a stride-2 d-input (see
+// strided_input.h): sub-kernels once per call, then per image a zero-padded
+// copy of dy and, per phase and dx row, tiles of consecutive phase pixels.
+#include "conv2d/strided_input.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/check.h"
+#include "common/cpu_features.h"
+#include "common/parallel.h"
+#include "common/workspace.h"
+#include "conv2d/implicit.h"
+
+namespace pycnn {
+namespace {
+
+constexpr int64_t kMaxWindow = 16;
+constexpr int64_t kMaxImageFloats = int64_t(1) << 22;  // padded dy per thread (16 MiB)
+
+// dy is padded by this many zero rows (columns) on each side: output a's
+// first tap row a - (U - 1) is >= -(U - 1), its last row a <= OH - 1 + pad.
+int64_t border(int64_t window) { return (window + 1) / 2; }
+
+}  // namespace
+
+bool strided_input_applies(const Conv2dShape& s) {
+#if defined(PYCNN_X86)
+  if (active_isa() != Isa::kAvx512) return false;
+  if (s.groups != 1 || s.sh != 2 || s.sw != 2 || s.dh != 1 || s.dw != 1 || s.direct() || s.pointwise()) return false;
+  if (s.kh < 2 || s.kw < 2 || s.kh > kMaxWindow || s.kw > kMaxWindow || s.c % 16 != 0) return false;
+  const int64_t hp = s.oh + 2 * border(s.kh), wp = s.ow + 2 * border(s.kw);
+  return hp * wp * s.k <= kMaxImageFloats;
+#else
+  return false;
+#endif
+}
+
+#if defined(PYCNN_X86)
+
+void strided_backward_input(float* dx, const float* dy, const float* weight, const Conv2dShape& s) {
+  const int64_t C = s.c, K = s.k, bt = border(s.kh), bl = border(s.kw);
+  const int64_t hp = s.oh + 2 * bt, wp = s.ow + 2 * bl;
+  // Sub-kernel of phase (ph, pw): rows (u', v', k), u' = U-1-u, columns c:
+  // sub[(u'*V + v')*K + k][c] = weight[ph + 2u, pw + 2v, c, k].
+  float* sub = thread_scratch(kScratchPartial).floats(size_t(s.kh * s.kw * C * K));
+  float* sub_of[2][2];
+  float* next = sub;
+  for (int64_t ph = 0; ph < 2; ++ph)
+    for (int64_t pw = 0; pw < 2; ++pw) {
+      const int64_t U = (s.kh - ph + 1) / 2, V = (s.kw - pw + 1) / 2;
+      sub_of[ph][pw] = next;
+      for (int64_t u2 = 0; u2 < U; ++u2)
+        for (int64_t v2 = 0; v2 < V; ++v2) {
+          const float* src = weight + ((ph + 2 * (U - 1 - u2)) * s.kw + pw + 2 * (V - 1 - v2)) * C * K;
+          float* dst = next + (u2 * V + v2) * K * C;
+          for (int64_t c = 0; c < C; ++c)
+            for (int64_t k = 0; k < K; ++k) dst[k * C + c] = src[c * K + k];
+        }
+      next += U * V * K * C;
+    }
+  parallel_for(s.n, 1, [&](int64_t n0, int64_t n1) {
+    // Window row u' of a phase pixel: V*K floats from u' padded rows below
+    // its origin, against sub-kernel rows u'*V*K.. (consecutive, as the tile
+    // expects).
+    int64_t seg[kMaxWindow], seglen[kMaxWindow];
+    for (int64_t n = n0; n < n1; ++n) {
+      // dy of image n inside a zero border of bt rows and bl columns.
+      float* pad = thread_scratch(kScratchIm2col).floats(size_t(hp * wp * K));
+      const int64_t row = wp * K;
+      std::memset(pad, 0, sizeof(float) * size_t(bt * row));
+      for (int64_t oh = 0; oh < s.oh; ++oh) {
+        float* dst = pad + (oh + bt) * row;
+        std::memset(dst, 0, sizeof(float) * size_t(bl * K));
+        std::memcpy(dst + bl * K, dy + ((n * s.oh + oh) * s.ow) * K, sizeof(float) * size_t(s.ow * K));
+        std::memset(dst + (bl + s.ow) * K, 0, sizeof(float) * size_t(bl * K));
+      }
+      std::memset(pad + (s.oh + bt) * row, 0, sizeof(float) * size_t(bt * row));
+      float* dxn = dx + n * s.h * s.w * C;
+      for (int64_t ph = 0; ph < 2; ++ph)
+        for (int64_t pw = 0; pw < 2; ++pw) {
+          const int64_t U = (s.kh - ph + 1) / 2, V = (s.kw - pw + 1) / 2;
+          // Phase pixels (a, b): input row 2a + ph - pt in [0, H), column likewise.
+          const int64_t a_lo = ceil_div(std::max<int64_t>(s.pad_top - ph, 0), 2);
+          const int64_t a_hi = (s.h - 1 + s.pad_top - ph) / 2 + 1;
+          const int64_t b_lo = ceil_div(std::max<int64_t>(s.pad_left - pw, 0), 2);
+          const int64_t b_hi = (s.w - 1 + s.pad_left - pw) / 2 + 1;
+          if (a_hi <= a_lo || b_hi <= b_lo) continue;
+          const float* w_phase = sub_of[ph][pw];
+          for (int64_t u2 = 0; u2 < U; ++u2) seg[u2] = u2 * wp * K, seglen[u2] = V * K;
+          for (int64_t k0 = 0; k0 < C; k0 += 64) {
+            const int nv = implicit_block_vectors(k0, C), mr_max = implicit_tile_rows(nv);
+            const int64_t count = b_hi - b_lo, tiles = (count + mr_max - 1) / mr_max;
+            for (int64_t a = a_lo; a < a_hi; ++a) {
+              float* dx_row = dxn + ((2 * a + ph - s.pad_top) * s.w + 2 * b_lo + pw - s.pad_left) * C + k0;
+              for (int64_t ti = 0; ti < tiles; ++ti) {
+                const int64_t r0 = count * ti / tiles;
+                const int mr = int(count * (ti + 1) / tiles - r0);
+                const int64_t b = b_lo + r0;
+                // Pixel b's window starts at padded dy row a - (U-1) + bt.
+                const float* origin = pad + ((a - (U - 1) + bt) * wp + b - (V - 1) + bl) * K;
+                implicit_tile_forward_avx512(mr, nv, dx_row + r0 * 2 * C, 2 * C, origin, K, seg, seglen, int(U),
+                                             w_phase + k0, C, false, true, nullptr, 0, 0.f);
+              }
+            }
+          }
+        }
+    }
+  });
+}
+
+#else
+
+void strided_backward_input(float*, const float*, const float*, const Conv2dShape&) {}
+
+#endif
+
+}  // namespace pycnn
