@@ -118,16 +118,17 @@ void direct_sliding_row_avx512(float* y_row, const float* x, const float* weight
     const int store = int(std::min<int64_t>(group, s.ow - ow));
     const int pix = store == group ? group : (store + 3) / 4 * 4;
     const int64_t col0 = ow - s.pad_left, cols = pix + 2;
-    const float* rows = x_rows + col0 * C;
-    int64_t stride = x_stride;
-    if (col0 < 0 || col0 + cols > s.w) {
+    const float* rows = patch;
+    int64_t stride = patch_row;
+    if (col0 >= 0 && col0 + cols <= s.w) {
+      rows = x_rows + col0 * C, stride = x_stride;
+    } else {
       const int64_t lo = std::max<int64_t>(col0, 0), hi = std::min(col0 + cols, s.w);
       for (int64_t r = 0; r < nrows; ++r) {
         float* dst = patch + r * patch_row;
         std::fill(dst, dst + cols * C, 0.f);
         if (lo < hi) std::copy(x_rows + r * x_stride + lo * C, x_rows + r * x_stride + hi * C, dst + (lo - col0) * C);
       }
-      rows = patch, stride = patch_row;
     }
     for (int64_t k0 = 0; k0 < K;) {
       const int nb = K - k0 >= 32 ? 2 : 1;
