@@ -60,17 +60,24 @@ IMPLICIT_EXTRA = [
     ConvCase(2, 10, 10, 8, 24, 3, 3, (1, 1), "same", seed=1014),
     ConvCase(2, 12, 12, 16, 32, 3, 3, (1, 1), ((4, 1), (1, 1)), seed=1015),
 ]
-# Stride-2 d-input by phases (groups 1, 2x2 stride, undilated, C a multiple
-# of 16): 'valid' on odd sizes (input rows and columns no window reaches),
-# 5x5 windows (3 and 2 taps per phase), 2x2 windows (one tap), channel
-# blocks of 48 and 64 + 16, K not a multiple of 16, pads wider than the
-# window, asymmetric windows and pads.
+# Stride-2 by phases (groups 1, 2x2 stride, undilated). d-input (C a
+# multiple of 16): 'valid' on odd sizes (input rows and columns no window
+# reaches), 5x5 windows (3 and 2 taps per phase), 2x2 windows (one tap),
+# channel blocks of 48 and 64 + 16, K not a multiple of 16, pads wider than
+# the window, asymmetric windows and pads. Forward (K a multiple of 16, >= 64
+# output pixels): odd sizes, 5x5 and 2x2 windows, asymmetric pads, C = 130
+# (one window row per weight chunk), every activation (seed % 6).
 STRIDED_EXTRA = [
     ConvCase(2, 9, 13, 16, 16, 3, 3, (2, 2), "valid", seed=1201),
     ConvCase(1, 12, 7, 48, 24, 5, 5, (2, 2), "same", seed=1202),
     ConvCase(3, 8, 10, 80, 16, 2, 2, (2, 2), "valid", seed=1203),
     ConvCase(1, 5, 6, 16, 32, 3, 3, (2, 2), ((4, 4), (2, 5)), seed=1204),
     ConvCase(2, 15, 9, 32, 16, 4, 3, (2, 2), ((0, 3), (2, 0)), seed=1205),
+    ConvCase(2, 17, 19, 8, 16, 3, 3, (2, 2), "valid", seed=1206),
+    ConvCase(1, 20, 18, 5, 48, 5, 5, (2, 2), "same", seed=1207),
+    ConvCase(1, 18, 16, 24, 32, 2, 2, (2, 2), "valid", seed=1208),
+    ConvCase(2, 16, 17, 7, 16, 4, 3, (2, 2), ((3, 0), (1, 4)), seed=1209),
+    ConvCase(1, 21, 21, 130, 16, 3, 3, (2, 2), "same", seed=1210),
 ]
 # Winograd F(2x2, 3x3) shapes (3x3, stride 1, undilated, C and K multiples of
 # 16, >= 64 output pixels): odd output sizes (phantom tile rows and columns),

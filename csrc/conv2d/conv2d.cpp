@@ -20,7 +20,7 @@
 #include "conv2d/direct.h"
 #include "conv2d/im2col.h"
 #include "conv2d/implicit.h"
-#include "conv2d/strided_input.h"
+#include "conv2d/strided.h"
 #include "conv2d/winograd.h"
 #include "dense/dense.h"
 #include "gemm/gemm.h"
@@ -53,6 +53,7 @@ void conv2d_forward(float* y, const float* x, const float* weight, const float* 
   if (M == 0) return;
   if (s.direct()) return direct_forward(y, x, weight, bias, s, act);
   if (winograd_forward_applies(s)) return winograd_forward(y, x, weight, bias, s, act);
+  if (strided_forward_applies(s)) return strided_forward(y, x, weight, bias, s, act);
   if (implicit_forward_applies(s)) return implicit_forward(y, x, weight, bias, implicit_forward_geometry(s), act);
   if (s.pointwise()) {
     // y[M, K/G] = x_g[M, C/G] · weight_g[C/G, K/G]

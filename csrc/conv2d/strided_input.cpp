@@ -1,7 +1,7 @@
 // strided_input.cpp — the phase decomposition of a stride-2 d-input (see
-// strided_input.h): sub-kernels once per call, then per image a zero-padded
+// strided.h): sub-kernels once per call, then per image a zero-padded
 // copy of dy and, per phase and dx row, tiles of consecutive phase pixels.
-#include "conv2d/strided_input.h"
+#include "conv2d/strided.h"
 
 #include <algorithm>
 #include <cstring>
@@ -48,7 +48,7 @@ void strided_backward_input(float* dx, const float* dy, const float* weight, con
   float* next = sub;
   for (int64_t ph = 0; ph < 2; ++ph)
     for (int64_t pw = 0; pw < 2; ++pw) {
-      const int64_t U = (s.kh - ph + 1) / 2, V = (s.kw - pw + 1) / 2;
+      const int64_t U = phase_taps(s.kh, ph), V = phase_taps(s.kw, pw);
       sub_of[ph][pw] = next;
       for (int64_t u2 = 0; u2 < U; ++u2)
         for (int64_t v2 = 0; v2 < V; ++v2) {
@@ -79,7 +79,7 @@ void strided_backward_input(float* dx, const float* dy, const float* weight, con
       float* dxn = dx + n * s.h * s.w * C;
       for (int64_t ph = 0; ph < 2; ++ph)
         for (int64_t pw = 0; pw < 2; ++pw) {
-          const int64_t U = (s.kh - ph + 1) / 2, V = (s.kw - pw + 1) / 2;
+          const int64_t U = phase_taps(s.kh, ph), V = phase_taps(s.kw, pw);
           // Phase pixels (a, b): input row 2a + ph - pt in [0, H), column likewise.
           const int64_t a_lo = ceil_div(std::max<int64_t>(s.pad_top - ph, 0), 2);
           const int64_t a_hi = (s.h - 1 + s.pad_top - ph) / 2 + 1;
