@@ -64,7 +64,8 @@ IMPLICIT_EXTRA = [
 # multiple of 16): 'valid' on odd sizes (input rows and columns no window
 # reaches), 5x5 windows (3 and 2 taps per phase), 2x2 windows (one tap),
 # channel blocks of 48 and 64 + 16, K not a multiple of 16, pads wider than
-# the window, asymmetric windows and pads. Forward (K a multiple of 16, >= 64
+# the window, asymmetric windows and pads, 1-pixel-high images (an odd
+# phase with no pixels). Forward (K a multiple of 16, >= 64
 # output pixels): odd sizes, 5x5 and 2x2 windows, asymmetric pads, C = 130
 # (one window row per weight chunk), every activation (seed % 6).
 STRIDED_EXTRA = [
@@ -73,6 +74,8 @@ STRIDED_EXTRA = [
     ConvCase(3, 8, 10, 80, 16, 2, 2, (2, 2), "valid", seed=1203),
     ConvCase(1, 5, 6, 16, 32, 3, 3, (2, 2), ((4, 4), (2, 5)), seed=1204),
     ConvCase(2, 15, 9, 32, 16, 4, 3, (2, 2), ((0, 3), (2, 0)), seed=1205),
+    ConvCase(1, 1, 1, 16, 16, 2, 2, (2, 2), "same", seed=1211),
+    ConvCase(2, 1, 5, 32, 8, 2, 3, (2, 2), "same", seed=1212),
     ConvCase(2, 17, 19, 8, 16, 3, 3, (2, 2), "valid", seed=1206),
     ConvCase(1, 20, 18, 5, 48, 5, 5, (2, 2), "same", seed=1207),
     ConvCase(1, 18, 16, 24, 32, 2, 2, (2, 2), "valid", seed=1208),

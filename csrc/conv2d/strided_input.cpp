@@ -22,6 +22,15 @@ constexpr int64_t kMaxImageFloats = int64_t(1) << 22;  // padded dy per thread (
 // first tap row a - (U - 1) is >= -(U - 1), its last row a <= OH - 1 + pad.
 int64_t border(int64_t window) { return (window + 1) / 2; }
 
+// Phase pixels a with input index 2a + phase - pad in [0, size): from
+// phase_begin to phase_end (empty when size + pad <= phase: a 1-pixel
+// image's odd phase).
+int64_t phase_begin(int64_t pad, int64_t phase) { return ceil_div(std::max<int64_t>(pad - phase, 0), 2); }
+int64_t phase_end(int64_t size, int64_t pad, int64_t phase) {
+  const int64_t span = size + pad - phase;  // >= -1
+  return span > 0 ? (span - 1) / 2 + 1 : 0;
+}
+
 }  // namespace
 
 bool strided_input_applies(const Conv2dShape& s) {
@@ -81,10 +90,8 @@ void strided_backward_input(float* dx, const float* dy, const float* weight, con
         for (int64_t pw = 0; pw < 2; ++pw) {
           const int64_t U = phase_taps(s.kh, ph), V = phase_taps(s.kw, pw);
           // Phase pixels (a, b): input row 2a + ph - pt in [0, H), column likewise.
-          const int64_t a_lo = ceil_div(std::max<int64_t>(s.pad_top - ph, 0), 2);
-          const int64_t a_hi = (s.h - 1 + s.pad_top - ph) / 2 + 1;
-          const int64_t b_lo = ceil_div(std::max<int64_t>(s.pad_left - pw, 0), 2);
-          const int64_t b_hi = (s.w - 1 + s.pad_left - pw) / 2 + 1;
+          const int64_t a_lo = phase_begin(s.pad_top, ph), a_hi = phase_end(s.h, s.pad_top, ph);
+          const int64_t b_lo = phase_begin(s.pad_left, pw), b_hi = phase_end(s.w, s.pad_left, pw);
           if (a_hi <= a_lo || b_hi <= b_lo) continue;
           const float* w_phase = sub_of[ph][pw];
           for (int64_t u2 = 0; u2 < U; ++u2) seg[u2] = u2 * wp * K, seglen[u2] = V * K;
