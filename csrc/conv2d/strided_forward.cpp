@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "common/check.h"
 #include "common/cpu_features.h"
 #include "common/parallel.h"
 #include "common/workspace.h"
