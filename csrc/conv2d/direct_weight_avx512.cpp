@@ -149,7 +149,7 @@ void sliding_rows_any(float* pw, int64_t K, const float* const* xrows, int64_t n
 }  // namespace
 
 bool direct_weight_sliding_applies_avx512(const Conv2dShape& s) {
-  return s.groups == 1 && s.c <= 4 && s.kw == 3 && s.sw == 1 && s.dw == 1 && s.k % 16 == 0 && s.kh <= 64;
+  return direct_sliding_applies_avx512(s) && s.kh <= 64;  // xrows[64] below
 }
 
 void direct_weight_sliding_row_avx512(float* pw, const float* x, const float* dy_row, const Conv2dShape& s,

@@ -21,6 +21,7 @@
 #include <cstdint>
 
 #include "common/activation.h"
+#include "common/cpu_features.h"
 #include "conv2d/conv2d.h"
 
 namespace pycnn {
@@ -28,9 +29,24 @@ namespace pycnn {
 // Taps of a window of `window` along one axis that phase `phase` (0, 1) holds.
 inline int64_t phase_taps(int64_t window, int64_t phase) { return (window - phase + 1) / 2; }
 
-// groups 1, stride 2x2, undilated, windows of 2x2 to 16x16 (every phase has
-// a tap), AVX-512; forward: K a multiple of 16 and >= 64 output pixels per
-// image; d-input: C a multiple of 16.
+constexpr int64_t kStridedMaxWindow = 16;
+constexpr int64_t kStridedMaxImageFloats = int64_t(1) << 22;  // per-thread image scratch (16 MiB)
+
+// What both decompositions need: AVX-512, groups 1, stride 2x2, undilated,
+// windows of 2x2 to 16x16 (every phase has a tap), not a direct or
+// pointwise shape.
+inline bool strided_shape_fits(const Conv2dShape& s) {
+#if defined(PYCNN_X86)
+  return active_isa() == Isa::kAvx512 && s.groups == 1 && s.sh == 2 && s.sw == 2 && s.dh == 1 && s.dw == 1 &&
+         !s.direct() && !s.pointwise() && s.kh >= 2 && s.kw >= 2 && s.kh <= kStridedMaxWindow &&
+         s.kw <= kStridedMaxWindow;
+#else
+  return false;
+#endif
+}
+
+// strided_shape_fits and, forward: K a multiple of 16 and >= 64 output
+// pixels per image; d-input: C a multiple of 16.
 bool strided_forward_applies(const Conv2dShape& s);
 bool strided_input_applies(const Conv2dShape& s);
 // weight (KH, KW, C, K); y overwritten, bias may be nullptr.

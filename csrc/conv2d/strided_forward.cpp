@@ -12,7 +12,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "common/cpu_features.h"
 #include "common/parallel.h"
 #include "common/workspace.h"
 #include "conv2d/direct.h"
@@ -22,10 +21,8 @@
 namespace pycnn {
 namespace {
 
-constexpr int64_t kMaxWindow = 16;
-constexpr int64_t kMinPixels = 64;                      // per image, as the implicit forward
-constexpr int64_t kMaxImageFloats = int64_t(1) << 22;  // phase images per thread (16 MiB)
-constexpr int64_t kWeightChunkFloats = 10240;          // weight floats per chunk: 40 KiB, L1
+constexpr int64_t kMinPixels = 64;              // per image, as the implicit forward
+constexpr int64_t kWeightChunkFloats = 10240;  // weight floats per chunk: 40 KiB, L1
 
 // Row-phase image ph: padded rows 2a + ph for a < Hq (output row oh reads
 // rows oh .. oh + U(0) - 1), Wp columns, Wp even so that a pixel's window
@@ -57,16 +54,9 @@ void row_phase_image(float* q, const float* x, const Conv2dShape& s, int64_t n, 
 }  // namespace
 
 bool strided_forward_applies(const Conv2dShape& s) {
-#if defined(PYCNN_X86)
-  if (active_isa() != Isa::kAvx512) return false;
-  if (s.groups != 1 || s.sh != 2 || s.sw != 2 || s.dh != 1 || s.dw != 1 || s.direct() || s.pointwise()) return false;
-  if (s.kh < 2 || s.kw < 2 || s.kh > kMaxWindow || s.kw > kMaxWindow || s.k % 16 != 0) return false;
-  if (s.oh * s.ow < kMinPixels) return false;
+  if (!strided_shape_fits(s) || s.k % 16 != 0 || s.oh * s.ow < kMinPixels) return false;
   const int64_t image = 2 * phase_h(s) * padded_w(s) * s.c, out = phase_h(s) * padded_w(s) / 2 * s.k;
-  return image <= kMaxImageFloats && out <= kMaxImageFloats;
-#else
-  return false;
-#endif
+  return image <= kStridedMaxImageFloats && out <= kStridedMaxImageFloats;
 }
 
 #if defined(PYCNN_X86)
@@ -77,7 +67,7 @@ void strided_forward(float* y, const float* x, const float* weight, const float*
   // Segments in (ph, u) order: window row ph + 2u is KW*C floats at u*Wp*C in
   // row-phase image ph; the weight's window rows are gathered in that order.
   const int64_t run = s.kw * C;
-  int64_t seg[kMaxWindow], seglen[kMaxWindow];
+  int64_t seg[kStridedMaxWindow], seglen[kStridedMaxWindow];
   int nseg = 0;
   float* sub = thread_scratch(kScratchPartial).floats(size_t(s.kh * run * K));
   for (int64_t ph = 0; ph < 2; ++ph)

@@ -7,16 +7,12 @@
 #include <cstring>
 
 #include "common/check.h"
-#include "common/cpu_features.h"
 #include "common/parallel.h"
 #include "common/workspace.h"
 #include "conv2d/implicit.h"
 
 namespace pycnn {
 namespace {
-
-constexpr int64_t kMaxWindow = 16;
-constexpr int64_t kMaxImageFloats = int64_t(1) << 22;  // padded dy per thread (16 MiB)
 
 // dy is padded by this many zero rows (columns) on each side: output a's
 // first tap row a - (U - 1) is >= -(U - 1), its last row a <= OH - 1 + pad.
@@ -34,15 +30,9 @@ int64_t phase_end(int64_t size, int64_t pad, int64_t phase) {
 }  // namespace
 
 bool strided_input_applies(const Conv2dShape& s) {
-#if defined(PYCNN_X86)
-  if (active_isa() != Isa::kAvx512) return false;
-  if (s.groups != 1 || s.sh != 2 || s.sw != 2 || s.dh != 1 || s.dw != 1 || s.direct() || s.pointwise()) return false;
-  if (s.kh < 2 || s.kw < 2 || s.kh > kMaxWindow || s.kw > kMaxWindow || s.c % 16 != 0) return false;
+  if (!strided_shape_fits(s) || s.c % 16 != 0) return false;
   const int64_t hp = s.oh + 2 * border(s.kh), wp = s.ow + 2 * border(s.kw);
-  return hp * wp * s.k <= kMaxImageFloats;
-#else
-  return false;
-#endif
+  return hp * wp * s.k <= kStridedMaxImageFloats;
 }
 
 #if defined(PYCNN_X86)
@@ -72,7 +62,7 @@ void strided_backward_input(float* dx, const float* dy, const float* weight, con
     // Window row u' of a phase pixel: V*K floats from u' padded rows below
     // its origin, against sub-kernel rows u'*V*K.. (consecutive, as the tile
     // expects).
-    int64_t seg[kMaxWindow], seglen[kMaxWindow];
+    int64_t seg[kStridedMaxWindow], seglen[kStridedMaxWindow];
     for (int64_t n = n0; n < n1; ++n) {
       // dy of image n inside a zero border of bt rows and bl columns.
       float* pad = thread_scratch(kScratchIm2col).floats(size_t(hp * wp * K));
