@@ -20,9 +20,15 @@ bool is_float32_c(const py::array& a) {
   return a.dtype().is(py::dtype::of<float>()) && (a.flags() & py::array::c_style);
 }
 
-py::array as_array(const py::handle& h, const char* op, const std::string& what) {
-  check(py::isinstance<py::array>(h), op, "expected ", what, " to be a numpy array, got ",
-        std::string(py::str(py::type::handle_of(h).attr("__name__"))));
+// The element name of list `what` at `index`: "params[3]". Only built
+// for a message: these checks run once per parameter on every step, and
+// formatting eagerly (numpy's dtype __str__ runs Python) cost 10+ us each.
+std::string item(const std::string& what, size_t index) { return what + "[" + std::to_string(index) + "]"; }
+
+py::array as_array(const py::handle& h, const char* op, const std::string& what, size_t index) {
+  if (!py::isinstance<py::array>(h))
+    fail(op, "expected ", item(what, index), " to be a numpy array, got ",
+         std::string(py::str(py::type::handle_of(h).attr("__name__"))));
   return py::reinterpret_borrow<py::array>(h);
 }
 
@@ -77,19 +83,24 @@ void require_distinct(const char* op, const std::vector<ParamSlots>& arrays,
 
 // A factored gradient comes as a tuple (a, b) of float32 C-contiguous
 // matrices, a: (rows, in) and b: (rows, cols), for an (in, cols) parameter.
-FactoredGrad factored_grad(const char* op, const py::tuple& t, const py::array& p, const std::string& idx) {
+FactoredGrad factored_grad(const char* op, const py::tuple& t, const py::array& p, size_t index) {
+  const std::string idx = "[" + std::to_string(index) + "]";
   check(t.size() == 2, op, "grads", idx, " given as a tuple must be the factors (a, b), got ", t.size(), " items");
-  py::array a = as_array(t[0], op, "grads" + idx + " factor a");
-  py::array b = as_array(t[1], op, "grads" + idx + " factor b");
+  py::array a = as_array(t[0], op, "grads" + idx + " factor a", 0);
+  py::array b = as_array(t[1], op, "grads" + idx + " factor b", 0);
   check(is_float32_c(a) && is_float32_c(b), op, "grads", idx, " factors must be float32 C-contiguous");
-  check(a.ndim() == 2 && b.ndim() == 2 && a.shape(0) == b.shape(0), op, "grads", idx,
-        " factors must be matrices a (rows, in) and b (rows, out) with the same rows, got a.shape=", shape_str(a),
-        " b.shape=", shape_str(b));
+  if (!(a.ndim() == 2 && b.ndim() == 2 && a.shape(0) == b.shape(0)))
+    fail(op, "grads", idx, " factors must be matrices a (rows, in) and b (rows, out) with the same rows, got a.shape=",
+         shape_str(a), " b.shape=", shape_str(b));
   const int64_t in = a.shape(1), cols = b.shape(1);
-  check(p.ndim() == 2 && p.shape(0) == in && p.shape(1) == cols, op, "grads", idx, " factors a.shape=", shape_str(a),
-        " b.shape=", shape_str(b),
-        " give a gradient of shape (", in, ", ", cols, ") but params", idx, " has shape ", shape_str(p));
+  if (!(p.ndim() == 2 && p.shape(0) == in && p.shape(1) == cols))
+    fail(op, "grads", idx, " factors a.shape=", shape_str(a), " b.shape=", shape_str(b), " give a gradient of shape (",
+         in, ", ", cols, ") but params", idx, " has shape ", shape_str(p));
   return {static_cast<const float*>(a.data()), static_cast<const float*>(b.data()), a.shape(0), cols};
+}
+
+bool same_shape(const py::array& a, const py::array& b) {
+  return a.ndim() == b.ndim() && std::equal(a.shape(), a.shape() + a.ndim(), b.shape());
 }
 
 // Collects the arrays: params and every slot list are updated in place; the
@@ -101,34 +112,37 @@ std::vector<ParamSlots> collect(const char* op, const py::list& params, const py
   check(grads.size() == count, op, "expected one gradient per parameter: ", count, " params, ", grads.size(),
         " grads");
   std::vector<ParamSlots> out(count);
+  std::vector<py::list> lists(slots.size());  // empty for an unused slot
+  for (size_t k = 0; k < slots.size(); ++k) {
+    if (slots[k].second.is_none()) continue;
+    lists[k] = py::list(slots[k].second);
+    check(lists[k].size() == count, op, "expected one `", slots[k].first, "` entry per parameter: ", count,
+          " params, ", lists[k].size(), " ", slots[k].first);
+  }
   for (size_t i = 0; i < count; ++i) {
-    std::string idx = "[" + std::to_string(i) + "]";
-    py::array p = as_array(params[i], op, "params" + idx);
-    check(is_float32_c(p) && p.writeable(), op, "params", idx,
-          " must be a writeable float32 C-contiguous array (updated in place), got dtype ",
-          std::string(py::str(p.dtype())));
+    py::array p = as_array(params[i], op, "params", i);
+    if (!(is_float32_c(p) && p.writeable()))
+      fail(op, item("params", i), " must be a writeable float32 C-contiguous array (updated in place), got dtype ",
+           std::string(py::str(p.dtype())));
     out[i].param = static_cast<float*>(p.mutable_data());
     out[i].size = p.size();
     if (py::isinstance<py::tuple>(grads[i])) {
-      out[i].factored = factored_grad(op, py::reinterpret_borrow<py::tuple>(grads[i]), p, idx);
+      out[i].factored = factored_grad(op, py::reinterpret_borrow<py::tuple>(grads[i]), p, i);
     } else {
-      py::array g = as_array(grads[i], op, "grads" + idx);
-      check(is_float32_c(g), op, "grads", idx, " must be float32 C-contiguous");
-      check(shape_of(g) == shape_of(p), op, "grads", idx, " has shape ", shape_str(g), " but params", idx,
-            " has shape ", shape_str(p));
+      py::array g = as_array(grads[i], op, "grads", i);
+      if (!is_float32_c(g)) fail(op, item("grads", i), " must be float32 C-contiguous");
+      if (!same_shape(g, p))
+        fail(op, item("grads", i), " has shape ", shape_str(g), " but ", item("params", i), " has shape ", shape_str(p));
       out[i].grad = static_cast<const float*>(g.data());
     }
     for (size_t k = 0; k < slots.size(); ++k) {
       if (slots[k].second.is_none()) continue;
-      py::list list = slots[k].second;
       const char* name = slots[k].first;
-      check(list.size() == count, op, "expected one `", name, "` entry per parameter: ", count, " params, ",
-            list.size(), " ", name);
-      py::array s = as_array(list[i], op, std::string(name) + idx);
-      check(is_float32_c(s) && s.writeable(), op, name, idx,
-            " must be a writeable float32 C-contiguous array (updated in place)");
-      check(shape_of(s) == shape_of(p), op, name, idx, " has shape ", shape_str(s), " but params", idx,
-            " has shape ", shape_str(p));
+      py::array s = as_array(lists[k][i], op, name, i);
+      if (!(is_float32_c(s) && s.writeable()))
+        fail(op, item(name, i), " must be a writeable float32 C-contiguous array (updated in place)");
+      if (!same_shape(s, p))
+        fail(op, item(name, i), " has shape ", shape_str(s), " but ", item("params", i), " has shape ", shape_str(p));
       out[i].slot[k] = static_cast<float*>(s.mutable_data());
     }
   }

@@ -6,6 +6,7 @@ object). Inputs are converted to C-contiguous float32 exactly once here, so
 the compiled core only ever sees arrays it accepts.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -69,8 +70,24 @@ def flag(value, op, name):
     return bool(value)
 
 
+def is_int(value):
+    """A Python or NumPy integer, not a bool (bool is an int subclass)."""
+    # `type(...) is int` first: every op checks its options on every call,
+    # and the numbers.Integral ABC check costs ~0.5 us a time.
+    return type(value) is int or (not isinstance(value, bool) and isinstance(value, numbers.Integral))
+
+
+def finite_real(value, op, name):
+    """``value`` as a float; bools, non-numbers, NaN and infinities are refused."""
+    if type(value) is float and math.isfinite(value):
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise op_error(op, f"expected `{name}` to be a finite number, got {value!r}")
+    return float(value)
+
+
 def positive_int(value, op, name, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if not is_int(value):
         raise op_error(op, f"expected `{name}` to be an int >= {minimum}, got {value!r}")
     if value < minimum:
         raise op_error(op, f"expected `{name}` >= {minimum}, got {value}")
@@ -79,7 +96,9 @@ def positive_int(value, op, name, minimum=1):
 
 def int_tuple(value, n, op, name, minimum=1):
     """``3`` -> ``(3, 3)``; a length-n sequence of ints >= minimum."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+    if type(value) is int and value >= minimum:
+        return (value,) * n
+    if is_int(value):
         value = (value,) * n
     try:
         items = tuple(value)

@@ -8,12 +8,10 @@ functions return ``dy * f'(x)``; for relu, leaky_relu (slope > 0), elu
 which is what layers with a fused activation keep.
 """
 
-import numbers
-
 import numpy as np
 
 from pycnn import _core
-from pycnn.ops._validate import as_float32, op_error
+from pycnn.ops._validate import as_float32, finite_real, is_int, op_error
 
 __all__ = [
     "relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax",
@@ -37,9 +35,7 @@ def _name(name, op):
 def _alpha(alpha, name, op, what="alpha"):
     if alpha is None:
         return _DEFAULT_ALPHA.get(name, 0.0)
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not np.isfinite(alpha):
-        raise op_error(op, f"expected `{what}` to be a finite number, got {alpha!r}")
-    return float(alpha)
+    return finite_real(alpha, op, what)
 
 
 def _pair(dy, t, op, tname):
@@ -51,7 +47,7 @@ def _pair(dy, t, op, tname):
 
 
 def _axis(axis, ndim, op):
-    if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
+    if not is_int(axis):
         raise op_error(op, f"expected `axis` to be an int, got {axis!r}")
     if ndim == 0:
         raise op_error(op, "expected an array of rank >= 1, got a scalar")

@@ -6,12 +6,8 @@ float32 arrays. ``dense_backward`` takes ``dy`` with respect to the
 pre-activation output (apply ``activation_backward`` first).
 """
 
-import numbers
-
-import numpy as np
-
 from pycnn import _core
-from pycnn.ops._validate import as_float32, op_error, require_rank
+from pycnn.ops._validate import as_float32, finite_real, op_error, require_rank
 
 __all__ = ["dense", "dense_backward"]
 
@@ -37,9 +33,7 @@ def _activation_code(activation, alpha, op):
     code, default = _ACTIVATIONS[key]
     if alpha is None:
         alpha = default
-    elif isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not np.isfinite(alpha):
-        raise op_error(op, f"expected `alpha` to be a finite number, got {alpha!r}")
-    return code, float(alpha)
+    return code, finite_real(alpha, op, "alpha")
 
 
 def _bias(bias, op, units):

@@ -14,12 +14,10 @@ empty, ``mean`` is 0, ``inv_std`` is ``1/sqrt(epsilon)`` and the moving
 statistics are left unchanged.
 """
 
-import numbers
-
 import numpy as np
 
 from pycnn import _core
-from pycnn.ops._validate import as_float32, op_error
+from pycnn.ops._validate import as_float32, finite_real, op_error
 
 __all__ = ["batch_norm_train", "batch_norm_inference", "batch_norm_backward"]
 
@@ -34,13 +32,7 @@ def activation_code(activation, alpha, op):
         raise op_error(op, f"expected activation None, 'linear', 'relu', 'leaky_relu', 'elu', 'sigmoid' or 'tanh', got {activation!r}")
     if alpha is None:
         alpha = _DEFAULT_ALPHA.get(key, 0.0)
-    return _ACTIVATIONS[key], _real(alpha, op, "alpha")
-
-
-def _real(value, op, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise op_error(op, f"expected `{name}` to be a finite number, got {value!r}")
-    return float(value)
+    return _ACTIVATIONS[key], finite_real(alpha, op, "alpha")
 
 
 def _input(x, op):
@@ -70,7 +62,7 @@ def _moving(v, channels, op, name):
 
 
 def _epsilon(epsilon, op):
-    epsilon = _real(epsilon, op, "epsilon")
+    epsilon = finite_real(epsilon, op, "epsilon")
     if epsilon <= 0:
         raise op_error(op, f"expected `epsilon` > 0, got {epsilon}")
     return epsilon
@@ -90,7 +82,7 @@ def batch_norm_train(x, gamma, beta, moving_mean, moving_variance, momentum=0.99
     beta = _channel_vector(beta, c, op, "beta", optional=True)
     moving_mean = _moving(moving_mean, c, op, "moving_mean")
     moving_variance = _moving(moving_variance, c, op, "moving_variance")
-    momentum = _real(momentum, op, "momentum")
+    momentum = finite_real(momentum, op, "momentum")
     if not 0.0 <= momentum <= 1.0:
         raise op_error(op, f"expected `momentum` in [0, 1], got {momentum}")
     act, alpha = activation_code(activation, alpha, op)

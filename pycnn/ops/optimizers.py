@@ -11,12 +11,10 @@ single array is taken as a list of one. One call runs one parallel pass over
 all elements.
 """
 
-import numbers
-
 import numpy as np
 
 from pycnn import _core
-from pycnn.ops._validate import as_float32, op_error
+from pycnn.ops._validate import as_float32, finite_real, is_int, op_error
 from pycnn.ops.factored import FactoredGradient
 
 __all__ = ["sgd_update", "rmsprop_update", "adam_update"]
@@ -65,14 +63,13 @@ def _grads(grads, params, op):
 
 
 def _number(value, op, name, lo=None, hi=None, lo_open=False, hi_open=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise op_error(op, f"expected `{name}` to be a finite number, got {value!r}")
+    value = finite_real(value, op, name)
     bad_lo = lo is not None and (value <= lo if lo_open else value < lo)
     bad_hi = hi is not None and (value >= hi if hi_open else value > hi)
     if bad_lo or bad_hi:
         rng = f"{'(' if lo_open else '['}{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}{')' if hi_open else ']'}"
         raise op_error(op, f"expected `{name}` in {rng}, got {value}")
-    return float(value)
+    return value
 
 
 def sgd_update(params, grads, velocities=None, *, learning_rate, momentum=0.0, nesterov=False):
@@ -143,7 +140,7 @@ def adam_update(params, grads, m, v, *, learning_rate, step, beta_1=0.9, beta_2=
     grads = _grads(grads, params, op)
     m = _in_place(m, op, "m", params)
     v = _in_place(v, op, "v", params)
-    if isinstance(step, bool) or not isinstance(step, numbers.Integral) or not 1 <= step < 2**63:
+    if not is_int(step) or not 1 <= step < 2**63:
         raise op_error(op, f"expected the 1-based iteration `step` to be an int in [1, 2**63), got {step!r}")
     lr = _number(learning_rate, op, "learning_rate")
     beta_1 = _number(beta_1, op, "beta_1", 0.0, 1.0, hi_open=True)
