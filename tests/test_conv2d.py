@@ -262,6 +262,11 @@ BAD = [
     (dict(kernel=np.zeros((3, 3, 4, 8))), r"expects 4 input channels, got x with 3 \(x.shape=\(2, 28, 28, 3\)\)"),
     (dict(strides=0), "strides"),
     (dict(strides=(1, -2)), "strides"),
+    (dict(strides=True), "strides"),  # a bool is an int subclass, refused all the same
+    (dict(strides=2.0), "strides"),
+    (dict(groups=np.bool_(True)), "groups"),
+    (dict(activation="leaky_relu", alpha=float("nan")), "alpha"),
+    (dict(activation="leaky_relu", alpha=True), "alpha"),
     (dict(dilation_rate=0), "dilation_rate"),
     (dict(kernel=np.zeros((0, 3, 3, 8))), "kernel"),
     (dict(kernel=np.zeros((3, 3, 3, 0))), "kernel"),
@@ -287,6 +292,16 @@ def test_bad_input_raises(bad, match):
     with pytest.raises(ValueError, match=r"\[conv2d\]") as info:
         ops.conv2d(**args)
     assert info.match(match)
+
+
+def test_numpy_scalar_options_accepted():
+    # The option checks take Python ints and floats on a fast path and
+    # NumPy scalars on the general one: both must give the same result.
+    x, kernel = np.random.default_rng(0).standard_normal((2, 9, 9, 3)), np.ones((3, 3, 3, 4))
+    plain = ops.conv2d(x, kernel, strides=2, dilation_rate=1, groups=1, activation="leaky_relu", alpha=0.1)
+    numpy = ops.conv2d(x, kernel, strides=np.int64(2), dilation_rate=(np.int32(1), 1), groups=np.uint8(1),
+                       activation="leaky_relu", alpha=np.float32(0.1))
+    np.testing.assert_array_equal(plain, numpy)
 
 
 def test_bad_backward_inputs():
