@@ -25,9 +25,10 @@ bool is_float32_c(const py::array& a) {
 // formatting eagerly (numpy's dtype __str__ runs Python) cost 10+ us each.
 std::string item(const std::string& what, size_t index) { return what + "[" + std::to_string(index) + "]"; }
 
-py::array as_array(const py::handle& h, const char* op, const std::string& what, size_t index) {
+// `index` < 0: `what` names the object alone.
+py::array as_array(const py::handle& h, const char* op, const std::string& what, int64_t index) {
   if (!py::isinstance<py::array>(h))
-    fail(op, "expected ", item(what, index), " to be a numpy array, got ",
+    fail(op, "expected ", index < 0 ? what : item(what, size_t(index)), " to be a numpy array, got ",
          std::string(py::str(py::type::handle_of(h).attr("__name__"))));
   return py::reinterpret_borrow<py::array>(h);
 }
@@ -86,8 +87,8 @@ void require_distinct(const char* op, const std::vector<ParamSlots>& arrays,
 FactoredGrad factored_grad(const char* op, const py::tuple& t, const py::array& p, size_t index) {
   const std::string idx = "[" + std::to_string(index) + "]";
   check(t.size() == 2, op, "grads", idx, " given as a tuple must be the factors (a, b), got ", t.size(), " items");
-  py::array a = as_array(t[0], op, "grads" + idx + " factor a", 0);
-  py::array b = as_array(t[1], op, "grads" + idx + " factor b", 0);
+  py::array a = as_array(t[0], op, "grads" + idx + " factor a", -1);
+  py::array b = as_array(t[1], op, "grads" + idx + " factor b", -1);
   check(is_float32_c(a) && is_float32_c(b), op, "grads", idx, " factors must be float32 C-contiguous");
   if (!(a.ndim() == 2 && b.ndim() == 2 && a.shape(0) == b.shape(0)))
     fail(op, "grads", idx, " factors must be matrices a (rows, in) and b (rows, out) with the same rows, got a.shape=",
@@ -120,7 +121,7 @@ std::vector<ParamSlots> collect(const char* op, const py::list& params, const py
           " params, ", lists[k].size(), " ", slots[k].first);
   }
   for (size_t i = 0; i < count; ++i) {
-    py::array p = as_array(params[i], op, "params", i);
+    py::array p = as_array(params[i], op, "params", int64_t(i));
     if (!(is_float32_c(p) && p.writeable()))
       fail(op, item("params", i), " must be a writeable float32 C-contiguous array (updated in place), got dtype ",
            std::string(py::str(p.dtype())));
@@ -129,7 +130,7 @@ std::vector<ParamSlots> collect(const char* op, const py::list& params, const py
     if (py::isinstance<py::tuple>(grads[i])) {
       out[i].factored = factored_grad(op, py::reinterpret_borrow<py::tuple>(grads[i]), p, i);
     } else {
-      py::array g = as_array(grads[i], op, "grads", i);
+      py::array g = as_array(grads[i], op, "grads", int64_t(i));
       if (!is_float32_c(g)) fail(op, item("grads", i), " must be float32 C-contiguous");
       if (!same_shape(g, p))
         fail(op, item("grads", i), " has shape ", shape_str(g), " but ", item("params", i), " has shape ", shape_str(p));
@@ -138,7 +139,7 @@ std::vector<ParamSlots> collect(const char* op, const py::list& params, const py
     for (size_t k = 0; k < slots.size(); ++k) {
       if (slots[k].second.is_none()) continue;
       const char* name = slots[k].first;
-      py::array s = as_array(lists[k][i], op, name, i);
+      py::array s = as_array(lists[k][i], op, name, int64_t(i));
       if (!(is_float32_c(s) && s.writeable()))
         fail(op, item(name, i), " must be a writeable float32 C-contiguous array (updated in place)");
       if (!same_shape(s, p))
