@@ -13,7 +13,7 @@ it from the same (seed, step). Use a new ``step`` for every training step.
 import numbers
 
 from pycnn import _core
-from pycnn.ops._validate import as_float32, op_error
+from pycnn.ops._validate import as_float32, is_int, op_error
 
 __all__ = ["dropout", "dropout_backward", "dropout_mask"]
 
@@ -25,7 +25,7 @@ def _rate(rate, op):
 
 
 def _counter(value, op, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= int(value) < 2**64:
+    if not is_int(value) or not 0 <= int(value) < 2**64:
         raise op_error(op, f"expected `{name}` as an int in [0, 2**64), got {value!r}")
     return int(value)
 
@@ -51,7 +51,7 @@ def dropout_mask(shape, rate, seed, step):
         dims = tuple(shape) if not isinstance(shape, numbers.Integral) else (shape,)
     except TypeError:
         raise op_error(op, f"expected `shape` as a tuple of ints, got {shape!r}") from None
-    if not all(isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 0 for d in dims):
+    if not all(is_int(d) and d >= 0 for d in dims):
         raise op_error(op, f"expected `shape` as a tuple of ints >= 0, got {shape!r}")
     try:
         return _core.dropout_mask([int(d) for d in dims], _rate(rate, op), _counter(seed, op, "seed"),

@@ -18,12 +18,11 @@ so ``y`` is the activation's output at each argmax).
 """
 
 import math
-import numbers
 
 import numpy as np
 
 from pycnn import _core
-from pycnn.ops._validate import as_float32, flag, int_tuple, op_error, padding_mode, require_rank
+from pycnn.ops._validate import as_float32, flag, int_tuple, is_int, op_error, padding_mode, require_rank
 from pycnn.ops.normalization import activation_code
 
 __all__ = [
@@ -52,9 +51,7 @@ def _input_shape(input_shape, op, rank=4):
         shape = tuple(input_shape)
     except TypeError:
         raise op_error(op, f"expected `input_shape` as a tuple (N, H, W, C), got {input_shape!r}") from None
-    if len(shape) != rank or not all(
-        isinstance(d, numbers.Integral) and not isinstance(d, bool) and d >= 0 for d in shape
-    ):
+    if len(shape) != rank or not all(is_int(d) and d >= 0 for d in shape):
         raise op_error(op, f"expected `input_shape` as {rank} non-negative ints (N, H, W, C), got {input_shape!r}")
     return tuple(int(d) for d in shape)
 
