@@ -8,6 +8,8 @@
 - the model-level pairing (Conv2D(activation) -> MaxPooling2D,
   BatchNormalization -> ReLU / LeakyReLU): which steps pair, and the same
   weight gradients and outputs as the unfused graph walk;
+- a linear convolution -> BatchNormalization folded into one convolution in
+  inference, vs the two layers run one after the other;
 - a large Dense kernel's gradient handed to the optimizer as its factors vs
   the stored matrix: the same training, bit for bit.
 """
@@ -143,6 +145,7 @@ def fusions(model):
         "activated": [s.layer.name for s in steps if s.activation is not None],
         "alias": [s.layer.name for s in steps if s.alias],
         "conv_pool": [s.layer.name for s in steps if s.train_pool is not None],
+        "conv_norm": [s.layer.name for s in steps if s.infer_norm is not None],
     }
 
 
@@ -150,6 +153,7 @@ def unfuse(model):
     for step in model._graph.steps:
         step.through_activation, step.pre_activation, step.activation, step.alias = None, False, None, False
         step.train_pool, step.train_alias = None, False
+        step.infer_pool, step.infer_norm, step.infer_alias = None, None, False
 
 
 def test_seed_networks_pair_their_layers():
@@ -161,6 +165,7 @@ def test_seed_networks_pair_their_layers():
     assert faces["conv_pool"] == faces["pre_activation"]
     cifar = fusions(cifar10_cnn())
     assert len(cifar["activated"]) == 5 and len(cifar["alias"]) == 5 and not cifar["pool"]
+    assert len(cifar["conv_norm"]) == 4  # the Dense -> BatchNormalization pair stays as it is
 
 
 def test_no_pairing_where_the_tensor_has_other_consumers():
@@ -171,7 +176,8 @@ def test_no_pairing_where_the_tensor_has_other_consumers():
     act = layers.LeakyReLU()(bn)
     side = layers.Flatten()(bn)
     model = models.Model(inputs, [pooled, act, side])
-    assert fusions(model) == {"pool": [], "pre_activation": [], "activated": [], "alias": [], "conv_pool": []}
+    assert fusions(model) == {"pool": [], "pre_activation": [], "activated": [], "alias": [], "conv_pool": [],
+                              "conv_norm": []}
     out_conv = layers.Conv2D(3, 3, activation="relu")(inputs)
     model = models.Model(inputs, [out_conv, layers.MaxPooling2D()(out_conv)])  # conv output is a model output
     assert fusions(model)["pool"] == []
@@ -243,6 +249,55 @@ def test_fused_bn_predict_and_frozen_backward(rng):
     unfuse(model)
     np.testing.assert_allclose(fused, model.predict(x, verbose=0), rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(grads_fused, pycnn.gradients(model, x, 1), rtol=1e-5, atol=1e-7)
+
+
+def folded_net(kind, use_bias, center, scale, activation):
+    inputs = layers.Input((9, 8, 4))
+    if kind == "conv":
+        x = layers.Conv2D(6, 3, strides=2, padding="same", use_bias=use_bias)(inputs)
+    elif kind == "grouped":
+        x = layers.Conv2D(6, 3, groups=2, use_bias=use_bias)(inputs)
+    else:
+        x = layers.DepthwiseConv2D(3, depth_multiplier=2, use_bias=use_bias)(inputs)
+    x = layers.BatchNormalization(center=center, scale=scale, epsilon=0.01)(x)
+    if activation:
+        x = layers.LeakyReLU(negative_slope=0.2)(x) if activation == "leaky" else layers.Activation(activation)(x)
+    return models.Model(inputs, layers.Flatten()(x))
+
+
+@pytest.mark.parametrize("kind", ["conv", "grouped", "depthwise"])
+@pytest.mark.parametrize("use_bias, center, scale", [(True, True, True), (False, True, False), (True, False, True)])
+@pytest.mark.parametrize("activation", [None, "leaky", "tanh"])
+def test_conv_batchnorm_folded_in_inference(kind, use_bias, center, scale, activation, rng, monkeypatch):
+    model = folded_net(kind, use_bias, center, scale, activation)
+    assert len(fusions(model)["conv_norm"]) == 1
+    for w in model.weights:  # moving statistics, gamma, beta and bias away from their initial values
+        w.assign(rng.uniform(0.5, 1.5, w.shape).astype(np.float32) if "variance" in w.name or "gamma" in w.name
+                 else rng.standard_normal(w.shape).astype(np.float32))
+    x = rng.standard_normal((3, 9, 8, 4)).astype(np.float32)
+    calls = []
+    batch_norm = ops.batch_norm_inference
+    monkeypatch.setattr(ops, "batch_norm_inference", lambda *a, **k: calls.append(1) or batch_norm(*a, **k))
+    folded = model.predict_on_batch(x)
+    assert calls == []  # the normalisation ran inside the convolution
+    unfuse(model)
+    plain = model.predict_on_batch(x)
+    assert calls == [1]
+    np.testing.assert_allclose(folded, plain, rtol=1e-5, atol=1e-5)
+    # A training-mode pass normalises with the batch statistics, unfolded.
+    outputs, _ = model._graph.forward([x], training=True)
+    assert calls == [1] and not np.allclose(outputs[0], plain, atol=1e-3)
+
+
+def test_no_folding_where_the_conv_is_activated_or_its_output_read_elsewhere(rng):
+    inputs = layers.Input((6, 6, 2))
+    activated = layers.BatchNormalization()(layers.Conv2D(3, 3, activation="relu")(inputs))
+    conv = layers.Conv2D(3, 3)(inputs)
+    shared = layers.BatchNormalization()(conv)
+    model = models.Model(inputs, [activated, shared, conv])
+    assert fusions(model)["conv_norm"] == []
+    dense = models.Sequential([layers.Input((4,)), layers.Dense(3), layers.BatchNormalization()])
+    assert fusions(dense)["conv_norm"] == []
 
 
 def test_pooled_activation_outputs_are_not_kept_for_backward():

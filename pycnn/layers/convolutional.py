@@ -77,6 +77,22 @@ class _Conv(Layer):
     def backward(self, dy):
         return self.backward_logits(self._activation_backward(dy, self._cache[1]))
 
+    def can_infer_normalized(self):
+        return self._act[1] is None and self._act[0] != "softmax"  # linear: the normalisation comes next
+
+    def infer_normalized(self, x, norm, activation):
+        """``norm`` (a BatchNormalization in inference) and then ``activation`` (ops
+        name, alpha) applied to this layer's output, for inference: the normalisation
+        is per output channel affine, so it folds into the kernel and bias, and the
+        convolution's epilogue applies the activation. No pass over the output."""
+        kernel, groups = self._kernel_and_groups()
+        scale, offset = norm.inference_affine()
+        if self.bias is not None:
+            offset = offset + self.bias.value * scale
+        op, alpha = activation
+        return ops.conv2d(x, kernel * scale.astype(np.float32), offset.astype(np.float32), self.strides,
+                          self.padding, self.dilation_rate, groups, activation=op, alpha=alpha)
+
     def get_config(self):
         return {**super().get_config(), "kernel_size": list(self.kernel_size), "strides": list(self.strides),
                 "padding": self.padding, "data_format": "channels_last", "dilation_rate": list(self.dilation_rate),
@@ -119,6 +135,9 @@ class Conv2D(_Conv):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0],) + self._spatial_output(input_shape) + (self.filters,)
+
+    def _kernel_and_groups(self):
+        return self.kernel.value, self.groups
 
     def call(self, x, training=False):
         return self._forward(x, self.kernel.value, self.groups)
@@ -195,6 +214,9 @@ class DepthwiseConv2D(_Conv):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0],) + self._spatial_output(input_shape) + (input_shape[-1] * self.depth_multiplier,)
+
+    def _kernel_and_groups(self):
+        return self._grouped_kernel(), self._channels
 
     def call(self, x, training=False):
         return self._forward(x, self._grouped_kernel(), self._channels)

@@ -63,6 +63,17 @@ class BatchNormalization(Layer):
     def call(self, x, training=False):
         return self.call_activated(x, training, (None, None))
 
+    def inference_affine(self):
+        """(scale, offset), float64 per channel, with inference output = x * scale + offset
+        (before any fused activation): what a producing convolution folds into its weights."""
+        scale = 1.0 / np.sqrt(self.moving_variance.value.astype(np.float64) + self.epsilon)
+        if self.gamma is not None:
+            scale = scale * self.gamma.value
+        offset = -self.moving_mean.value * scale
+        if self.beta is not None:
+            offset = offset + self.beta.value
+        return scale, offset
+
     def call_activated(self, x, training, activation):
         """call() followed by ``activation`` (ops name, alpha), fused into the normalisation pass.
 

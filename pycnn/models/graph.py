@@ -21,7 +21,10 @@ through. A Conv2D whose only consumer is a MaxPooling2D pools each image's
 output itself (``ops.conv2d_max_pool2d``), so its full-size output is never
 written: without argmax in inference (``infer``), with it in a forward pass
 that backward follows, where the pooling differentiates the convolution's
-activation.
+activation. In inference a linear convolution whose only consumer is a
+BatchNormalization folds the normalisation (and the activation fused into
+it) into its kernel, bias and epilogue, so the normalisation step passes
+its input through.
 """
 
 import math
@@ -36,7 +39,7 @@ from pycnn.layers.pooling import MaxPooling2D
 
 class Step:
     __slots__ = ("layer", "inputs", "output", "listed", "needs_dx", "node", "through_activation", "pre_activation",
-                 "activation", "alias", "infer_pool", "infer_alias", "train_pool", "train_alias")
+                 "activation", "alias", "infer_pool", "infer_alias", "infer_norm", "train_pool", "train_alias")
 
     def __init__(self, node, inputs, output):
         self.node, self.layer, self.listed = node, node.layer, node.listed
@@ -47,7 +50,8 @@ class Step:
         self.activation = None  # (ops name, alpha) of the next layer, applied here by call_activated
         self.alias = False  # an activation layer applied by its producer: output = input
         self.infer_pool = None  # inference only: the MaxPooling2D layer this Conv2D applies itself
-        self.infer_alias = False  # inference only: that pooling step, output = input
+        self.infer_alias = False  # inference only: that pooling (or normalisation) step, output = input
+        self.infer_norm = None  # inference only: the BatchNormalization step this convolution folds in
         self.train_pool = None  # with backward: the MaxPooling2D step this Conv2D applies itself
         self.train_alias = False  # with backward: that pooling step, output = input, cache from the Conv2D
 
@@ -117,6 +121,7 @@ class Graph:
         self._fuse_activation_backward()
         self._fuse_activation_layers()
         self._fuse_conv_pool_inference()
+        self._fuse_conv_batchnorm_inference()
         self._fuse_conv_pool_training()
         # The largest activation an inference pass materialises, per sample.
         produced_by_fused = {step.output for step in self.steps if step.infer_pool is not None}
@@ -192,6 +197,24 @@ class Graph:
             producer.infer_pool = step.layer
             step.infer_alias = True
 
+    def _fuse_conv_batchnorm_inference(self):
+        """Pair a linear convolution -> BatchNormalization (its only consumer) for
+        inference: the normalisation, an affine map per channel with the moving
+        statistics, folds into the convolution's kernel and bias, and the
+        normaliser's fused activation into its epilogue."""
+        producers = self._single_consumer_producers()
+        for step in self.steps:
+            if step.listed or not hasattr(step.layer, "inference_affine") or step.alias:
+                continue
+            producer = producers.get(step.inputs[0])
+            if producer is None or producer.activation is not None or producer.alias or producer.infer_pool:
+                continue
+            can = getattr(producer.layer, "can_infer_normalized", None)
+            if can is None or not can():
+                continue
+            producer.infer_norm = step
+            step.infer_alias = True
+
     def _fuse_conv_pool_training(self):
         """Pair Conv2D -> MaxPooling2D for passes that backward follows, where the
         pooling differentiates the convolution's activation (the convolution's
@@ -264,6 +287,9 @@ class Graph:
                 values[step.output] = layer.call_activated(x, training, step.activation)
             elif not backward_follows and step.infer_pool is not None:
                 values[step.output] = layer.infer_pooled(x, step.infer_pool)
+            elif not backward_follows and step.infer_norm is not None:
+                norm = step.infer_norm
+                values[step.output] = layer.infer_normalized(x, norm.layer, norm.activation or (None, None))
             elif not backward_follows and hasattr(layer, "infer"):
                 values[step.output] = layer.infer(x)
             else:
