@@ -99,7 +99,19 @@ WINOGRAD_EXTRA = [
     ConvCase(2, 9, 11, 32, 32, 3, 3, (1, 1), "valid", seed=1106),
     ConvCase(3, 8, 8, 32, 32, 3, 3, (1, 1), "same", seed=1107),
 ]
-CASES = random_conv_cases(220) + small_seed_conv(2) + DIRECT_EXTRA + SLIDING_EXTRA + IMPLICIT_EXTRA + STRIDED_EXTRA + WINOGRAD_EXTRA
+# The stride-2 Winograd forward (3x3, C a multiple of 16 and >= 32, K a
+# multiple of 16, >= 64 output pixels): odd sizes, phantom last tiles,
+# explicit and one-sided padding.
+STRIDED_WINOGRAD_EXTRA = [
+    ConvCase(2, 32, 32, 32, 32, 3, 3, (2, 2), "same", seed=1300),
+    ConvCase(3, 16, 16, 64, 64, 3, 3, (2, 2), "same", seed=1301),
+    ConvCase(1, 17, 19, 32, 48, 3, 3, (2, 2), "valid", seed=1302),
+    ConvCase(2, 21, 15, 48, 16, 3, 3, (2, 2), "same", seed=1303),
+    ConvCase(1, 18, 17, 32, 80, 3, 3, (2, 2), ((2, 0), (1, 2)), seed=1304),
+    ConvCase(1, 16, 20, 64, 32, 3, 3, (2, 2), ((0, 1), (3, 0)), seed=1305),
+]
+CASES = (random_conv_cases(220) + small_seed_conv(2) + DIRECT_EXTRA + SLIDING_EXTRA + IMPLICIT_EXTRA + STRIDED_EXTRA
+         + WINOGRAD_EXTRA + STRIDED_WINOGRAD_EXTRA)
 ACTIVATIONS = [None, "relu", "leaky_relu", "elu", "sigmoid", "tanh"]
 
 
@@ -181,7 +193,7 @@ def test_reference_backward_matches_finite_differences(case, rng):
 
 
 THREAD_CASES = (small_seed_conv(4) + [c for c in random_conv_cases(60) if c.seed % 10 in (3, 4, 7, 9)]
-                + IMPLICIT_EXTRA + WINOGRAD_EXTRA)
+                + IMPLICIT_EXTRA + WINOGRAD_EXTRA + STRIDED_WINOGRAD_EXTRA)
 
 
 @pytest.mark.parametrize("case", THREAD_CASES, ids=lambda c: c.id)

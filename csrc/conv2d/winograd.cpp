@@ -1,10 +1,11 @@
-// winograd.cpp — drivers of the F(2x2, 3x3) convolution (see winograd.h):
-// weight transforms, tile chunks, threads; the tile transforms are AVX-512
-// (winograd_avx512.cpp) and the 16 GEMMs per chunk run on the implicit
-// path's register tiles.
+// winograd.cpp — drivers of the F(2x2, 3x3) convolution and its stride-2
+// forward (see winograd.h): weight transforms, tile chunks, threads; the
+// tile transforms are AVX-512 (winograd_avx512.cpp) and the 16 (25) GEMMs
+// per chunk run on the implicit path's register tiles.
 //
-// A chunk of T tiles keeps V (16*T*C floats) and M or D (16*T*K) in L2, and
-// each GEMM's U_xi block (C x 64 floats) in L1 while the tile rows pass.
+// A chunk of T tiles keeps V (P*T*C floats, P points) and M or D (P*T*K)
+// in L2, and each GEMM's U_xi block (C x 64 floats) in L1 while the tile
+// rows pass.
 #include "conv2d/winograd.h"
 
 #include <algorithm>
@@ -18,6 +19,7 @@ namespace pycnn {
 namespace {
 
 constexpr int64_t kPoints = 16;                        // transform points per tile
+constexpr int64_t kStridedPoints = 25;                 // at stride 2
 constexpr int64_t kChunkFloats = int64_t(1) << 17;     // V + M of one chunk (512 KiB)
 constexpr int64_t kMaxWeightFloats = int64_t(1) << 22;  // transformed weight (16 MiB)
 // Below these the implicit path is faster (measured on the seed layers): a
@@ -39,7 +41,21 @@ bool geometry_fits(const ImplicitConv& g, int64_t min_reduction) {
          g.c >= min_reduction && g.oh * g.ow >= kMinPixels;
 }
 
+// The stride-2 forward: as geometry_fits but at stride 2 (25 points).
+bool strided_geometry_fits(const ImplicitConv& g) {
+#if defined(PYCNN_X86)
+  if (active_isa() != Isa::kAvx512) return false;
+#else
+  return false;
+#endif
+  return g.kh == 3 && g.kw == 3 && g.sh == 2 && g.sw == 2 && g.dh == 1 && g.dw == 1 && g.pt >= 0 && g.pb >= 0 &&
+         g.pl >= 0 && g.pr >= 0 && g.c % 16 == 0 && g.k % 16 == 0 && kStridedPoints * g.c * g.k <= kMaxWeightFloats &&
+         g.c >= kMinReduction && g.oh * g.ow >= kMinPixels;
+}
+
 bool shape_fits(const Conv2dShape& s) { return s.groups == 1 && !s.direct() && !s.pointwise(); }
+
+bool strided(const Conv2dShape& s) { return s.sh == 2; }
 
 #if defined(PYCNN_X86)
 
@@ -64,10 +80,19 @@ struct Tiling {
 
 Tiling tiling(const ImplicitConv& g) { return {g.oh, g.ow, (g.oh + 1) / 2, (g.ow + 1) / 2}; }
 
+// One scheme: its points per tile, its stride (the patch of the tile at
+// output (oh, ow) starts at input (stride*oh - pt, stride*ow - pl)) and its
+// tile transforms.
+struct Scheme {
+  int64_t points, stride;
+  decltype(&winograd_input_tile_avx512) input_tile;
+  decltype(&winograd_output_tile_avx512) output_tile;
+};
+
 // Tiles per chunk: V and M of the chunk within kChunkFloats, a multiple of
 // 24 (whole register tiles of 6, 8 and 12 rows). A function of the shape.
-int64_t chunk_tiles(int64_t C, int64_t K) {
-  return std::max<int64_t>(24, kChunkFloats / (kPoints * (C + K)) / 24 * 24);
+int64_t chunk_tiles(int64_t points, int64_t C, int64_t K) {
+  return std::max<int64_t>(24, kChunkFloats / (points * (C + K)) / 24 * 24);
 }
 
 // U_xi = G g G^T per (c, k), G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1], into
@@ -101,6 +126,31 @@ void transform_weight(float* u, const float* weight, int64_t C, int64_t K, bool 
   });
 }
 
+// The stride-2 U_xi = G g G^T per (c, k), G = [1 0 0; 1 0 1; 0 0 1; 0 1 0;
+// 0 1 0], into u[(xi*C + c)*K + k]: U[i][j] is the sum of g[a][b] over the
+// taps a of row i of G and b of row j. One contiguous pass per point (the
+// points lie C*K floats apart; a loop over elements touching all 25 at once
+// crawled through 4 KiB-aliased cache sets).
+void transform_weight_strided(float* u, const float* weight, int64_t C, int64_t K) {
+  static constexpr int kTaps[5][2] = {{0, -1}, {0, 2}, {2, -1}, {1, -1}, {1, -1}};  // G's nonzero columns
+  const int64_t CK = C * K;
+  parallel_for(CK, 1024, [&](int64_t e0, int64_t e1) {
+    for (int i = 0; i < 5; ++i)
+      for (int j = 0; j < 5; ++j) {
+        float* out = u + (5 * i + j) * CK;
+        for (int64_t e = e0; e < e1; ++e) out[e] = 0.f;
+        for (int a : kTaps[i]) {
+          if (a < 0) continue;
+          for (int b : kTaps[j]) {
+            if (b < 0) continue;
+            const float* g = weight + (3 * a + b) * CK;
+            for (int64_t e = e0; e < e1; ++e) out[e] += g[e];
+          }
+        }
+      }
+  });
+}
+
 // dweight = G^T S G per (c, k) from S = du_xi[(xi*C + c)*K + k];
 // G^T = [1 .5 .5 0; 0 .5 -.5 0; 0 .5 .5 1].
 void inverse_weight(float* dweight, const float* du, int64_t C, int64_t K) {
@@ -125,27 +175,32 @@ void inverse_weight(float* dweight, const float* du, int64_t C, int64_t K) {
 }
 
 // Input transforms of tiles [t0, t0 + count) into v (V_xi at v + xi*count*C).
-void transform_inputs(float* v, const float* x, const ImplicitConv& g, const Tiling& tl, int64_t t0, int64_t count) {
+void transform_inputs(float* v, const float* x, const ImplicitConv& g, const Tiling& tl, int64_t t0, int64_t count,
+                      const Scheme& scheme) {
   for (int64_t t = 0; t < count; ++t) {
     const Tile tile = tl[t0 + t];
-    winograd_input_tile_avx512(v + t * g.c, count * g.c, x + tile.n * g.h * g.w * g.c, g.h, g.w, g.c,
-                               tile.oh - g.pt, tile.ow - g.pl);
+    scheme.input_tile(v + t * g.c, count * g.c, x + tile.n * g.h * g.w * g.c, g.h, g.w, g.c,
+                      scheme.stride * tile.oh - g.pt, scheme.stride * tile.ow - g.pl);
   }
 }
 
+constexpr Scheme kStride1{kPoints, 1, &winograd_input_tile_avx512, &winograd_output_tile_avx512};
+constexpr Scheme kStride2{kStridedPoints, 2, &winograd_strided_input_tile_avx512,
+                          &winograd_strided_output_tile_avx512};
+
 void forward_geometry(float* y, const float* x, const float* u, const float* bias, const ImplicitConv& g,
-                      const ActivationSpec& act) {
-  const int64_t C = g.c, K = g.k;
+                      const ActivationSpec& act, const Scheme& scheme) {
+  const int64_t C = g.c, K = g.k, points = scheme.points;
   const Tiling tl = tiling(g);
   const int fused = act.kind == Activation::kRelu ? 1 : act.kind == Activation::kLeakyRelu ? 2 : 0;
-  const FixedChunks chunks = fixed_chunks(g.n * tl.per_image(), chunk_tiles(C, K));
+  const FixedChunks chunks = fixed_chunks(g.n * tl.per_image(), chunk_tiles(points, C, K));
   const int64_t seg = 0, seglen = C;
   parallel_for_chunks(chunks.count, [&](int64_t ci) {
     const int64_t t0 = chunks.begin(ci), count = chunks.end(ci) - t0;
-    float* v = thread_scratch(kScratchIm2col).floats(size_t(kPoints * count * C));
-    float* m = thread_scratch(kScratchMisc).floats(size_t(kPoints * count * K));
-    transform_inputs(v, x, g, tl, t0, count);
-    for (int64_t xi = 0; xi < kPoints; ++xi)
+    float* v = thread_scratch(kScratchIm2col).floats(size_t(points * count * C));
+    float* m = thread_scratch(kScratchMisc).floats(size_t(points * count * K));
+    transform_inputs(v, x, g, tl, t0, count, scheme);
+    for (int64_t xi = 0; xi < points; ++xi)
       for (int64_t k0 = 0; k0 < K; k0 += 64) {
         const int nv = implicit_block_vectors(k0, K), mr_max = implicit_tile_rows(nv);
         const int64_t row_tiles = (count + mr_max - 1) / mr_max;
@@ -159,8 +214,8 @@ void forward_geometry(float* y, const float* x, const float* u, const float* bia
       }
     for (int64_t t = 0; t < count; ++t) {
       const Tile tile = tl[t0 + t];
-      winograd_output_tile_avx512(y + ((tile.n * g.oh + tile.oh) * g.ow + tile.ow) * K, g.ow * K, tile.rows, tile.cols,
-                                  m + t * K, count * K, K, bias, fused, act.alpha);
+      scheme.output_tile(y + ((tile.n * g.oh + tile.oh) * g.ow + tile.ow) * K, g.ow * K, tile.rows, tile.cols,
+                         m + t * K, count * K, K, bias, fused, act.alpha);
     }
   });
   if (act.kind != Activation::kNone && fused == 0)
@@ -173,7 +228,8 @@ void forward_geometry(float* y, const float* x, const float* u, const float* bia
 }  // namespace
 
 bool winograd_forward_applies(const Conv2dShape& s) {
-  return shape_fits(s) && geometry_fits(implicit_forward_geometry(s), kMinReduction);
+  const ImplicitConv g = implicit_forward_geometry(s);
+  return shape_fits(s) && (geometry_fits(g, kMinReduction) || strided_geometry_fits(g));
 }
 
 bool winograd_input_applies(const Conv2dShape& s) {
@@ -188,15 +244,16 @@ bool winograd_weight_applies(const Conv2dShape& s) {
 
 #if defined(PYCNN_X86)
 
-int64_t winograd_weight_floats(const Conv2dShape& s) { return kPoints * s.c * s.k; }
+int64_t winograd_weight_floats(const Conv2dShape& s) { return (strided(s) ? kStridedPoints : kPoints) * s.c * s.k; }
 
 void winograd_transform_weight(float* u, const float* weight, const Conv2dShape& s) {
-  transform_weight(u, weight, s.c, s.k, false);
+  if (strided(s)) transform_weight_strided(u, weight, s.c, s.k);
+  else transform_weight(u, weight, s.c, s.k, false);
 }
 
 void winograd_forward_transformed(float* y, const float* x, const float* u, const float* bias, const Conv2dShape& s,
                                   const ActivationSpec& act) {
-  forward_geometry(y, x, u, bias, implicit_forward_geometry(s), act);
+  forward_geometry(y, x, u, bias, implicit_forward_geometry(s), act, strided(s) ? kStride2 : kStride1);
 }
 
 void winograd_forward(float* y, const float* x, const float* weight, const float* bias, const Conv2dShape& s,
@@ -209,7 +266,7 @@ void winograd_forward(float* y, const float* x, const float* weight, const float
 void winograd_backward_input(float* dx, const float* dy, const float* weight, const Conv2dShape& s) {
   float* u = thread_scratch(kScratchWinograd).floats(size_t(winograd_weight_floats(s)));
   transform_weight(u, weight, s.c, s.k, true);
-  forward_geometry(dx, dy, u, nullptr, implicit_input_geometry(s), ActivationSpec{});
+  forward_geometry(dx, dy, u, nullptr, implicit_input_geometry(s), ActivationSpec{}, kStride1);
 }
 
 void winograd_backward_weight(float* dweight, const float* dy, const float* x, const Conv2dShape& s) {
@@ -220,7 +277,7 @@ void winograd_backward_weight(float* dweight, const float* dy, const float* x, c
   // partial each, summed in chunk order.
   const FixedChunks images = fixed_chunks(g.n, (g.n + 7) / 8);
   float* du = thread_scratch(kScratchPartial).floats(size_t(images.count * usize));
-  const int64_t per_chunk = chunk_tiles(C, K);
+  const int64_t per_chunk = chunk_tiles(kPoints, C, K);
   parallel_for_chunks(images.count, [&](int64_t ci) {
     float* out = du + ci * usize;
     const int64_t first = images.begin(ci) * tl.per_image(), last = images.end(ci) * tl.per_image();
@@ -228,7 +285,7 @@ void winograd_backward_weight(float* dweight, const float* dy, const float* x, c
       const int64_t count = std::min(per_chunk, last - t0);
       float* v = thread_scratch(kScratchIm2col).floats(size_t(kPoints * count * C));
       float* d = thread_scratch(kScratchMisc).floats(size_t(kPoints * count * K));
-      transform_inputs(v, x, g, tl, t0, count);
+      transform_inputs(v, x, g, tl, t0, count, kStride1);
       for (int64_t t = 0; t < count; ++t) {
         const Tile tile = tl[t0 + t];
         winograd_grad_tile_avx512(d + t * K, count * K, dy + ((tile.n * g.oh + tile.oh) * g.ow + tile.ow) * K, g.ow * K,

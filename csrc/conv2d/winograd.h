@@ -19,6 +19,15 @@
 //
 // Used for groups == 1, undilated 3x3 windows at stride 1, C and K multiples
 // of 16, AVX-512; the GEMMs run on the implicit path's register tiles.
+//
+// Stride 2 (forward only): a 2x2 output tile reads a 5x5 patch. Along one
+// axis y0 = w0 d0 + w1 d1 + w2 d2 and y1 = w0 d2 + w1 d3 + w2 d4: the even
+// inputs meet the 2-tap kernel (w0, w2), which F(2, 2) computes in three
+// products, the odd ones w1 directly, so
+//   B^T d = (d0 - d2, d2, d4 - d2, d1, d3),  G g = (w0, w0 + w2, w2, w1, w1),
+//   A^T m = (m0 + m1 + m3, m1 + m2 + m4)
+// and in 2D 25 GEMMs (xi = 5*i + j) per tile instead of 36 products: the
+// same chunked driver with 25 points and patches 4 input pixels apart.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +42,8 @@ bool winograd_forward_applies(const Conv2dShape& s);
 bool winograd_input_applies(const Conv2dShape& s);
 bool winograd_weight_applies(const Conv2dShape& s);
 
-// The transformed forward weight (16*C*K floats, winograd_weight_floats) and
+// The transformed forward weight (16*C*K floats, 25*C*K at stride 2:
+// winograd_weight_floats) and
 // the forward from it: callers that convolve image by image (conv2d_pool)
 // transform the weight once per call instead of once per image.
 int64_t winograd_weight_floats(const Conv2dShape& s);
@@ -58,6 +68,13 @@ void winograd_input_tile_avx512(float* v, int64_t vstride, const float* image, i
 // relu/leaky (act 1/2, slope alpha), to y[r*yrow + q*K + k]; M_xi at m + xi*mstride.
 void winograd_output_tile_avx512(float* y, int64_t yrow, int rows, int cols, const float* m, int64_t mstride,
                                  int64_t K, const float* bias, int act, float alpha);
+// The stride-2 scheme's transforms: the 5x5 patch at (ih0, iw0) into 25
+// points, and 25 points into the rows x cols (<= 2x2) outputs (same
+// arguments as above).
+void winograd_strided_input_tile_avx512(float* v, int64_t vstride, const float* image, int64_t h, int64_t w,
+                                        int64_t C, int64_t ih0, int64_t iw0);
+void winograd_strided_output_tile_avx512(float* y, int64_t yrow, int rows, int cols, const float* m,
+                                         int64_t mstride, int64_t K, const float* bias, int act, float alpha);
 // D_xi[k] = (A e A^T)[xi] for the 2x2 output gradient e[r][q][k] =
 // dy[r*dyrow + q*K + k] (zero outside rows x cols), written at d + xi*dstride.
 void winograd_grad_tile_avx512(float* d, int64_t dstride, const float* dy, int64_t dyrow, int rows, int cols,

@@ -1,5 +1,5 @@
-// winograd_avx512.cpp — the F(2x2, 3x3) tile transforms (winograd.h), 16
-// channels per zmm register. Called only when active_isa() is kAvx512.
+// winograd_avx512.cpp — the tile transforms of both Winograd schemes
+// (winograd.h), 16 channels per zmm register. Called only when active_isa() is kAvx512.
 #include "conv2d/winograd.h"
 
 #if defined(PYCNN_X86)
@@ -29,24 +29,59 @@ inline void grad_1d(__m512 e0, __m512 e1, __m512* h, int step) {
   h[3 * step] = _mm512_sub_ps(_mm512_setzero_ps(), e1);
 }
 
+// The stride-2 scheme's B^T on five values: d0 - d2, d2, d4 - d2, d1, d3.
+inline void strided_input_1d(__m512* d, int step) {
+  const __m512 d1 = d[step], d2 = d[2 * step], d3 = d[3 * step];
+  d[0] = _mm512_sub_ps(d[0], d2);
+  d[step] = d2;
+  d[2 * step] = _mm512_sub_ps(d[4 * step], d2);
+  d[3 * step] = d1;
+  d[4 * step] = d3;
+}
+
+// Its A^T on five values: (m0 + m1 + m3, m1 + m2 + m4).
+inline void strided_output_1d(__m512 m0, __m512 m1, __m512 m2, __m512 m3, __m512 m4, __m512& o0, __m512& o1) {
+  o0 = _mm512_add_ps(_mm512_add_ps(m0, m1), m3);
+  o1 = _mm512_add_ps(_mm512_add_ps(m1, m2), m4);
+}
+
+// Bias, then relu/leaky (act 1/2, slope alpha).
+inline __m512 epilogue(__m512 out, __m512 b, int act, __m512 slope) {
+  const __m512 zero = _mm512_setzero_ps();
+  out = _mm512_add_ps(out, b);
+  const __mmask16 negative = _mm512_cmp_ps_mask(out, zero, _CMP_LT_OQ);  // false for NaN: it propagates
+  if (act == 1) out = _mm512_mask_mov_ps(out, negative, zero);
+  else if (act == 2) out = _mm512_mask_mul_ps(out, negative, out, slope);
+  return out;
+}
+
+// Taps of the kP x kP patch at (ih0, iw0) outside the image read as zero;
+// their addresses are never formed.
+template <int kP>
+struct Patch {
+  bool inside[kP][kP];
+  int64_t offset[kP][kP];
+  Patch(int64_t h, int64_t w, int64_t C, int64_t ih0, int64_t iw0) {
+    for (int i = 0; i < kP; ++i)
+      for (int j = 0; j < kP; ++j) {
+        inside[i][j] = ih0 + i >= 0 && ih0 + i < h && iw0 + j >= 0 && iw0 + j < w;
+        offset[i][j] = inside[i][j] ? ((ih0 + i) * w + iw0 + j) * C : 0;
+      }
+  }
+  __m512 load(const float* image, int i, int j, int64_t c) const {
+    return inside[i][j] ? _mm512_loadu_ps(image + offset[i][j] + c) : _mm512_setzero_ps();
+  }
+};
+
 }  // namespace
 
 void winograd_input_tile_avx512(float* v, int64_t vstride, const float* image, int64_t h, int64_t w, int64_t C,
                                 int64_t ih0, int64_t iw0) {
-  const int64_t row = w * C;
-  // Taps outside the image read as zero; their addresses are never formed.
-  bool inside[4][4];
-  int64_t offset[4][4];
-  for (int i = 0; i < 4; ++i)
-    for (int j = 0; j < 4; ++j) {
-      inside[i][j] = ih0 + i >= 0 && ih0 + i < h && iw0 + j >= 0 && iw0 + j < w;
-      offset[i][j] = inside[i][j] ? (ih0 + i) * row + (iw0 + j) * C : 0;
-    }
+  const Patch<4> patch(h, w, C, ih0, iw0);
   for (int64_t c = 0; c < C; c += 16) {
     __m512 d[4][4];
     for (int i = 0; i < 4; ++i)
-      for (int j = 0; j < 4; ++j)
-        d[i][j] = inside[i][j] ? _mm512_loadu_ps(image + offset[i][j] + c) : _mm512_setzero_ps();
+      for (int j = 0; j < 4; ++j) d[i][j] = patch.load(image, i, j, c);
     for (int j = 0; j < 4; ++j) input_1d(d[0][j], d[1][j], d[2][j], d[3][j]);
     for (int i = 0; i < 4; ++i) input_1d(d[i][0], d[i][1], d[i][2], d[i][3]);
     for (int i = 0; i < 4; ++i)
@@ -67,13 +102,40 @@ void winograd_output_tile_avx512(float* y, int64_t yrow, int rows, int cols, con
     for (int r = 0; r < rows; ++r) {
       __m512 o[2];
       output_1d(s[r][0], s[r][1], s[r][2], s[r][3], o[0], o[1]);
-      for (int q = 0; q < cols; ++q) {
-        __m512 out = _mm512_add_ps(o[q], b);
-        const __mmask16 negative = _mm512_cmp_ps_mask(out, zero, _CMP_LT_OQ);  // false for NaN: it propagates
-        if (act == 1) out = _mm512_mask_mov_ps(out, negative, zero);
-        else if (act == 2) out = _mm512_mask_mul_ps(out, negative, out, slope);
-        _mm512_storeu_ps(y + r * yrow + q * K + k, out);
-      }
+      for (int q = 0; q < cols; ++q) _mm512_storeu_ps(y + r * yrow + q * K + k, epilogue(o[q], b, act, slope));
+    }
+  }
+}
+
+void winograd_strided_input_tile_avx512(float* v, int64_t vstride, const float* image, int64_t h, int64_t w,
+                                        int64_t C, int64_t ih0, int64_t iw0) {
+  const Patch<5> patch(h, w, C, ih0, iw0);
+  for (int64_t c = 0; c < C; c += 16) {
+    __m512 d[5][5];
+    for (int i = 0; i < 5; ++i)
+      for (int j = 0; j < 5; ++j) d[i][j] = patch.load(image, i, j, c);
+    for (int j = 0; j < 5; ++j) strided_input_1d(&d[0][j], 5);
+    for (int i = 0; i < 5; ++i) strided_input_1d(&d[i][0], 1);
+    for (int i = 0; i < 5; ++i)
+      for (int j = 0; j < 5; ++j) _mm512_storeu_ps(v + (5 * i + j) * vstride + c, d[i][j]);
+  }
+}
+
+void winograd_strided_output_tile_avx512(float* y, int64_t yrow, int rows, int cols, const float* m,
+                                         int64_t mstride, int64_t K, const float* bias, int act, float alpha) {
+  const __m512 slope = _mm512_set1_ps(alpha);
+  for (int64_t k = 0; k < K; k += 16) {
+    __m512 s[2][5];
+    for (int j = 0; j < 5; ++j) {
+      const float* mj = m + j * mstride + k;
+      strided_output_1d(_mm512_loadu_ps(mj), _mm512_loadu_ps(mj + 5 * mstride), _mm512_loadu_ps(mj + 10 * mstride),
+                        _mm512_loadu_ps(mj + 15 * mstride), _mm512_loadu_ps(mj + 20 * mstride), s[0][j], s[1][j]);
+    }
+    const __m512 b = bias ? _mm512_loadu_ps(bias + k) : _mm512_setzero_ps();
+    for (int r = 0; r < rows; ++r) {
+      __m512 o[2];
+      strided_output_1d(s[r][0], s[r][1], s[r][2], s[r][3], s[r][4], o[0], o[1]);
+      for (int q = 0; q < cols; ++q) _mm512_storeu_ps(y + r * yrow + q * K + k, epilogue(o[q], b, act, slope));
     }
   }
 }
