@@ -15,8 +15,8 @@ void bind_gemm(py::module_& m) {
     require_rank(b, 2, op, "b", "(rows, cols)");
     require_rank(c, 2, op, "c", "(m, n)");
     for (const py::array* arr : {static_cast<const py::array*>(&a), static_cast<const py::array*>(&b)})
-      check(arr->size() == 0 || arr->strides(1) == sizeof(float) && arr->strides(0) % sizeof(float) == 0 &&
-                arr->strides(0) >= arr->shape(1) * py::ssize_t(sizeof(float)),
+      check(arr->size() == 0 || (arr->strides(1) == sizeof(float) && arr->strides(0) % sizeof(float) == 0 &&
+                                 arr->strides(0) >= arr->shape(1) * py::ssize_t(sizeof(float))),
             op, "expected arrays with contiguous rows");
     const int64_t m_ = trans_a ? a.shape(1) : a.shape(0), k = trans_a ? a.shape(0) : a.shape(1);
     const int64_t kb = trans_b ? b.shape(1) : b.shape(0), n = trans_b ? b.shape(0) : b.shape(1);

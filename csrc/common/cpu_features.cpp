@@ -22,6 +22,8 @@ unsigned long long read_xcr0() {
 CpuFeatures probe() {
   CpuFeatures f;
   unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid(0, &eax, &ebx, &ecx, &edx)) return f;
+  f.amd = ebx == 0x68747541 && edx == 0x69746e65 && ecx == 0x444d4163;  // "Auth" "enti" "cAMD"
   if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return f;
   bool osxsave = ecx & (1u << 27), fma = ecx & (1u << 12);
   if (!osxsave) return f;

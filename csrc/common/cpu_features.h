@@ -9,6 +9,7 @@ enum class Isa { kPortable = 0, kAvx2 = 1, kAvx512 = 2 };
 struct CpuFeatures {
   bool avx2_fma = false;  // AVX2 + FMA3, with OS support for YMM state
   bool avx512 = false;    // AVX-512 F/DQ/BW/VL, with OS support for ZMM state
+  bool amd = false;       // vendor AuthenticAMD: some shape thresholds were measured on both vendors and differ
 };
 
 const CpuFeatures& cpu_features();
