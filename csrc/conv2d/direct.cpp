@@ -50,6 +50,8 @@ void direct_forward(float* y, const float* x, const float* weight, const float* 
                     const Conv2dShape& s, const ActivationSpec& act) {
   auto row_kernel = direct_forward_row_portable;
 #if defined(PYCNN_X86)
+  if (active_isa() == Isa::kAvx512 && direct_winograd_applies_avx512(s))
+    return direct_winograd_forward_avx512(y, x, weight, bias, s, act);
   if (active_isa() == Isa::kAvx512) row_kernel = direct_forward_row_avx512;
 #endif
   const int64_t units = s.n * s.oh, per_unit = s.ow * s.k * s.kh * s.kw;

@@ -1,0 +1,221 @@
+// direct_winograd_avx512.cpp — the first-layer forward (one group of at
+// most 4 input channels, 3-wide windows at width stride 1) by Winograd's
+// F(2, 3) along the width: 4 products per pair of output pixels, window row
+// and input channel instead of 6. Called only when active_isa() is kAvx512.
+//
+// Along a window row, outputs y0, y1 of the pair whose windows start at
+// column q = 2p read d0..d3 = row[q..q+3]:
+//   m0 = (d0 - d2) g0,  m1 = (d1 + d2)(g0 + g1 + g2)/2,
+//   m2 = (d2 - d1)(g0 - g1 + g2)/2,  m3 = (d1 - d3) g2,
+//   y0 = m0 + m1 + m2,  y1 = m1 - m2 - m3.
+// The weight factors (U) are transformed once per call, the input factors
+// (the four differences) once per input row into a small ring of rows that
+// consecutive output rows share, computed for every column q with whole
+// vectors (the odd q are never read: cheaper than gathering the even ones).
+// The kernel then broadcasts the four input factors of a pair and multiplies
+// them into the four U vectors: 4 loads and 4*NB FMAs per pair and channel.
+#include "conv2d/direct.h"
+
+#if defined(PYCNN_X86)
+#include <immintrin.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "common/parallel.h"
+
+namespace pycnn {
+namespace {
+
+// The input factors of one input row: factor j of column q, channel c at
+// f[j * stride + q * C + c], q < the even output width.
+struct FactorRows {
+  const Conv2dShape& s;
+  int64_t even_ow, stride;  // floats per factor array (rounded to 16)
+  float* base;              // s.kh rows x 4 factors x stride, then one padded input row
+  int64_t tag[16];          // (n * H + ih) held by each ring slot, -1 = empty
+
+  FactorRows(const Conv2dShape& shape, float* scratch) : s(shape) {
+    even_ow = (s.ow + 1) / 2 * 2;
+    stride = (even_ow * s.c + 15) / 16 * 16;
+    base = scratch;
+    std::fill(tag, tag + 16, int64_t(-1));
+  }
+  static int64_t floats(const Conv2dShape& s) {
+    const int64_t stride = ((s.ow + 1) / 2 * 2 * s.c + 15) / 16 * 16;
+    return s.kh * 4 * stride + ((s.ow + 1) / 2 * 2 + 3) * s.c + 16;
+  }
+
+  // Factors of input row ih of image n (inside the image).
+  const float* row(const float* x, int64_t n, int64_t ih) {
+    const int64_t key = n * s.h + ih, slot = ih % s.kh;
+    float* f = base + slot * 4 * stride;
+    if (tag[slot] == key) return f;
+    tag[slot] = key;
+    const int64_t C = s.c, cols = even_ow + 3;  // input columns -pad_left ...
+    float* padded = base + s.kh * 4 * stride;
+    const float* src = x + (n * s.h + ih) * s.w * C;
+    const int64_t lo = std::max<int64_t>(0, s.pad_left), first = lo - s.pad_left;
+    const int64_t body = std::max<int64_t>(0, std::min(s.w - first, cols - lo));
+    std::fill(padded, padded + cols * C, 0.f);
+    std::copy(src + first * C, src + (first + body) * C, padded + lo * C);
+    const int64_t len = even_ow * C;
+    float* f0 = f;
+    float* f1 = f + stride;
+    float* f2 = f + 2 * stride;
+    float* f3 = f + 3 * stride;
+#pragma omp simd
+    for (int64_t i = 0; i < len; ++i) {
+      const float d0 = padded[i], d1 = padded[i + C], d2 = padded[i + 2 * C], d3 = padded[i + 3 * C];
+      f0[i] = d0 - d2;
+      f1[i] = d1 + d2;
+      f2[i] = d2 - d1;
+      f3[i] = d1 - d3;
+    }
+    return f;
+  }
+};
+
+// kPairs pairs of output pixels x kNb channel blocks; the first `store`
+// pixels are stored. rows[r]: the factors of window row r at the group's
+// first pair; u: U of window row 0 at the block's first channel, laid out
+// ((r*kC + c)*4 + j)*K.
+template <int kC, int kNb, int kPairs>
+void pairs(float* y, int64_t K, const float* const* rows, int64_t stride, int64_t nrows, const float* u,
+           const float* bias, int store, int act, float alpha) {
+  __m512 acc[kPairs][4][kNb];
+#pragma GCC unroll 8
+  for (int p = 0; p < kPairs; ++p)
+#pragma GCC unroll 8
+    for (int j = 0; j < 4; ++j)
+#pragma GCC unroll 2
+      for (int b = 0; b < kNb; ++b) acc[p][j][b] = _mm512_setzero_ps();
+  for (int64_t r = 0; r < nrows; ++r) {
+    const float* f = rows[r];
+#pragma GCC unroll 1
+    for (int c = 0; c < kC; ++c) {
+      __m512 w[4][kNb];
+      const float* uc = u + (r * kC + c) * 4 * K;
+#pragma GCC unroll 8
+      for (int j = 0; j < 4; ++j)
+#pragma GCC unroll 2
+        for (int b = 0; b < kNb; ++b) w[j][b] = _mm512_loadu_ps(uc + j * K + 16 * b);
+#pragma GCC unroll 8
+      for (int p = 0; p < kPairs; ++p)
+#pragma GCC unroll 8
+        for (int j = 0; j < 4; ++j) {
+          const __m512 v = _mm512_set1_ps(f[j * stride + 2 * p * kC + c]);
+#pragma GCC unroll 2
+          for (int b = 0; b < kNb; ++b) acc[p][j][b] = _mm512_fmadd_ps(v, w[j][b], acc[p][j][b]);
+        }
+    }
+  }
+  const __m512 zero = _mm512_setzero_ps(), slope = _mm512_set1_ps(alpha);
+#pragma GCC unroll 2
+  for (int b = 0; b < kNb; ++b) {
+    const __m512 bv = bias ? _mm512_loadu_ps(bias + 16 * b) : zero;
+#pragma GCC unroll 8
+    for (int p = 0; p < kPairs; ++p) {
+      const __m512 m1 = acc[p][1][b], m2 = acc[p][2][b];
+      __m512 out[2] = {_mm512_add_ps(_mm512_add_ps(acc[p][0][b], m1), m2),
+                       _mm512_sub_ps(_mm512_sub_ps(m1, m2), acc[p][3][b])};
+#pragma GCC unroll 2
+      for (int q = 0; q < 2; ++q) {
+        if (2 * p + q >= store) break;
+        __m512 o = _mm512_add_ps(out[q], bv);
+        const __mmask16 negative = _mm512_cmp_ps_mask(o, zero, _CMP_LT_OQ);  // false for NaN: it propagates
+        if (act == 1) o = _mm512_mask_mov_ps(o, negative, zero);
+        else if (act == 2) o = _mm512_mask_mul_ps(o, negative, o, slope);
+        _mm512_storeu_ps(y + (2 * p + q) * K + 16 * b, o);
+      }
+    }
+  }
+}
+
+using PairsFn = decltype(&pairs<1, 1, 1>);
+
+// One 16-channel block at a time, 6 pairs per group (24 accumulators and the
+// 4 U vectors in registers); a short last group takes fewer.
+constexpr int kGroupPairs = 6;
+
+template <int kC>
+PairsFn pick_for(int npairs) {
+  switch (npairs) {
+    case 1: return &pairs<kC, 1, 1>;
+    case 2: return &pairs<kC, 1, 2>;
+    case 3: return &pairs<kC, 1, 3>;
+    case 4: return &pairs<kC, 1, 4>;
+    case 5: return &pairs<kC, 1, 5>;
+    default: return &pairs<kC, 1, 6>;
+  }
+}
+
+PairsFn pick(int64_t c, int npairs) {
+  switch (c) {
+    case 1: return pick_for<1>(npairs);
+    case 2: return pick_for<2>(npairs);
+    case 3: return pick_for<3>(npairs);
+    default: return pick_for<4>(npairs);
+  }
+}
+
+// U[r][c][j][k] from the weight (KH, 3, C, K).
+void transform_weight(float* u, const float* weight, const Conv2dShape& s) {
+  const int64_t C = s.c, K = s.k;
+  for (int64_t r = 0; r < s.kh; ++r)
+    for (int64_t c = 0; c < C; ++c) {
+      const float* g0 = weight + ((r * 3 + 0) * C + c) * K;
+      const float* g1 = g0 + C * K;
+      const float* g2 = g1 + C * K;
+      float* out = u + (r * C + c) * 4 * K;
+      for (int64_t k = 0; k < K; ++k) {
+        out[k] = g0[k];
+        out[K + k] = 0.5f * (g0[k] + g1[k] + g2[k]);
+        out[2 * K + k] = 0.5f * (g0[k] - g1[k] + g2[k]);
+        out[3 * K + k] = g2[k];
+      }
+    }
+}
+
+}  // namespace
+
+bool direct_winograd_applies_avx512(const Conv2dShape& s) {
+  return direct_sliding_applies_avx512(s) && s.dh == 1 && s.kh <= 16;
+}
+
+void direct_winograd_forward_avx512(float* y, const float* x, const float* weight, const float* bias,
+                                    const Conv2dShape& s, const ActivationSpec& act) {
+  const int64_t K = s.k, C = s.c;
+  std::vector<float> u(size_t(s.kh * C * 4 * K));
+  transform_weight(u.data(), weight, s);
+  const int fused = act.kind == Activation::kRelu ? 1 : act.kind == Activation::kLeakyRelu ? 2 : 0;
+  const int64_t units = s.n * s.oh, per_unit = s.ow * K * s.kh * 3;
+  const int64_t pairs_per_row = (s.ow + 1) / 2;
+  parallel_for(units, std::max<int64_t>(1, (int64_t(1) << 14) / std::max<int64_t>(per_unit, 1)),
+               [&](int64_t u0, int64_t u1) {
+                 FactorRows factors(s, thread_scratch(kScratchMisc).floats(size_t(FactorRows::floats(s))));
+                 const float* rows[16];
+                 for (int64_t unit = u0; unit < u1; ++unit) {
+                   const int64_t n = unit / s.oh, oh = unit % s.oh, ih0 = oh * s.sh - s.pad_top;
+                   int64_t ilo, ihi;
+                   valid_rows(s, ih0, ilo, ihi);
+                   for (int64_t r = ilo; r < ihi; ++r) rows[r - ilo] = factors.row(x, n, ih0 + r);
+                   float* y_row = y + unit * s.ow * K;
+                   const float* u_rows = u.data() + ilo * C * 4 * K;
+                   for (int64_t p0 = 0; p0 < pairs_per_row; p0 += kGroupPairs) {
+                     const int npairs = int(std::min<int64_t>(kGroupPairs, pairs_per_row - p0));
+                     const float* at[16];
+                     for (int64_t r = 0; r < ihi - ilo; ++r) at[r] = rows[r] + 2 * p0 * C;
+                     const int store = int(std::min<int64_t>(2 * npairs, s.ow - 2 * p0));
+                     const PairsFn fn = pick(C, npairs);
+                     for (int64_t k0 = 0; k0 < K; k0 += 16)
+                       fn(y_row + 2 * p0 * K + k0, K, at, factors.stride, ihi - ilo, u_rows + k0,
+                          bias ? bias + k0 : nullptr, store, fused, act.alpha);
+                   }
+                   if (act.kind != Activation::kNone && fused == 0) activate_inplace(y_row, s.ow * K, act);
+                 }
+               });
+}
+
+}  // namespace pycnn
+#endif
