@@ -132,6 +132,10 @@ static void weight_pixel(float* pw, const float* x, const float* dyp, const Conv
 }
 
 void direct_backward_weight(float* dweight, const float* dy, const float* x, const Conv2dShape& s) {
+#if defined(PYCNN_X86)
+  if (active_isa() == Isa::kAvx512 && direct_winograd_applies_avx512(s))
+    return direct_winograd_weight_avx512(dweight, dy, x, s);
+#endif
   const int64_t K = s.k, wsize = s.kh * s.kw * s.cg * K;
   const int64_t units = s.n * s.oh;
   // About 2^15 multiply-adds per chunk, at most 64 chunks: a function of the

@@ -49,10 +49,13 @@ void direct_sliding_row_avx512(float* y_row, const float* x, const float* weight
                                const Conv2dShape& s, int64_t n, int64_t oh);
 
 // The same shapes undilated in height, by Winograd's F(2, 3) along the width
-// (direct_winograd_avx512.cpp): the whole forward, activation included.
+// (direct_winograd_avx512.cpp): the whole forward, activation included, and
+// the whole d-weight. The sliding row kernels above remain for height
+// dilation.
 bool direct_winograd_applies_avx512(const Conv2dShape& s);
 void direct_winograd_forward_avx512(float* y, const float* x, const float* weight, const float* bias,
                                     const Conv2dShape& s, const ActivationSpec& act);
+void direct_winograd_weight_avx512(float* dweight, const float* dy, const float* x, const Conv2dShape& s);
 
 // The first-layer d-weight of output row (n, oh) (window rows [ilo, ihi)),
 // every pixel and channel, added into pw; shapes as direct_sliding_applies

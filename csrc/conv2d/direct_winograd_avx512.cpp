@@ -1,7 +1,8 @@
-// direct_winograd_avx512.cpp — the first-layer forward (one group of at
-// most 4 input channels, 3-wide windows at width stride 1) by Winograd's
-// F(2, 3) along the width: 4 products per pair of output pixels, window row
-// and input channel instead of 6. Called only when active_isa() is kAvx512.
+// direct_winograd_avx512.cpp — the first-layer forward and d-weight (one
+// group of at most 4 input channels, 3-wide windows at width stride 1) by
+// Winograd's F(2, 3) along the width: 4 products per pair of output pixels,
+// window row and input channel instead of 6. Called only when active_isa()
+// is kAvx512.
 //
 // Along a window row, outputs y0, y1 of the pair whose windows start at
 // column q = 2p read d0..d3 = row[q..q+3]:
@@ -13,7 +14,9 @@
 // consecutive output rows share, computed for every column q with whole
 // vectors (the odd q are never read: cheaper than gathering the even ones).
 // The kernel then broadcasts the four input factors of a pair and multiplies
-// them into the four U vectors: 4 loads and 4*NB FMAs per pair and channel.
+// them into the four U vectors of a 16-channel block: 4 broadcasts and 4 FMAs
+// per pair, window row and channel (the direct kernel: 6 FMAs). d-weight,
+// the adjoint, is described above its kernel.
 #include "conv2d/direct.h"
 
 #if defined(PYCNN_X86)
@@ -177,6 +180,72 @@ void transform_weight(float* u, const float* weight, const Conv2dShape& s) {
     }
 }
 
+// d-weight: the adjoint of the pair product. With e the output gradients of
+// the pair, dm = (e0, e0 + e1, e0 - e1, -e1) and S_j = sum over pairs of
+// dm_j * factor_j, then dg = G^T S: dg0 = S0 + (S1 + S2)/2,
+// dg1 = (S1 - S2)/2, dg2 = (S1 + S2)/2 + S3. S3 is accumulated with +e1 and
+// subtracted at the end.
+//
+// kN (window row, channel) combinations of one 16-channel block over a whole
+// output row: src[i] = the factors of combination i at column 0 (channel
+// offset included), step = floats from one pair to the next, s_rows[i] =
+// where its S_0..S_3 rows (K floats apart) are added.
+template <int kN>
+void weight_pairs(float* const* s_rows, int64_t K, const float* const* src, int64_t stride, int64_t step,
+                  const float* dy, int64_t ow) {
+  __m512 acc[kN][4];
+#pragma GCC unroll 8
+  for (int i = 0; i < kN; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < 4; ++j) acc[i][j] = _mm512_setzero_ps();
+  const auto pair = [&](__m512 e0, __m512 e1, int64_t at) {
+    const __m512 dm[4] = {e0, _mm512_add_ps(e0, e1), _mm512_sub_ps(e0, e1), e1};
+#pragma GCC unroll 8
+    for (int i = 0; i < kN; ++i)
+#pragma GCC unroll 8
+      for (int j = 0; j < 4; ++j) {
+        const __m512 factor = _mm512_set1_ps(src[i][j * stride + at]);
+        acc[i][j] = _mm512_fmadd_ps(factor, dm[j], acc[i][j]);
+      }
+  };
+  const int64_t full = ow / 2;
+  for (int64_t p = 0; p < full; ++p)
+    pair(_mm512_loadu_ps(dy + 2 * p * K), _mm512_loadu_ps(dy + (2 * p + 1) * K), p * step);
+  // An odd last pixel pairs with a phantom one whose gradient is zero.
+  if (ow % 2) pair(_mm512_loadu_ps(dy + (ow - 1) * K), _mm512_setzero_ps(), full * step);
+#pragma GCC unroll 8
+  for (int i = 0; i < kN; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < 4; ++j) {
+      float* out = s_rows[i] + j * K;
+      _mm512_storeu_ps(out, _mm512_add_ps(_mm512_loadu_ps(out), acc[i][j]));
+    }
+}
+
+using WeightPairsFn = decltype(&weight_pairs<1>);
+constexpr int kWeightCombos = 6;  // 24 accumulators, 4 gradient factors
+constexpr WeightPairsFn kWeightPairs[kWeightCombos] = {&weight_pairs<1>, &weight_pairs<2>, &weight_pairs<3>,
+                                                        &weight_pairs<4>, &weight_pairs<5>, &weight_pairs<6>};
+
+// dweight (KH, 3, C, K) = G^T S per (window row, channel), S laid out as U.
+void inverse_weight(float* dweight, const float* sums, const Conv2dShape& s) {
+  const int64_t C = s.c, K = s.k;
+  for (int64_t r = 0; r < s.kh; ++r)
+    for (int64_t c = 0; c < C; ++c) {
+      const float* s0 = sums + (r * C + c) * 4 * K;
+      const float *s1 = s0 + K, *s2 = s0 + 2 * K, *s3 = s0 + 3 * K;
+      float* g0 = dweight + ((r * 3 + 0) * C + c) * K;
+      float* g1 = g0 + C * K;
+      float* g2 = g1 + C * K;
+      for (int64_t k = 0; k < K; ++k) {
+        const float half_sum = 0.5f * (s1[k] + s2[k]);
+        g0[k] = s0[k] + half_sum;
+        g1[k] = 0.5f * (s1[k] - s2[k]);
+        g2[k] = half_sum - s3[k];
+      }
+    }
+}
+
 }  // namespace
 
 bool direct_winograd_applies_avx512(const Conv2dShape& s) {
@@ -217,5 +286,46 @@ void direct_winograd_forward_avx512(float* y, const float* x, const float* weigh
                });
 }
 
+void direct_winograd_weight_avx512(float* dweight, const float* dy, const float* x, const Conv2dShape& s) {
+  const int64_t K = s.k, C = s.c, wsize = s.kh * 3 * C * K, ssize = s.kh * C * 4 * K;
+  const int64_t units = s.n * s.oh;
+  // As direct_backward_weight: about 2^15 multiply-adds per chunk, at most
+  // 64 chunks, a function of the problem alone.
+  const int64_t per_unit = std::max<int64_t>(1, s.ow * wsize);
+  const int64_t chunk = std::max<int64_t>((int64_t(1) << 15) / per_unit, (units + 63) / 64);
+  const FixedChunks chunks = fixed_chunks(units, chunk);
+  float* partial = chunks.count > 1 ? thread_scratch(kScratchPartial).floats(size_t((chunks.count - 1) * wsize))
+                                    : nullptr;
+  parallel_for_chunks(chunks.count, [&](int64_t ci) {
+    float* sums = thread_scratch(kScratchIm2col).floats(size_t(ssize));
+    std::fill(sums, sums + ssize, 0.f);
+    FactorRows factors(s, thread_scratch(kScratchMisc).floats(size_t(FactorRows::floats(s))));
+    const float* src[64];
+    float* s_rows[64];
+    for (int64_t unit = chunks.begin(ci); unit < chunks.end(ci); ++unit) {
+      const int64_t n = unit / s.oh, oh = unit % s.oh, ih0 = oh * s.sh - s.pad_top;
+      int64_t ilo, ihi;
+      valid_rows(s, ih0, ilo, ihi);
+      int64_t combos = 0;
+      for (int64_t r = ilo; r < ihi; ++r) {
+        const float* f = factors.row(x, n, ih0 + r);
+        for (int64_t c = 0; c < C; ++c, ++combos) src[combos] = f + c, s_rows[combos] = sums + (r * C + c) * 4 * K;
+      }
+      const float* dy_row = dy + unit * s.ow * K;
+      for (int64_t k0 = 0; k0 < K; k0 += 16) {
+        float* at[64];
+        for (int64_t i = 0; i < combos; ++i) at[i] = s_rows[i] + k0;
+        for (int64_t i = 0; i < combos; i += kWeightCombos) {
+          const int count = int(std::min<int64_t>(kWeightCombos, combos - i));
+          kWeightPairs[count - 1](at + i, K, src + i, factors.stride, 2 * C, dy_row + k0, s.ow);
+        }
+      }
+    }
+    inverse_weight(ci == 0 ? dweight : partial + (ci - 1) * wsize, sums, s);
+  });
+  add_partials(dweight, partial, chunks.count - 1, wsize);
+}
+
 }  // namespace pycnn
 #endif
+
