@@ -43,8 +43,8 @@ bool geometry_fits(const ImplicitConv& g, int64_t min_reduction) {
          g.c >= min_reduction && g.oh * g.ow >= kMinPixels;
 }
 
-// The stride-2 forward: as geometry_fits but at stride 2 (25 points).
-bool strided_geometry_fits(const ImplicitConv& g) {
+// The stride-2 scheme: as geometry_fits but at stride 2 (25 points).
+bool strided_geometry_fits(const ImplicitConv& g, int64_t min_reduction) {
 #if defined(PYCNN_X86)
   if (active_isa() != Isa::kAvx512) return false;
 #else
@@ -52,7 +52,7 @@ bool strided_geometry_fits(const ImplicitConv& g) {
 #endif
   return g.kh == 3 && g.kw == 3 && g.sh == 2 && g.sw == 2 && g.dh == 1 && g.dw == 1 && g.pt >= 0 && g.pb >= 0 &&
          g.pl >= 0 && g.pr >= 0 && g.c % 16 == 0 && g.k % 16 == 0 && kStridedPoints * g.c * g.k <= kMaxWeightFloats &&
-         g.c >= 32 && g.oh * g.ow >= kMinPixels;  // C = 16 not measured at stride 2
+         g.c >= min_reduction && g.oh * g.ow >= kMinPixels;
 }
 
 bool shape_fits(const Conv2dShape& s) { return s.groups == 1 && !s.direct() && !s.pointwise(); }
@@ -89,6 +89,8 @@ struct Scheme {
   int64_t points, stride;
   decltype(&winograd_input_tile_avx512) input_tile;
   decltype(&winograd_output_tile_avx512) output_tile;
+  decltype(&winograd_grad_tile_avx512) grad_tile;
+  void (*inverse_weight)(float* dweight, const float* du, int64_t C, int64_t K);
 };
 
 // Tiles per chunk: V and M of the chunk within kChunkFloats, a multiple of
@@ -176,6 +178,27 @@ void inverse_weight(float* dweight, const float* du, int64_t C, int64_t K) {
   });
 }
 
+// The stride-2 dweight = G^T S G per (c, k) from S = du_xi[(xi*C + c)*K + k],
+// G^T = [1 1 0 0 0; 0 0 0 1 1; 0 1 1 0 0]: dweight[a][b] is the sum of
+// S[i][j] over the points i of row a of G^T and j of row b, one contiguous
+// pass per tap (as transform_weight_strided).
+void inverse_weight_strided(float* dweight, const float* du, int64_t C, int64_t K) {
+  static constexpr int kPointsOf[3][2] = {{0, 1}, {3, 4}, {1, 2}};  // G^T's nonzero columns
+  const int64_t CK = C * K;
+  parallel_for(CK, 1024, [&](int64_t e0, int64_t e1) {
+    for (int a = 0; a < 3; ++a)
+      for (int b = 0; b < 3; ++b) {
+        float* out = dweight + (3 * a + b) * CK;
+        for (int64_t e = e0; e < e1; ++e) out[e] = 0.f;
+        for (int i : kPointsOf[a])
+          for (int j : kPointsOf[b]) {
+            const float* s = du + (5 * i + j) * CK;
+            for (int64_t e = e0; e < e1; ++e) out[e] += s[e];
+          }
+      }
+  });
+}
+
 // Input transforms of tiles [t0, t0 + count) into v (V_xi at v + xi*count*C).
 void transform_inputs(float* v, const float* x, const ImplicitConv& g, const Tiling& tl, int64_t t0, int64_t count,
                       const Scheme& scheme) {
@@ -186,9 +209,11 @@ void transform_inputs(float* v, const float* x, const ImplicitConv& g, const Til
   }
 }
 
-constexpr Scheme kStride1{kPoints, 1, &winograd_input_tile_avx512, &winograd_output_tile_avx512};
+constexpr Scheme kStride1{kPoints, 1, &winograd_input_tile_avx512, &winograd_output_tile_avx512,
+                          &winograd_grad_tile_avx512, &inverse_weight};
 constexpr Scheme kStride2{kStridedPoints, 2, &winograd_strided_input_tile_avx512,
-                          &winograd_strided_output_tile_avx512};
+                          &winograd_strided_output_tile_avx512, &winograd_strided_grad_tile_avx512,
+                          &inverse_weight_strided};
 
 void forward_geometry(float* y, const float* x, const float* u, const float* bias, const ImplicitConv& g,
                       const ActivationSpec& act, const Scheme& scheme) {
@@ -231,7 +256,7 @@ void forward_geometry(float* y, const float* x, const float* u, const float* bia
 
 bool winograd_forward_applies(const Conv2dShape& s) {
   const ImplicitConv g = implicit_forward_geometry(s);
-  return shape_fits(s) && (geometry_fits(g, min_reduction()) || strided_geometry_fits(g));
+  return shape_fits(s) && (geometry_fits(g, min_reduction()) || strided_geometry_fits(g, 32));
 }
 
 bool winograd_input_applies(const Conv2dShape& s) {
@@ -241,7 +266,8 @@ bool winograd_input_applies(const Conv2dShape& s) {
 
 // d-weight sums over tiles, not channels: a 16-channel input is fine here.
 bool winograd_weight_applies(const Conv2dShape& s) {
-  return shape_fits(s) && geometry_fits(implicit_forward_geometry(s), 16);
+  const ImplicitConv g = implicit_forward_geometry(s);
+  return shape_fits(s) && (geometry_fits(g, 16) || strided_geometry_fits(g, 16));
 }
 
 #if defined(PYCNN_X86)
@@ -273,28 +299,29 @@ void winograd_backward_input(float* dx, const float* dy, const float* weight, co
 
 void winograd_backward_weight(float* dweight, const float* dy, const float* x, const Conv2dShape& s) {
   const ImplicitConv g = implicit_forward_geometry(s);
-  const int64_t C = g.c, K = g.k, usize = kPoints * C * K;
+  const Scheme& scheme = strided(s) ? kStride2 : kStride1;
+  const int64_t C = g.c, K = g.k, points = scheme.points, usize = points * C * K;
   const Tiling tl = tiling(g);
   // Fixed image chunks (about 8, a function of N alone), one transformed
   // partial each, summed in chunk order.
   const FixedChunks images = fixed_chunks(g.n, (g.n + 7) / 8);
   float* du = thread_scratch(kScratchPartial).floats(size_t(images.count * usize));
-  const int64_t per_chunk = chunk_tiles(kPoints, C, K);
+  const int64_t per_chunk = chunk_tiles(points, C, K);
   parallel_for_chunks(images.count, [&](int64_t ci) {
     float* out = du + ci * usize;
     const int64_t first = images.begin(ci) * tl.per_image(), last = images.end(ci) * tl.per_image();
     for (int64_t t0 = first; t0 < last; t0 += per_chunk) {
       const int64_t count = std::min(per_chunk, last - t0);
-      float* v = thread_scratch(kScratchIm2col).floats(size_t(kPoints * count * C));
-      float* d = thread_scratch(kScratchMisc).floats(size_t(kPoints * count * K));
-      transform_inputs(v, x, g, tl, t0, count, kStride1);
+      float* v = thread_scratch(kScratchIm2col).floats(size_t(points * count * C));
+      float* d = thread_scratch(kScratchMisc).floats(size_t(points * count * K));
+      transform_inputs(v, x, g, tl, t0, count, scheme);
       for (int64_t t = 0; t < count; ++t) {
         const Tile tile = tl[t0 + t];
-        winograd_grad_tile_avx512(d + t * K, count * K, dy + ((tile.n * g.oh + tile.oh) * g.ow + tile.ow) * K, g.ow * K,
-                                  tile.rows, tile.cols, K);
+        scheme.grad_tile(d + t * K, count * K, dy + ((tile.n * g.oh + tile.oh) * g.ow + tile.ow) * K, g.ow * K,
+                         tile.rows, tile.cols, K);
       }
       const bool accumulate = t0 > first;
-      for (int64_t xi = 0; xi < kPoints; ++xi)
+      for (int64_t xi = 0; xi < points; ++xi)
         for (int64_t k0 = 0; k0 < K; k0 += 64) {
           const int nv = implicit_block_vectors(k0, K), mr_max = implicit_tile_rows(nv);
           for (int64_t c0 = 0; c0 < C; c0 += mr_max) {
@@ -307,7 +334,7 @@ void winograd_backward_weight(float* dweight, const float* dy, const float* x, c
     }
   });
   add_partials(du, du + usize, images.count - 1, usize);
-  inverse_weight(dweight, du, C, K);
+  scheme.inverse_weight(dweight, du, C, K);
 }
 
 #else

@@ -20,14 +20,16 @@
 // Used for groups == 1, undilated 3x3 windows at stride 1, C and K multiples
 // of 16, AVX-512; the GEMMs run on the implicit path's register tiles.
 //
-// Stride 2 (forward only): a 2x2 output tile reads a 5x5 patch. Along one
+// Stride 2 (forward and d-weight): a 2x2 output tile reads a 5x5 patch. Along one
 // axis y0 = w0 d0 + w1 d1 + w2 d2 and y1 = w0 d2 + w1 d3 + w2 d4: the even
 // inputs meet the 2-tap kernel (w0, w2), which F(2, 2) computes in three
 // products, the odd ones w1 directly, so
 //   B^T d = (d0 - d2, d2, d4 - d2, d1, d3),  G g = (w0, w0 + w2, w2, w1, w1),
 //   A^T m = (m0 + m1 + m3, m1 + m2 + m4)
 // and in 2D 25 GEMMs (xi = 5*i + j) per tile instead of 36 products: the
-// same chunked driver with 25 points and patches 4 input pixels apart.
+// same chunked drivers with 25 points and patches 4 input pixels apart.
+// d-weight as above with A e = (e0, e0 + e1, e1, e0, e1) and
+// G^T s = (s0 + s1, s3 + s4, s1 + s2).
 #pragma once
 
 #include <cstdint>
@@ -69,12 +71,14 @@ void winograd_input_tile_avx512(float* v, int64_t vstride, const float* image, i
 void winograd_output_tile_avx512(float* y, int64_t yrow, int rows, int cols, const float* m, int64_t mstride,
                                  int64_t K, const float* bias, int act, float alpha);
 // The stride-2 scheme's transforms: the 5x5 patch at (ih0, iw0) into 25
-// points, and 25 points into the rows x cols (<= 2x2) outputs (same
-// arguments as above).
+// points, 25 points into the rows x cols (<= 2x2) outputs, and a 2x2 output
+// gradient into 25 points (same arguments as above).
 void winograd_strided_input_tile_avx512(float* v, int64_t vstride, const float* image, int64_t h, int64_t w,
                                         int64_t C, int64_t ih0, int64_t iw0);
 void winograd_strided_output_tile_avx512(float* y, int64_t yrow, int rows, int cols, const float* m,
                                          int64_t mstride, int64_t K, const float* bias, int act, float alpha);
+void winograd_strided_grad_tile_avx512(float* d, int64_t dstride, const float* dy, int64_t dyrow, int rows, int cols,
+                                       int64_t K);
 // D_xi[k] = (A e A^T)[xi] for the 2x2 output gradient e[r][q][k] =
 // dy[r*dyrow + q*K + k] (zero outside rows x cols), written at d + xi*dstride.
 void winograd_grad_tile_avx512(float* d, int64_t dstride, const float* dy, int64_t dyrow, int rows, int cols,

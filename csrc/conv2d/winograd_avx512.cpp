@@ -45,6 +45,15 @@ inline void strided_output_1d(__m512 m0, __m512 m1, __m512 m2, __m512 m3, __m512
   o1 = _mm512_add_ps(_mm512_add_ps(m1, m2), m4);
 }
 
+// Its A on two values: (e0, e0 + e1, e1, e0, e1).
+inline void strided_grad_1d(__m512 e0, __m512 e1, __m512* h, int step) {
+  h[0] = e0;
+  h[step] = _mm512_add_ps(e0, e1);
+  h[2 * step] = e1;
+  h[3 * step] = e0;
+  h[4 * step] = e1;
+}
+
 // Bias, then relu/leaky (act 1/2, slope alpha).
 inline __m512 epilogue(__m512 out, __m512 b, int act, __m512 slope) {
   const __m512 zero = _mm512_setzero_ps();
@@ -152,6 +161,21 @@ void winograd_grad_tile_avx512(float* d, int64_t dstride, const float* dy, int64
     for (int i = 0; i < 4; ++i) grad_1d(h[i][0], h[i][1], &out[i][0], 1);
     for (int i = 0; i < 4; ++i)
       for (int j = 0; j < 4; ++j) _mm512_storeu_ps(d + (4 * i + j) * dstride + k, out[i][j]);
+  }
+}
+
+void winograd_strided_grad_tile_avx512(float* d, int64_t dstride, const float* dy, int64_t dyrow, int rows, int cols,
+                                       int64_t K) {
+  for (int64_t k = 0; k < K; k += 16) {
+    __m512 e[2][2];
+    for (int r = 0; r < 2; ++r)
+      for (int q = 0; q < 2; ++q)
+        e[r][q] = r < rows && q < cols ? _mm512_loadu_ps(dy + r * dyrow + q * K + k) : _mm512_setzero_ps();
+    __m512 h[5][2], out[5][5];
+    for (int q = 0; q < 2; ++q) strided_grad_1d(e[0][q], e[1][q], &h[0][q], 2);
+    for (int i = 0; i < 5; ++i) strided_grad_1d(h[i][0], h[i][1], &out[i][0], 1);
+    for (int i = 0; i < 5; ++i)
+      for (int j = 0; j < 5; ++j) _mm512_storeu_ps(d + (5 * i + j) * dstride + k, out[i][j]);
   }
 }
 
