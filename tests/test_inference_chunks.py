@@ -1,6 +1,8 @@
 """Inference slices a large batch (models/graph.py INFER_CHUNK_BYTES): the
 outputs must be those of one unsliced pass, for one and several outputs."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -25,11 +27,28 @@ def test_sliced_inference_equals_one_pass(monkeypatch, rng, n):
     x = rng.standard_normal((n, 9, 7, 3)).astype(np.float32)
     whole, _ = model._graph.forward([x], training=False)
     monkeypatch.setattr(graph, "INFER_CHUNK_BYTES", 3 * model._graph.infer_sample_bytes)  # slices of ~3 rows
+    monkeypatch.setattr(model._graph, "weight_bytes", lambda: 0)
+    passes = []
+    forward = model._graph.forward
+    monkeypatch.setattr(model._graph, "forward", lambda *a, **k: passes.append(1) or forward(*a, **k))
     for got in (model.predict_on_batch(x), model(x), model.predict(x, batch_size=10, verbose=0)):
         assert len(got) == 2
         for g, w in zip(got, whole):
             assert g.shape == w.shape
             np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+    assert len(passes) > 3 or n <= 3  # sliced indeed
+
+
+def test_slices_are_never_smaller_than_the_weights(monkeypatch, rng):
+    model = _two_output_model()
+    weights = model._graph.weight_bytes()
+    assert weights == sum(w.nbytes for w in model.get_weights())
+    monkeypatch.setattr(graph, "INFER_CHUNK_BYTES", 1)
+    passes = []
+    forward = model._graph.forward
+    monkeypatch.setattr(model._graph, "forward", lambda *a, **k: passes.append(1) or forward(*a, **k))
+    model.predict_on_batch(rng.standard_normal((40, 9, 7, 3)).astype(np.float32))
+    assert len(passes) == math.ceil(40 * model._graph.infer_sample_bytes / weights) < 40
 
 
 def test_sample_bytes_is_the_largest_activation():
