@@ -57,6 +57,7 @@ def run_one(threads, reps, only, cpu_time=False):
     a = np.random.default_rng(0).standard_normal((2048, 2048)).astype(np.float32)
     medians = cpu_time_medians if cpu_time else (lambda c, r, s: interleaved_medians(c, repetitions=r, min_seconds=s))
     peak = 2 * 2048**3 / medians({"sgemm": lambda: a @ a}, 3, 0.3)["sgemm"] / 1e9
+    time.sleep(0.5)  # OpenBLAS's threads spin for a while after their last call: let them sleep first
     print(f"\n## {threads} thread(s) — {machine_description()}, torch {torch.__version__}, "
           f"pycnn ISA {_core.active_isa()}; SGEMM peak (numpy/OpenBLAS n=2048) {peak:.1f} GFLOP/s")
     print("| layer | shape | pass | pycnn ms | GFLOP/s | % peak | torch ms | GFLOP/s | torch/pycnn |")

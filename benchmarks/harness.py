@@ -2,7 +2,7 @@
 
 The machine is shared and noisy: cases are timed in interleaved rounds (A, B,
 C, A, B, C, ...) and the median is reported; at two threads a small canary
-matmul is timed before each round and the round waits while the host is in a
+GEMM (pycnn's) is timed before each round and the round waits while the host is in a
 bad period (fork/join suddenly costing milliseconds).
 """
 
@@ -51,8 +51,15 @@ _canary_a = np.random.default_rng(0).standard_normal((256, 256)).astype(np.float
 
 
 def canary_ms():
+    """A fixed 256^3 GEMM on pycnn's own thread pool, the one the timed code uses.
+    numpy's (OpenBLAS) threads, woken by an `a @ a` here, spin for about 0.1 s
+    afterwards on the very cores the next timing needs: at two threads that
+    made both pycnn and torch several times slower (a "bad period" the canary
+    itself caused)."""
+    from pycnn import ops
+
     start = time.perf_counter()
-    _canary_a @ _canary_a
+    ops.gemm(_canary_a, _canary_a)
     return (time.perf_counter() - start) * 1e3
 
 
