@@ -38,15 +38,13 @@ struct FactorRows {
   float* base;              // s.kh rows x 4 factors x stride, then one padded input row
   int64_t tag[16];          // (n * H + ih) held by each ring slot, -1 = empty
 
-  FactorRows(const Conv2dShape& shape, float* scratch) : s(shape) {
-    even_ow = (s.ow + 1) / 2 * 2;
-    stride = (even_ow * s.c + 15) / 16 * 16;
-    base = scratch;
+  static int64_t even(const Conv2dShape& s) { return (s.ow + 1) / 2 * 2; }
+  static int64_t factor_stride(const Conv2dShape& s) { return (even(s) * s.c + 15) / 16 * 16; }
+  static int64_t floats(const Conv2dShape& s) { return s.kh * 4 * factor_stride(s) + (even(s) + 3) * s.c; }
+
+  FactorRows(const Conv2dShape& shape, float* scratch)
+      : s(shape), even_ow(even(shape)), stride(factor_stride(shape)), base(scratch) {
     std::fill(tag, tag + 16, int64_t(-1));
-  }
-  static int64_t floats(const Conv2dShape& s) {
-    const int64_t stride = ((s.ow + 1) / 2 * 2 * s.c + 15) / 16 * 16;
-    return s.kh * 4 * stride + ((s.ow + 1) / 2 * 2 + 3) * s.c + 16;
   }
 
   // Factors of input row ih of image n (inside the image).
@@ -58,10 +56,9 @@ struct FactorRows {
     const int64_t C = s.c, cols = even_ow + 3;  // input columns -pad_left ...
     float* padded = base + s.kh * 4 * stride;
     const float* src = x + (n * s.h + ih) * s.w * C;
-    const int64_t lo = std::max<int64_t>(0, s.pad_left), first = lo - s.pad_left;
-    const int64_t body = std::max<int64_t>(0, std::min(s.w - first, cols - lo));
+    const int64_t body = std::max<int64_t>(0, std::min(s.w, cols - s.pad_left));
     std::fill(padded, padded + cols * C, 0.f);
-    std::copy(src + first * C, src + (first + body) * C, padded + lo * C);
+    std::copy(src, src + body * C, padded + s.pad_left * C);
     const int64_t len = even_ow * C;
     float* f0 = f;
     float* f1 = f + stride;
@@ -79,8 +76,9 @@ struct FactorRows {
   }
 };
 
-// kPairs pairs of output pixels x kNb channel blocks; the first `store`
-// pixels are stored. rows[r]: the factors of window row r at the group's
+// kPairs pairs of output pixels x kNb 16-channel blocks (the driver passes
+// one: 6 pairs of one block beat 2 pairs of two, and GCC keeps this form's
+// U vectors in registers); the first `store` pixels are stored. rows[r]: the factors of window row r at the group's
 // first pair; u: U of window row 0 at the block's first channel, laid out
 // ((r*kC + c)*4 + j)*K.
 template <int kC, int kNb, int kPairs>
