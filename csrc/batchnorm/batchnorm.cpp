@@ -77,26 +77,39 @@ void batch_norm_forward_train(float* y, float* mean, float* inv_std, float* movi
   }
   const BatchNormKernels& k = kernels();
   const FixedChunks ch = row_chunks(s);
-  // partials: [chunk][mean | m2][C], then three float vectors of C.
-  double* part = static_cast<double*>(
-      thread_scratch(kScratchPartial).bytes(sizeof(double) * size_t(2 * ch.count * C) + sizeof(float) * size_t(3 * C)));
-  float* scale = reinterpret_cast<float*>(part + 2 * ch.count * C);
+  // partials: [chunk][mean | m2][C], the running mean and M2 (C each), then
+  // three float vectors of C.
+  double* part = static_cast<double*>(thread_scratch(kScratchPartial)
+                                          .bytes(sizeof(double) * size_t((2 * ch.count + 2) * C) +
+                                                 sizeof(float) * size_t(3 * C)));
+  double* run_mu = part + 2 * ch.count * C;
+  double* run_m2 = run_mu + C;
+  float* scale = reinterpret_cast<float*>(run_m2 + C);
   float* shift = scale + C;
   for_each_chunk(ch, C, [&](int64_t i, float* scratch) {
     k.chunk_moments(part + 2 * i * C, part + (2 * i + 1) * C, x + ch.begin(i) * C,
                     ch.end(i) - ch.begin(i), C, scratch);
   });
-  // Chan et al.: merge (n_a, mean_a, M2_a) with chunk (n_b, mean_b, M2_b).
-  for (int64_t c = 0; c < C; ++c) {
-    double n_a = 0, mu = 0, m2 = 0;
-    for (int64_t i = 0; i < ch.count; ++i) {
-      double n_b = double(ch.end(i) - ch.begin(i)), mu_b = part[2 * i * C + c];
-      double n = n_a + n_b, delta = mu_b - mu;
-      mu += delta * (n_b / n);
-      m2 += part[(2 * i + 1) * C + c] + delta * delta * (n_a * n_b / n);
-      n_a = n;
+  // Chan et al.: merge (n_a, mean_a, M2_a) with chunk (n_b, mean_b, M2_b),
+  // chunk by chunk; the weights depend on the counts alone, so the channels
+  // form a plain vector loop (one division per chunk, not per element).
+  std::fill(run_mu, run_mu + 2 * C, 0.0);
+  double n_a = 0;
+  for (int64_t i = 0; i < ch.count; ++i) {
+    const double n_b = double(ch.end(i) - ch.begin(i)), n = n_a + n_b;
+    const double w_mean = n_b / n, w_m2 = n_a * n_b / n;
+    const double* mu_b = part + 2 * i * C;
+    const double* m2_b = mu_b + C;
+#pragma omp simd
+    for (int64_t c = 0; c < C; ++c) {
+      const double delta = mu_b[c] - run_mu[c];
+      run_mu[c] += delta * w_mean;
+      run_m2[c] += m2_b[c] + delta * delta * w_m2;
     }
-    double var = m2 / double(s.rows);
+    n_a = n;
+  }
+  for (int64_t c = 0; c < C; ++c) {
+    const double mu = run_mu[c], var = run_m2[c] / double(s.rows);
     double is = 1.0 / std::sqrt(var + double(eps));
     double g = gamma ? double(gamma[c]) : 1.0;
     mean[c] = float(mu);
@@ -150,9 +163,13 @@ void batch_norm_backward_activation(float* dx, float* dgamma, float* dbeta, cons
   }
   const BatchNormKernels& k = kernels();
   const FixedChunks ch = row_chunks(s);
-  double* part = static_cast<double*>(
-      thread_scratch(kScratchPartial).bytes(sizeof(double) * size_t(3 * ch.count * C) + sizeof(float) * size_t(3 * C)));
-  float* a = reinterpret_cast<float*>(part + 3 * ch.count * C);
+  // partials: [chunk][sum dy | sum dy (x - mean) | sum x - mean][C], their
+  // totals (3 C), then three float vectors of C.
+  double* part = static_cast<double*>(thread_scratch(kScratchPartial)
+                                          .bytes(sizeof(double) * size_t((3 * ch.count + 3) * C) +
+                                                 sizeof(float) * size_t(3 * C)));
+  double* total = part + 3 * ch.count * C;
+  float* a = reinterpret_cast<float*>(total + 3 * C);
   float* b = a + C;
   float* kk = b + C;
   for_each_chunk(ch, C, [&](int64_t i, float* scratch) {
@@ -167,14 +184,15 @@ void batch_norm_backward_activation(float* dx, float* dgamma, float* dbeta, cons
   //   dx = A dy + B (x - mu) + K = A dy + B (x - mean) + (K - B delta)
   // with A = g is, B = -g is^2 dgamma / M, K = -A dbeta / M.
   const double m = double(std::max<int64_t>(s.rows, 1));
+  // Chunk by chunk (in order), all three sums of all channels in one vector loop.
+  std::fill(total, total + 3 * C, 0.0);
+  for (int64_t i = 0; i < ch.count; ++i) {
+    const double* p = part + 3 * i * C;
+#pragma omp simd
+    for (int64_t e = 0; e < 3 * C; ++e) total[e] += p[e];
+  }
   for (int64_t c = 0; c < C; ++c) {
-    double sdy = 0, sdyx = 0, sx = 0;
-    for (int64_t i = 0; i < ch.count; ++i) {
-      const double* p = part + 3 * i * C;
-      sdy += p[c];
-      sdyx += p[C + c];
-      sx += p[2 * C + c];
-    }
+    const double sdy = total[c], sdyx = total[C + c], sx = total[2 * C + c];
     double is = inv_std[c], g = gamma ? double(gamma[c]) : 1.0;
     double delta = sx / m;
     double dg = (sdyx - delta * sdy) * is;
