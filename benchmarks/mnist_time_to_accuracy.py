@@ -141,7 +141,7 @@ def _report(args, results, description, n_train, n_test, started):
              f"- Date: {started:%Y-%m-%d %H:%M %Z}; {cpu_model()}, "
              f"{os.cpu_count()} cores; " + "; ".join(r["version"] for r in results.values()),
              f"- Command: `python benchmarks/mnist_time_to_accuracy.py {' '.join(sys.argv[1:])}`",
-             f"- Data: {description}: {n_train:,} training and {n_test:,} test images",
+             f"- Data: {description}; {n_train:,} training and {n_test:,} test images used",
              f"- Epochs: {args.epochs}, batch {args.batch_size}, {args.optimizer} {args.learning_rate}, "
              f"{args.threads} threads, seed {args.seed}", "",
              "| framework | train s (fit) | median epoch s | eval s | test accuracy | test loss | "
