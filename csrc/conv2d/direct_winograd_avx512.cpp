@@ -246,8 +246,12 @@ void inverse_weight(float* dweight, const float* sums, const Conv2dShape& s) {
 
 }  // namespace
 
+// The ring of factor rows is per-thread scratch, allocated inside the
+// parallel region: rows wider than this take the sliding kernels instead.
+constexpr int64_t kMaxFactorFloats = int64_t(1) << 22;  // 16 MiB
+
 bool direct_winograd_applies_avx512(const Conv2dShape& s) {
-  return direct_sliding_applies_avx512(s) && s.dh == 1 && s.kh <= 16;
+  return direct_sliding_applies_avx512(s) && s.dh == 1 && s.kh <= 16 && FactorRows::floats(s) <= kMaxFactorFloats;
 }
 
 void direct_winograd_forward_avx512(float* y, const float* x, const float* weight, const float* bias,
