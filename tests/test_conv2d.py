@@ -109,6 +109,10 @@ STRIDED_WINOGRAD_EXTRA = [
     ConvCase(2, 21, 15, 48, 16, 3, 3, (2, 2), "same", seed=1303),
     ConvCase(1, 18, 17, 32, 80, 3, 3, (2, 2), ((2, 0), (1, 2)), seed=1304),
     ConvCase(1, 16, 20, 64, 32, 3, 3, (2, 2), ((0, 1), (3, 0)), seed=1305),
+    # and its d-input (K >= 64): odd sizes, one-sided and explicit padding
+    ConvCase(2, 16, 16, 64, 64, 3, 3, (2, 2), "same", seed=1306),
+    ConvCase(1, 19, 17, 32, 64, 3, 3, (2, 2), "valid", seed=1307),
+    ConvCase(1, 18, 21, 48, 80, 3, 3, (2, 2), ((2, 1), (0, 3)), seed=1308),
 ]
 CASES = (random_conv_cases(220) + small_seed_conv(2) + DIRECT_EXTRA + SLIDING_EXTRA + IMPLICIT_EXTRA + STRIDED_EXTRA
          + WINOGRAD_EXTRA + STRIDED_WINOGRAD_EXTRA)

@@ -260,8 +260,17 @@ bool winograd_forward_applies(const Conv2dShape& s) {
 }
 
 bool winograd_input_applies(const Conv2dShape& s) {
-  // implicit_input_geometry is the d-input problem only at stride 1.
-  return shape_fits(s) && s.sh == 1 && s.sw == 1 && geometry_fits(implicit_input_geometry(s), min_reduction());
+  // implicit_input_geometry is the d-input problem only at stride 1; at
+  // stride 2 the adjoint of the forward scheme reduces over K, and its
+  // transforms (25 points scattered into dx per tile) pay from K = 64 on
+  // (cifar conv4, K = 64: 1.41 -> 1.28 ms; conv2, K = 32: 1.50 -> 1.69 ms,
+  // so the phase decomposition keeps it).
+  if (!shape_fits(s)) return false;
+  if (s.sh == 2) {
+    const ImplicitConv g = implicit_forward_geometry(s);
+    return strided_geometry_fits(g, 16) && g.k >= 64;
+  }
+  return s.sh == 1 && s.sw == 1 && geometry_fits(implicit_input_geometry(s), min_reduction());
 }
 
 // d-weight sums over tiles, not channels: a 16-channel input is fine here.
@@ -291,7 +300,64 @@ void winograd_forward(float* y, const float* x, const float* weight, const float
   winograd_forward_transformed(y, x, u, bias, s, act);
 }
 
+namespace {
+
+// The stride-2 d-input (winograd.h): image chunks, so that the patches one
+// thread adds into never meet another thread's.
+void strided_input_geometry(float* dx, const float* dy, const float* weight, const Conv2dShape& s) {
+  const ImplicitConv g = implicit_forward_geometry(s);
+  const int64_t C = g.c, K = g.k, CK = C * K, image = g.h * g.w * C;
+  // U_xi^T: the scheme's weight transform of the weight with C and K swapped.
+  float* u = thread_scratch(kScratchWinograd).floats(size_t(kStridedPoints * CK + 9 * CK));
+  float* swapped = u + kStridedPoints * CK;
+  parallel_for(9 * C, 8, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t tap = r / C, c = r % C;
+      for (int64_t k = 0; k < K; ++k) swapped[(tap * K + k) * C + c] = weight[r * K + k];
+    }
+  });
+  transform_weight_strided(u, swapped, K, C);
+  const Tiling tl = tiling(g);
+  const int64_t per_chunk = chunk_tiles(kStridedPoints, K, C);
+  const FixedChunks images = fixed_chunks(g.n, std::max<int64_t>(1, per_chunk / tl.per_image()));
+  const int64_t seg = 0, seglen = K;
+  parallel_for_chunks(images.count, [&](int64_t ci) {
+    std::fill(dx + images.begin(ci) * image, dx + images.end(ci) * image, 0.f);
+    const int64_t last = images.end(ci) * tl.per_image();
+    for (int64_t t0 = images.begin(ci) * tl.per_image(); t0 < last; t0 += per_chunk) {
+      const int64_t count = std::min(per_chunk, last - t0);
+      float* d = thread_scratch(kScratchIm2col).floats(size_t(kStridedPoints * count * K));
+      float* m = thread_scratch(kScratchMisc).floats(size_t(kStridedPoints * count * C));
+      for (int64_t t = 0; t < count; ++t) {
+        const Tile tile = tl[t0 + t];
+        winograd_strided_grad_tile_avx512(d + t * K, count * K, dy + ((tile.n * g.oh + tile.oh) * g.ow + tile.ow) * K,
+                                          g.ow * K, tile.rows, tile.cols, K);
+      }
+      for (int64_t xi = 0; xi < kStridedPoints; ++xi)
+        for (int64_t c0 = 0; c0 < C; c0 += 64) {
+          const int nv = implicit_block_vectors(c0, C), mr_max = implicit_tile_rows(nv);
+          const int64_t row_tiles = (count + mr_max - 1) / mr_max;
+          for (int64_t ti = 0; ti < row_tiles; ++ti) {
+            const int64_t r0 = count * ti / row_tiles;
+            const int mr = int(count * (ti + 1) / row_tiles - r0);
+            // M_xi[r0.., c0..] = D_xi[r0.., K] · U_xi^T[K, c0..]
+            implicit_tile_forward_avx512(mr, nv, m + (xi * count + r0) * C + c0, C, d + (xi * count + r0) * K, K,
+                                         &seg, &seglen, 1, u + xi * CK + c0, C, false, false, nullptr, 0, 0.f);
+          }
+        }
+      for (int64_t t = 0; t < count; ++t) {
+        const Tile tile = tl[t0 + t];
+        winograd_strided_input_adjoint_avx512(dx + tile.n * image, g.h, g.w, C, 2 * tile.oh - g.pt, 2 * tile.ow - g.pl,
+                                              m + t * C, count * C);
+      }
+    }
+  });
+}
+
+}  // namespace
+
 void winograd_backward_input(float* dx, const float* dy, const float* weight, const Conv2dShape& s) {
+  if (strided(s)) return strided_input_geometry(dx, dy, weight, s);
   float* u = thread_scratch(kScratchWinograd).floats(size_t(winograd_weight_floats(s)));
   transform_weight(u, weight, s.c, s.k, true);
   forward_geometry(dx, dy, u, nullptr, implicit_input_geometry(s), ActivationSpec{}, kStride1);

@@ -20,7 +20,7 @@
 // Used for groups == 1, undilated 3x3 windows at stride 1, C and K multiples
 // of 16, AVX-512; the GEMMs run on the implicit path's register tiles.
 //
-// Stride 2 (forward and d-weight): a 2x2 output tile reads a 5x5 patch. Along one
+// Stride 2 (forward, d-input, d-weight): a 2x2 output tile reads a 5x5 patch. Along one
 // axis y0 = w0 d0 + w1 d1 + w2 d2 and y1 = w0 d2 + w1 d3 + w2 d4: the even
 // inputs meet the 2-tap kernel (w0, w2), which F(2, 2) computes in three
 // products, the odd ones w1 directly, so
@@ -29,7 +29,11 @@
 // and in 2D 25 GEMMs (xi = 5*i + j) per tile instead of 36 products: the
 // same chunked drivers with 25 points and patches 4 input pixels apart.
 // d-weight as above with A e = (e0, e0 + e1, e1, e0, e1) and
-// G^T s = (s0 + s1, s3 + s4, s1 + s2).
+// G^T s = (s0 + s1, s3 + s4, s1 + s2). d-input is the adjoint of the
+// forward: D = A dy A^T per tile, M_xi[tile, C] = D_xi[tile, K] · U_xi^T,
+// and B M B^T (B v = (v0, v3, v1 - v0 - v2, v4, v2)) added into the tile's
+// 5x5 patch of dx; neighbouring patches share a row or column, so a thread
+// owns whole images and adds their tiles in order.
 #pragma once
 
 #include <cstdint>
@@ -79,6 +83,10 @@ void winograd_strided_output_tile_avx512(float* y, int64_t yrow, int rows, int c
                                          int64_t mstride, int64_t K, const float* bias, int act, float alpha);
 void winograd_strided_grad_tile_avx512(float* d, int64_t dstride, const float* dy, int64_t dyrow, int rows, int cols,
                                        int64_t K);
+// d-input: (B M B^T) of the 25 points M_xi[c] = m[xi*mstride + c] added into
+// the 5x5 patch at (ih0, iw0) of an h x w x C image (pixels inside only).
+void winograd_strided_input_adjoint_avx512(float* image, int64_t h, int64_t w, int64_t C, int64_t ih0,
+                                            int64_t iw0, const float* m, int64_t mstride);
 // D_xi[k] = (A e A^T)[xi] for the 2x2 output gradient e[r][q][k] =
 // dy[r*dyrow + q*K + k] (zero outside rows x cols), written at d + xi*dstride.
 void winograd_grad_tile_avx512(float* d, int64_t dstride, const float* dy, int64_t dyrow, int rows, int cols,

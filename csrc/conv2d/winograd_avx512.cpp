@@ -45,6 +45,15 @@ inline void strided_output_1d(__m512 m0, __m512 m1, __m512 m2, __m512 m3, __m512
   o1 = _mm512_add_ps(_mm512_add_ps(m1, m2), m4);
 }
 
+// Its B on five values (the adjoint of B^T): (g0, g3, g1 - g0 - g2, g4, g2).
+inline void strided_input_adjoint_1d(__m512* g, int step) {
+  const __m512 g0 = g[0], g1 = g[step], g2 = g[2 * step], g3 = g[3 * step], g4 = g[4 * step];
+  g[step] = g3;
+  g[2 * step] = _mm512_sub_ps(_mm512_sub_ps(g1, g0), g2);
+  g[3 * step] = g4;
+  g[4 * step] = g2;
+}
+
 // Its A on two values: (e0, e0 + e1, e1, e0, e1).
 inline void strided_grad_1d(__m512 e0, __m512 e1, __m512* h, int step) {
   h[0] = e0;
@@ -176,6 +185,24 @@ void winograd_strided_grad_tile_avx512(float* d, int64_t dstride, const float* d
     for (int i = 0; i < 5; ++i) strided_grad_1d(h[i][0], h[i][1], &out[i][0], 1);
     for (int i = 0; i < 5; ++i)
       for (int j = 0; j < 5; ++j) _mm512_storeu_ps(d + (5 * i + j) * dstride + k, out[i][j]);
+  }
+}
+
+void winograd_strided_input_adjoint_avx512(float* image, int64_t h, int64_t w, int64_t C, int64_t ih0,
+                                            int64_t iw0, const float* m, int64_t mstride) {
+  const Patch<5> patch(h, w, C, ih0, iw0);
+  for (int64_t c = 0; c < C; c += 16) {
+    __m512 g[5][5];
+    for (int i = 0; i < 5; ++i)
+      for (int j = 0; j < 5; ++j) g[i][j] = _mm512_loadu_ps(m + (5 * i + j) * mstride + c);
+    for (int j = 0; j < 5; ++j) strided_input_adjoint_1d(&g[0][j], 5);
+    for (int i = 0; i < 5; ++i) strided_input_adjoint_1d(&g[i][0], 1);
+    for (int i = 0; i < 5; ++i)
+      for (int j = 0; j < 5; ++j)
+        if (patch.inside[i][j]) {
+          float* at = image + patch.offset[i][j] + c;
+          _mm512_storeu_ps(at, _mm512_add_ps(_mm512_loadu_ps(at), g[i][j]));
+        }
   }
 }
 
