@@ -1,7 +1,7 @@
-// winograd.cpp — drivers of the F(2x2, 3x3) convolution and its stride-2
-// forward (see winograd.h): weight transforms, tile chunks, threads; the
-// tile transforms are AVX-512 (winograd_avx512.cpp) and the 16 (25) GEMMs
-// per chunk run on the implicit path's register tiles.
+// winograd.cpp — drivers of the F(2x2, 3x3) convolution and of the
+// stride-2 scheme (see winograd.h): weight transforms, tile chunks, threads;
+// the tile transforms are AVX-512 (winograd_avx512.cpp) and the 16 (25)
+// GEMMs per chunk run on the implicit path's register tiles.
 //
 // A chunk of T tiles keeps V (P*T*C floats, P points) and M or D (P*T*K)
 // in L2, and each GEMM's U_xi block (C x 64 floats) in L1 while the tile
