@@ -102,6 +102,8 @@ def main():
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repetitions", type=int, default=7)
     parser.add_argument("--min-seconds", type=float, default=0.05)
+    parser.add_argument("--settle", type=float, default=0.0,
+                        help="pause (s) before each case, so the previous library's worker threads stop spinning")
     args = parser.parse_args()
     torch = try_import_torch()
     if torch is None:
@@ -118,7 +120,8 @@ def main():
         for name, (fp, ft, _) in cases.items():
             timed["pycnn " + name] = fp
             timed["torch " + name] = ft
-        med = interleaved_medians(timed, args.repetitions, args.min_seconds, quiet_check=threads > 1)
+        med = interleaved_medians(timed, args.repetitions, args.min_seconds, quiet_check=threads > 1,
+                                  settle_seconds=args.settle)
         copy_gbs = 8 * COPY_FLOATS / med["copy"] / 1e9
         print(f"\n## {threads} thread(s): copy bandwidth {copy_gbs:.1f} GB/s (torch copy_ of 128 MiB)\n")
         print("| op | layer | shape | pycnn ms | pycnn GB/s | % copy | torch ms | torch GB/s | torch/pycnn |")
