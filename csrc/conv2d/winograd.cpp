@@ -31,28 +31,18 @@ constexpr int64_t kMaxWeightFloats = int64_t(1) << 22;  // transformed weight (1
 constexpr int64_t kMinPixels = 64;
 int64_t min_reduction() { return cpu_features().amd ? 16 : 32; }
 
-// `min_reduction`: the fewest input channels worth a GEMM per transform point.
-bool geometry_fits(const ImplicitConv& g, int64_t min_reduction) {
+// The scheme of `stride` (1: 16 points, 2: 25) fits g; `min_reduction`: the
+// fewest input channels worth a GEMM per transform point.
+bool geometry_fits(const ImplicitConv& g, int64_t stride, int64_t min_reduction) {
 #if defined(PYCNN_X86)
   if (active_isa() != Isa::kAvx512) return false;
 #else
   return false;
 #endif
-  return g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.pt >= 0 && g.pb >= 0 &&
-         g.pl >= 0 && g.pr >= 0 && g.c % 16 == 0 && g.k % 16 == 0 && kPoints * g.c * g.k <= kMaxWeightFloats &&
-         g.c >= min_reduction && g.oh * g.ow >= kMinPixels;
-}
-
-// The stride-2 scheme: as geometry_fits but at stride 2 (25 points).
-bool strided_geometry_fits(const ImplicitConv& g, int64_t min_reduction) {
-#if defined(PYCNN_X86)
-  if (active_isa() != Isa::kAvx512) return false;
-#else
-  return false;
-#endif
-  return g.kh == 3 && g.kw == 3 && g.sh == 2 && g.sw == 2 && g.dh == 1 && g.dw == 1 && g.pt >= 0 && g.pb >= 0 &&
-         g.pl >= 0 && g.pr >= 0 && g.c % 16 == 0 && g.k % 16 == 0 && kStridedPoints * g.c * g.k <= kMaxWeightFloats &&
-         g.c >= min_reduction && g.oh * g.ow >= kMinPixels;
+  const int64_t points = stride == 1 ? kPoints : kStridedPoints;
+  return g.kh == 3 && g.kw == 3 && g.sh == stride && g.sw == stride && g.dh == 1 && g.dw == 1 && g.pt >= 0 &&
+         g.pb >= 0 && g.pl >= 0 && g.pr >= 0 && g.c % 16 == 0 && g.k % 16 == 0 &&
+         points * g.c * g.k <= kMaxWeightFloats && g.c >= min_reduction && g.oh * g.ow >= kMinPixels;
 }
 
 bool shape_fits(const Conv2dShape& s) { return s.groups == 1 && !s.direct() && !s.pointwise(); }
@@ -215,30 +205,52 @@ constexpr Scheme kStride2{kStridedPoints, 2, &winograd_strided_input_tile_avx512
                           &winograd_strided_output_tile_avx512, &winograd_strided_grad_tile_avx512,
                           &inverse_weight_strided};
 
+const Scheme& scheme_of(const Conv2dShape& s) { return strided(s) ? kStride2 : kStride1; }
+
+// Output-gradient transforms of tiles [t0, t0 + count) into d (D_xi at
+// d + xi*count*K).
+void transform_grads(float* d, const float* dy, const ImplicitConv& g, const Tiling& tl, int64_t t0, int64_t count,
+                     const Scheme& scheme) {
+  for (int64_t t = 0; t < count; ++t) {
+    const Tile tile = tl[t0 + t];
+    scheme.grad_tile(d + t * g.k, count * g.k, dy + ((tile.n * g.oh + tile.oh) * g.ow + tile.ow) * g.k, g.ow * g.k,
+                     tile.rows, tile.cols, g.k);
+  }
+}
+
+// The GEMMs of a chunk of `count` tiles, one per transform point:
+// out_xi[count, width] = a_xi[count, depth] · u_xi[depth, width], with
+// out_xi at out + xi*count*width, a_xi at a + xi*count*depth, u_xi at
+// u + xi*depth*width.
+void point_gemms(float* out, const float* a, const float* u, int64_t points, int64_t count, int64_t depth,
+                 int64_t width) {
+  const int64_t seg = 0, seglen = depth;
+  for (int64_t xi = 0; xi < points; ++xi)
+    for (int64_t w0 = 0; w0 < width; w0 += 64) {
+      const int nv = implicit_block_vectors(w0, width), mr_max = implicit_tile_rows(nv);
+      const int64_t row_tiles = (count + mr_max - 1) / mr_max;
+      for (int64_t ti = 0; ti < row_tiles; ++ti) {
+        const int64_t r0 = count * ti / row_tiles;
+        const int mr = int(count * (ti + 1) / row_tiles - r0);
+        implicit_tile_forward_avx512(mr, nv, out + (xi * count + r0) * width + w0, width, a + (xi * count + r0) * depth,
+                                     depth, &seg, &seglen, 1, u + xi * depth * width + w0, width, false, false, nullptr,
+                                     0, 0.f);
+      }
+    }
+}
+
 void forward_geometry(float* y, const float* x, const float* u, const float* bias, const ImplicitConv& g,
                       const ActivationSpec& act, const Scheme& scheme) {
   const int64_t C = g.c, K = g.k, points = scheme.points;
   const Tiling tl = tiling(g);
   const int fused = act.kind == Activation::kRelu ? 1 : act.kind == Activation::kLeakyRelu ? 2 : 0;
   const FixedChunks chunks = fixed_chunks(g.n * tl.per_image(), chunk_tiles(points, C, K));
-  const int64_t seg = 0, seglen = C;
   parallel_for_chunks(chunks.count, [&](int64_t ci) {
     const int64_t t0 = chunks.begin(ci), count = chunks.end(ci) - t0;
     float* v = thread_scratch(kScratchIm2col).floats(size_t(points * count * C));
     float* m = thread_scratch(kScratchMisc).floats(size_t(points * count * K));
     transform_inputs(v, x, g, tl, t0, count, scheme);
-    for (int64_t xi = 0; xi < points; ++xi)
-      for (int64_t k0 = 0; k0 < K; k0 += 64) {
-        const int nv = implicit_block_vectors(k0, K), mr_max = implicit_tile_rows(nv);
-        const int64_t row_tiles = (count + mr_max - 1) / mr_max;
-        for (int64_t ti = 0; ti < row_tiles; ++ti) {
-          const int64_t r0 = count * ti / row_tiles;
-          const int mr = int(count * (ti + 1) / row_tiles - r0);
-          // M_xi[r0.., k0..] = V_xi[r0.., C] · U_xi[C, k0..]
-          implicit_tile_forward_avx512(mr, nv, m + (xi * count + r0) * K + k0, K, v + (xi * count + r0) * C, C, &seg,
-                                       &seglen, 1, u + xi * C * K + k0, K, false, false, nullptr, 0, 0.f);
-        }
-      }
+    point_gemms(m, v, u, points, count, C, K);  // M_xi = V_xi · U_xi
     for (int64_t t = 0; t < count; ++t) {
       const Tile tile = tl[t0 + t];
       scheme.output_tile(y + ((tile.n * g.oh + tile.oh) * g.ow + tile.ow) * K, g.ow * K, tile.rows, tile.cols,
@@ -256,7 +268,7 @@ void forward_geometry(float* y, const float* x, const float* u, const float* bia
 
 bool winograd_forward_applies(const Conv2dShape& s) {
   const ImplicitConv g = implicit_forward_geometry(s);
-  return shape_fits(s) && (geometry_fits(g, min_reduction()) || strided_geometry_fits(g, 32));
+  return shape_fits(s) && (geometry_fits(g, 1, min_reduction()) || geometry_fits(g, 2, 32));
 }
 
 bool winograd_input_applies(const Conv2dShape& s) {
@@ -268,20 +280,20 @@ bool winograd_input_applies(const Conv2dShape& s) {
   if (!shape_fits(s)) return false;
   if (s.sh == 2) {
     const ImplicitConv g = implicit_forward_geometry(s);
-    return strided_geometry_fits(g, 16) && g.k >= 64;
+    return geometry_fits(g, 2, 16) && g.k >= 64;
   }
-  return s.sh == 1 && s.sw == 1 && geometry_fits(implicit_input_geometry(s), min_reduction());
+  return s.sh == 1 && s.sw == 1 && geometry_fits(implicit_input_geometry(s), 1, min_reduction());
 }
 
 // d-weight sums over tiles, not channels: a 16-channel input is fine here.
 bool winograd_weight_applies(const Conv2dShape& s) {
   const ImplicitConv g = implicit_forward_geometry(s);
-  return shape_fits(s) && (geometry_fits(g, 16) || strided_geometry_fits(g, 16));
+  return shape_fits(s) && (geometry_fits(g, 1, 16) || geometry_fits(g, 2, 16));
 }
 
 #if defined(PYCNN_X86)
 
-int64_t winograd_weight_floats(const Conv2dShape& s) { return (strided(s) ? kStridedPoints : kPoints) * s.c * s.k; }
+int64_t winograd_weight_floats(const Conv2dShape& s) { return scheme_of(s).points * s.c * s.k; }
 
 void winograd_transform_weight(float* u, const float* weight, const Conv2dShape& s) {
   if (strided(s)) transform_weight_strided(u, weight, s.c, s.k);
@@ -290,7 +302,7 @@ void winograd_transform_weight(float* u, const float* weight, const Conv2dShape&
 
 void winograd_forward_transformed(float* y, const float* x, const float* u, const float* bias, const Conv2dShape& s,
                                   const ActivationSpec& act) {
-  forward_geometry(y, x, u, bias, implicit_forward_geometry(s), act, strided(s) ? kStride2 : kStride1);
+  forward_geometry(y, x, u, bias, implicit_forward_geometry(s), act, scheme_of(s));
 }
 
 void winograd_forward(float* y, const float* x, const float* weight, const float* bias, const Conv2dShape& s,
@@ -320,7 +332,6 @@ void strided_input_geometry(float* dx, const float* dy, const float* weight, con
   const Tiling tl = tiling(g);
   const int64_t per_chunk = chunk_tiles(kStridedPoints, K, C);
   const FixedChunks images = fixed_chunks(g.n, std::max<int64_t>(1, per_chunk / tl.per_image()));
-  const int64_t seg = 0, seglen = K;
   parallel_for_chunks(images.count, [&](int64_t ci) {
     std::fill(dx + images.begin(ci) * image, dx + images.end(ci) * image, 0.f);
     const int64_t last = images.end(ci) * tl.per_image();
@@ -328,23 +339,8 @@ void strided_input_geometry(float* dx, const float* dy, const float* weight, con
       const int64_t count = std::min(per_chunk, last - t0);
       float* d = thread_scratch(kScratchIm2col).floats(size_t(kStridedPoints * count * K));
       float* m = thread_scratch(kScratchMisc).floats(size_t(kStridedPoints * count * C));
-      for (int64_t t = 0; t < count; ++t) {
-        const Tile tile = tl[t0 + t];
-        winograd_strided_grad_tile_avx512(d + t * K, count * K, dy + ((tile.n * g.oh + tile.oh) * g.ow + tile.ow) * K,
-                                          g.ow * K, tile.rows, tile.cols, K);
-      }
-      for (int64_t xi = 0; xi < kStridedPoints; ++xi)
-        for (int64_t c0 = 0; c0 < C; c0 += 64) {
-          const int nv = implicit_block_vectors(c0, C), mr_max = implicit_tile_rows(nv);
-          const int64_t row_tiles = (count + mr_max - 1) / mr_max;
-          for (int64_t ti = 0; ti < row_tiles; ++ti) {
-            const int64_t r0 = count * ti / row_tiles;
-            const int mr = int(count * (ti + 1) / row_tiles - r0);
-            // M_xi[r0.., c0..] = D_xi[r0.., K] · U_xi^T[K, c0..]
-            implicit_tile_forward_avx512(mr, nv, m + (xi * count + r0) * C + c0, C, d + (xi * count + r0) * K, K,
-                                         &seg, &seglen, 1, u + xi * CK + c0, C, false, false, nullptr, 0, 0.f);
-          }
-        }
+      transform_grads(d, dy, g, tl, t0, count, kStride2);
+      point_gemms(m, d, u, kStridedPoints, count, K, C);  // M_xi = D_xi · U_xi^T
       for (int64_t t = 0; t < count; ++t) {
         const Tile tile = tl[t0 + t];
         winograd_strided_input_adjoint_avx512(dx + tile.n * image, g.h, g.w, C, 2 * tile.oh - g.pt, 2 * tile.ow - g.pl,
@@ -365,7 +361,7 @@ void winograd_backward_input(float* dx, const float* dy, const float* weight, co
 
 void winograd_backward_weight(float* dweight, const float* dy, const float* x, const Conv2dShape& s) {
   const ImplicitConv g = implicit_forward_geometry(s);
-  const Scheme& scheme = strided(s) ? kStride2 : kStride1;
+  const Scheme& scheme = scheme_of(s);
   const int64_t C = g.c, K = g.k, points = scheme.points, usize = points * C * K;
   const Tiling tl = tiling(g);
   // Fixed image chunks (about 8, a function of N alone), one transformed
@@ -381,11 +377,7 @@ void winograd_backward_weight(float* dweight, const float* dy, const float* x, c
       float* v = thread_scratch(kScratchIm2col).floats(size_t(points * count * C));
       float* d = thread_scratch(kScratchMisc).floats(size_t(points * count * K));
       transform_inputs(v, x, g, tl, t0, count, scheme);
-      for (int64_t t = 0; t < count; ++t) {
-        const Tile tile = tl[t0 + t];
-        scheme.grad_tile(d + t * K, count * K, dy + ((tile.n * g.oh + tile.oh) * g.ow + tile.ow) * K, g.ow * K,
-                         tile.rows, tile.cols, K);
-      }
+      transform_grads(d, dy, g, tl, t0, count, scheme);
       const bool accumulate = t0 > first;
       for (int64_t xi = 0; xi < points; ++xi)
         for (int64_t k0 = 0; k0 < K; k0 += 64) {

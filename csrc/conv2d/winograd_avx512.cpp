@@ -8,17 +8,22 @@
 namespace pycnn {
 namespace {
 
-// B^T applied to four rows (or columns): d0 - d2, d1 + d2, d2 - d1, d1 - d3.
-inline void input_1d(__m512& a, __m512& b, __m512& c, __m512& d) {
-  const __m512 t0 = _mm512_sub_ps(a, c), t1 = _mm512_add_ps(b, c), t2 = _mm512_sub_ps(c, b),
-               t3 = _mm512_sub_ps(b, d);
-  a = t0, b = t1, c = t2, d = t3;
+// The 1-D transforms take their values `step` registers apart, so one
+// function serves a patch's columns (step = points per row) and rows (1).
+
+// B^T applied to four values: d0 - d2, d1 + d2, d2 - d1, d1 - d3.
+inline void input_1d(__m512* d, int step) {
+  const __m512 d0 = d[0], d1 = d[step], d2 = d[2 * step], d3 = d[3 * step];
+  d[0] = _mm512_sub_ps(d0, d2);
+  d[step] = _mm512_add_ps(d1, d2);
+  d[2 * step] = _mm512_sub_ps(d2, d1);
+  d[3 * step] = _mm512_sub_ps(d1, d3);
 }
 
 // A^T on four values: (m0 + m1 + m2, m1 - m2 - m3).
-inline void output_1d(__m512 m0, __m512 m1, __m512 m2, __m512 m3, __m512& o0, __m512& o1) {
-  o0 = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
-  o1 = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
+inline void output_1d(const __m512* m, int step, __m512& o0, __m512& o1) {
+  o0 = _mm512_add_ps(_mm512_add_ps(m[0], m[step]), m[2 * step]);
+  o1 = _mm512_sub_ps(_mm512_sub_ps(m[step], m[2 * step]), m[3 * step]);
 }
 
 // A on two values: (e0, e0 + e1, e0 - e1, -e1).
@@ -40,9 +45,9 @@ inline void strided_input_1d(__m512* d, int step) {
 }
 
 // Its A^T on five values: (m0 + m1 + m3, m1 + m2 + m4).
-inline void strided_output_1d(__m512 m0, __m512 m1, __m512 m2, __m512 m3, __m512 m4, __m512& o0, __m512& o1) {
-  o0 = _mm512_add_ps(_mm512_add_ps(m0, m1), m3);
-  o1 = _mm512_add_ps(_mm512_add_ps(m1, m2), m4);
+inline void strided_output_1d(const __m512* m, int step, __m512& o0, __m512& o1) {
+  o0 = _mm512_add_ps(_mm512_add_ps(m[0], m[step]), m[3 * step]);
+  o1 = _mm512_add_ps(_mm512_add_ps(m[step], m[2 * step]), m[4 * step]);
 }
 
 // Its B on five values (the adjoint of B^T): (g0, g3, g1 - g0 - g2, g4, g2).
@@ -91,101 +96,92 @@ struct Patch {
   }
 };
 
-}  // namespace
-
-void winograd_input_tile_avx512(float* v, int64_t vstride, const float* image, int64_t h, int64_t w, int64_t C,
-                                int64_t ih0, int64_t iw0) {
-  const Patch<4> patch(h, w, C, ih0, iw0);
+// V_xi = (B^T d B)[xi] for a scheme of kP x kP points (the kP x kP patch at
+// (ih0, iw0)) whose B^T is kInput.
+template <int kP, void (*kInput)(__m512*, int)>
+void input_tile(float* v, int64_t vstride, const float* image, int64_t h, int64_t w, int64_t C, int64_t ih0,
+                int64_t iw0) {
+  const Patch<kP> patch(h, w, C, ih0, iw0);
   for (int64_t c = 0; c < C; c += 16) {
-    __m512 d[4][4];
-    for (int i = 0; i < 4; ++i)
-      for (int j = 0; j < 4; ++j) d[i][j] = patch.load(image, i, j, c);
-    for (int j = 0; j < 4; ++j) input_1d(d[0][j], d[1][j], d[2][j], d[3][j]);
-    for (int i = 0; i < 4; ++i) input_1d(d[i][0], d[i][1], d[i][2], d[i][3]);
-    for (int i = 0; i < 4; ++i)
-      for (int j = 0; j < 4; ++j) _mm512_storeu_ps(v + (4 * i + j) * vstride + c, d[i][j]);
+    __m512 d[kP][kP];
+    for (int i = 0; i < kP; ++i)
+      for (int j = 0; j < kP; ++j) d[i][j] = patch.load(image, i, j, c);
+    for (int j = 0; j < kP; ++j) kInput(&d[0][j], kP);
+    for (int i = 0; i < kP; ++i) kInput(&d[i][0], 1);
+    for (int i = 0; i < kP; ++i)
+      for (int j = 0; j < kP; ++j) _mm512_storeu_ps(v + (kP * i + j) * vstride + c, d[i][j]);
   }
 }
 
-void winograd_output_tile_avx512(float* y, int64_t yrow, int rows, int cols, const float* m, int64_t mstride,
-                                 int64_t K, const float* bias, int act, float alpha) {
-  const __m512 zero = _mm512_setzero_ps(), slope = _mm512_set1_ps(alpha);
-  for (int64_t k = 0; k < K; k += 16) {
-    __m512 s[2][4];
-    for (int j = 0; j < 4; ++j)
-      output_1d(_mm512_loadu_ps(m + j * mstride + k), _mm512_loadu_ps(m + (4 + j) * mstride + k),
-                _mm512_loadu_ps(m + (8 + j) * mstride + k), _mm512_loadu_ps(m + (12 + j) * mstride + k), s[0][j],
-                s[1][j]);
-    const __m512 b = bias ? _mm512_loadu_ps(bias + k) : zero;
-    for (int r = 0; r < rows; ++r) {
-      __m512 o[2];
-      output_1d(s[r][0], s[r][1], s[r][2], s[r][3], o[0], o[1]);
-      for (int q = 0; q < cols; ++q) _mm512_storeu_ps(y + r * yrow + q * K + k, epilogue(o[q], b, act, slope));
-    }
-  }
-}
-
-void winograd_strided_input_tile_avx512(float* v, int64_t vstride, const float* image, int64_t h, int64_t w,
-                                        int64_t C, int64_t ih0, int64_t iw0) {
-  const Patch<5> patch(h, w, C, ih0, iw0);
-  for (int64_t c = 0; c < C; c += 16) {
-    __m512 d[5][5];
-    for (int i = 0; i < 5; ++i)
-      for (int j = 0; j < 5; ++j) d[i][j] = patch.load(image, i, j, c);
-    for (int j = 0; j < 5; ++j) strided_input_1d(&d[0][j], 5);
-    for (int i = 0; i < 5; ++i) strided_input_1d(&d[i][0], 1);
-    for (int i = 0; i < 5; ++i)
-      for (int j = 0; j < 5; ++j) _mm512_storeu_ps(v + (5 * i + j) * vstride + c, d[i][j]);
-  }
-}
-
-void winograd_strided_output_tile_avx512(float* y, int64_t yrow, int rows, int cols, const float* m,
-                                         int64_t mstride, int64_t K, const float* bias, int act, float alpha) {
+// The rows x cols (<= 2x2) outputs (A^T M A) + bias, activated, for a scheme
+// of kP x kP points whose A^T is kOutput.
+template <int kP, void (*kOutput)(const __m512*, int, __m512&, __m512&)>
+void output_tile(float* y, int64_t yrow, int rows, int cols, const float* m, int64_t mstride, int64_t K,
+                 const float* bias, int act, float alpha) {
   const __m512 slope = _mm512_set1_ps(alpha);
   for (int64_t k = 0; k < K; k += 16) {
-    __m512 s[2][5];
-    for (int j = 0; j < 5; ++j) {
-      const float* mj = m + j * mstride + k;
-      strided_output_1d(_mm512_loadu_ps(mj), _mm512_loadu_ps(mj + 5 * mstride), _mm512_loadu_ps(mj + 10 * mstride),
-                        _mm512_loadu_ps(mj + 15 * mstride), _mm512_loadu_ps(mj + 20 * mstride), s[0][j], s[1][j]);
+    __m512 s[2][kP];
+    for (int j = 0; j < kP; ++j) {
+      __m512 col[kP];
+      for (int i = 0; i < kP; ++i) col[i] = _mm512_loadu_ps(m + (kP * i + j) * mstride + k);
+      kOutput(col, 1, s[0][j], s[1][j]);
     }
     const __m512 b = bias ? _mm512_loadu_ps(bias + k) : _mm512_setzero_ps();
     for (int r = 0; r < rows; ++r) {
       __m512 o[2];
-      strided_output_1d(s[r][0], s[r][1], s[r][2], s[r][3], s[r][4], o[0], o[1]);
+      kOutput(s[r], 1, o[0], o[1]);
       for (int q = 0; q < cols; ++q) _mm512_storeu_ps(y + r * yrow + q * K + k, epilogue(o[q], b, act, slope));
     }
   }
 }
 
-void winograd_grad_tile_avx512(float* d, int64_t dstride, const float* dy, int64_t dyrow, int rows, int cols,
-                               int64_t K) {
+// D_xi = (A e A^T)[xi] for a scheme of kP x kP points whose A, applied to
+// two values, is kGrad (writing kP values `step` apart).
+template <int kP, void (*kGrad)(__m512, __m512, __m512*, int)>
+void grad_tile(float* d, int64_t dstride, const float* dy, int64_t dyrow, int rows, int cols, int64_t K) {
   for (int64_t k = 0; k < K; k += 16) {
     __m512 e[2][2];
     for (int r = 0; r < 2; ++r)
       for (int q = 0; q < 2; ++q)
         e[r][q] = r < rows && q < cols ? _mm512_loadu_ps(dy + r * dyrow + q * K + k) : _mm512_setzero_ps();
-    __m512 h[4][2], out[4][4];
-    for (int q = 0; q < 2; ++q) grad_1d(e[0][q], e[1][q], &h[0][q], 2);
-    for (int i = 0; i < 4; ++i) grad_1d(h[i][0], h[i][1], &out[i][0], 1);
-    for (int i = 0; i < 4; ++i)
-      for (int j = 0; j < 4; ++j) _mm512_storeu_ps(d + (4 * i + j) * dstride + k, out[i][j]);
+    __m512 h[kP][2], out[kP][kP];
+    for (int q = 0; q < 2; ++q) kGrad(e[0][q], e[1][q], &h[0][q], 2);
+    for (int i = 0; i < kP; ++i) kGrad(h[i][0], h[i][1], &out[i][0], 1);
+    for (int i = 0; i < kP; ++i)
+      for (int j = 0; j < kP; ++j) _mm512_storeu_ps(d + (kP * i + j) * dstride + k, out[i][j]);
   }
+}
+
+}  // namespace
+
+void winograd_input_tile_avx512(float* v, int64_t vstride, const float* image, int64_t h, int64_t w, int64_t C,
+                                int64_t ih0, int64_t iw0) {
+  input_tile<4, input_1d>(v, vstride, image, h, w, C, ih0, iw0);
+}
+
+void winograd_output_tile_avx512(float* y, int64_t yrow, int rows, int cols, const float* m, int64_t mstride,
+                                 int64_t K, const float* bias, int act, float alpha) {
+  output_tile<4, output_1d>(y, yrow, rows, cols, m, mstride, K, bias, act, alpha);
+}
+
+void winograd_strided_input_tile_avx512(float* v, int64_t vstride, const float* image, int64_t h, int64_t w,
+                                        int64_t C, int64_t ih0, int64_t iw0) {
+  input_tile<5, strided_input_1d>(v, vstride, image, h, w, C, ih0, iw0);
+}
+
+void winograd_strided_output_tile_avx512(float* y, int64_t yrow, int rows, int cols, const float* m,
+                                         int64_t mstride, int64_t K, const float* bias, int act, float alpha) {
+  output_tile<5, strided_output_1d>(y, yrow, rows, cols, m, mstride, K, bias, act, alpha);
+}
+
+void winograd_grad_tile_avx512(float* d, int64_t dstride, const float* dy, int64_t dyrow, int rows, int cols,
+                               int64_t K) {
+  grad_tile<4, grad_1d>(d, dstride, dy, dyrow, rows, cols, K);
 }
 
 void winograd_strided_grad_tile_avx512(float* d, int64_t dstride, const float* dy, int64_t dyrow, int rows, int cols,
                                        int64_t K) {
-  for (int64_t k = 0; k < K; k += 16) {
-    __m512 e[2][2];
-    for (int r = 0; r < 2; ++r)
-      for (int q = 0; q < 2; ++q)
-        e[r][q] = r < rows && q < cols ? _mm512_loadu_ps(dy + r * dyrow + q * K + k) : _mm512_setzero_ps();
-    __m512 h[5][2], out[5][5];
-    for (int q = 0; q < 2; ++q) strided_grad_1d(e[0][q], e[1][q], &h[0][q], 2);
-    for (int i = 0; i < 5; ++i) strided_grad_1d(h[i][0], h[i][1], &out[i][0], 1);
-    for (int i = 0; i < 5; ++i)
-      for (int j = 0; j < 5; ++j) _mm512_storeu_ps(d + (5 * i + j) * dstride + k, out[i][j]);
-  }
+  grad_tile<5, strided_grad_1d>(d, dstride, dy, dyrow, rows, cols, K);
 }
 
 void winograd_strided_input_adjoint_avx512(float* image, int64_t h, int64_t w, int64_t C, int64_t ih0,
