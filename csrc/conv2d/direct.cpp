@@ -54,8 +54,7 @@ void direct_forward(float* y, const float* x, const float* weight, const float* 
     return direct_winograd_forward_avx512(y, x, weight, bias, s, act);
   if (active_isa() == Isa::kAvx512) row_kernel = direct_forward_row_avx512;
 #endif
-  const int64_t units = s.n * s.oh, per_unit = s.ow * s.k * s.kh * s.kw;
-  parallel_for(units, std::max<int64_t>(1, (int64_t(1) << 14) / std::max<int64_t>(per_unit, 1)),
+  parallel_for(s.n * s.oh, direct_row_grain(s),
                [&](int64_t u0, int64_t u1) {
                  for (int64_t u = u0; u < u1; ++u)
                    row_kernel(y + u * s.ow * s.k, x, weight, bias, s, u / s.oh, u % s.oh, act);
@@ -137,12 +136,7 @@ void direct_backward_weight(float* dweight, const float* dy, const float* x, con
     return direct_winograd_weight_avx512(dweight, dy, x, s);
 #endif
   const int64_t K = s.k, wsize = s.kh * s.kw * s.cg * K;
-  const int64_t units = s.n * s.oh;
-  // About 2^15 multiply-adds per chunk, at most 64 chunks: a function of the
-  // problem alone.
-  int64_t per_unit = std::max<int64_t>(1, s.ow * wsize);
-  int64_t chunk = std::max<int64_t>((int64_t(1) << 15) / per_unit, (units + 63) / 64);
-  FixedChunks chunks = fixed_chunks(units, chunk);
+  const FixedChunks chunks = direct_weight_chunks(s);
   float* partial = chunks.count > 1 ? thread_scratch(kScratchPartial).floats(size_t((chunks.count - 1) * wsize))
                                     : nullptr;
   // Interior pixels (whole window inside the width) and whole 16-channel

@@ -14,6 +14,7 @@
 
 #include "common/activation.h"
 #include "common/check.h"
+#include "common/parallel.h"
 #include "common/workspace.h"
 #include "conv2d/conv2d.h"
 
@@ -25,6 +26,18 @@ inline void valid_rows(const Conv2dShape& s, int64_t ih0, int64_t& ilo, int64_t&
   ilo = ih0 < 0 ? std::min<int64_t>(s.kh, ceil_div(-ih0, s.dh)) : 0;
   const int64_t room = s.h - 1 - ih0;
   ihi = std::max(ilo, room < 0 ? int64_t(0) : std::min<int64_t>(s.kh, room / s.dh + 1));
+}
+
+// Forward: output rows (n, oh) per parallel_for grain, about 2^14
+// multiply-adds.
+inline int64_t direct_row_grain(const Conv2dShape& s) {
+  return std::max<int64_t>(1, (int64_t(1) << 14) / std::max<int64_t>(s.ow * s.k * s.kh * s.kw, 1));
+}
+// d-weight: fixed chunks of output rows, about 2^15 multiply-adds each and at
+// most 64 of them, a function of the problem alone (one partial per chunk).
+inline FixedChunks direct_weight_chunks(const Conv2dShape& s) {
+  const int64_t units = s.n * s.oh, per_unit = std::max<int64_t>(1, s.ow * s.kh * s.kw * s.cg * s.k);
+  return fixed_chunks(units, std::max<int64_t>((int64_t(1) << 15) / per_unit, (units + 63) / 64));
 }
 
 void direct_forward(float* y, const float* x, const float* weight, const float* bias,

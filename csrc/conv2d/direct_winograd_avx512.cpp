@@ -260,9 +260,8 @@ void direct_winograd_forward_avx512(float* y, const float* x, const float* weigh
   std::vector<float> u(size_t(s.kh * C * 4 * K));
   transform_weight(u.data(), weight, s);
   const int fused = act.kind == Activation::kRelu ? 1 : act.kind == Activation::kLeakyRelu ? 2 : 0;
-  const int64_t units = s.n * s.oh, per_unit = s.ow * K * s.kh * 3;
   const int64_t pairs_per_row = (s.ow + 1) / 2;
-  parallel_for(units, std::max<int64_t>(1, (int64_t(1) << 14) / std::max<int64_t>(per_unit, 1)),
+  parallel_for(s.n * s.oh, direct_row_grain(s),
                [&](int64_t u0, int64_t u1) {
                  FactorRows factors(s, thread_scratch(kScratchMisc).floats(size_t(FactorRows::floats(s))));
                  const float* rows[16];
@@ -290,12 +289,7 @@ void direct_winograd_forward_avx512(float* y, const float* x, const float* weigh
 
 void direct_winograd_weight_avx512(float* dweight, const float* dy, const float* x, const Conv2dShape& s) {
   const int64_t K = s.k, C = s.c, wsize = s.kh * 3 * C * K, ssize = s.kh * C * 4 * K;
-  const int64_t units = s.n * s.oh;
-  // As direct_backward_weight: about 2^15 multiply-adds per chunk, at most
-  // 64 chunks, a function of the problem alone.
-  const int64_t per_unit = std::max<int64_t>(1, s.ow * wsize);
-  const int64_t chunk = std::max<int64_t>((int64_t(1) << 15) / per_unit, (units + 63) / 64);
-  const FixedChunks chunks = fixed_chunks(units, chunk);
+  const FixedChunks chunks = direct_weight_chunks(s);
   float* partial = chunks.count > 1 ? thread_scratch(kScratchPartial).floats(size_t((chunks.count - 1) * wsize))
                                     : nullptr;
   parallel_for_chunks(chunks.count, [&](int64_t ci) {
