@@ -74,6 +74,9 @@ class _Conv(Layer):
             self._store_grad(self.bias, db)
         return dx, dk
 
+    def call(self, x, training=False):
+        return self._forward(x, *self._kernel_and_groups())
+
     def backward(self, dy):
         return self.backward_logits(self._activation_backward(dy, self._cache[1]))
 
@@ -138,9 +141,6 @@ class Conv2D(_Conv):
 
     def _kernel_and_groups(self):
         return self.kernel.value, self.groups
-
-    def call(self, x, training=False):
-        return self._forward(x, self.kernel.value, self.groups)
 
     def can_infer_pooled(self):
         return self._act[0] != "softmax"  # softmax runs after the convolution, not inside it
@@ -217,9 +217,6 @@ class DepthwiseConv2D(_Conv):
 
     def _kernel_and_groups(self):
         return self._grouped_kernel(), self._channels
-
-    def call(self, x, training=False):
-        return self._forward(x, self._grouped_kernel(), self._channels)
 
     def backward_logits(self, dz):
         dx, dk = self._backward(dz, self._grouped_kernel(), self._channels)

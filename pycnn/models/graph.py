@@ -186,39 +186,38 @@ class Graph:
             step.through_activation = (op, alpha)
             producer.pre_activation = True
 
+    def _inference_pairs(self, is_consumer, can_name):
+        """(producer, consumer) steps for an inference fusion: the consumer passes
+        ``is_consumer`` and is the only reader of the producer's output, which no
+        other fusion claims, and the producer's layer answers yes to ``can_name``.
+        The consumer becomes an alias in inference."""
+        producers = self._single_consumer_producers()
+        for step in self.steps:
+            if step.listed or not is_consumer(step):
+                continue
+            producer = producers.get(step.inputs[0])
+            if producer is None or producer.activation is not None or producer.alias or producer.infer_pool:
+                continue
+            can = getattr(producer.layer, can_name, None)
+            if can is None or not can():
+                continue
+            step.infer_alias = True
+            yield producer, step
+
     def _fuse_conv_pool_inference(self):
         """Pair Conv2D -> MaxPooling2D (its only consumer) for inference: the
         convolution pools each image's output while it is in cache."""
-        producers = self._single_consumer_producers()
-        for step in self.steps:
-            if step.listed or not isinstance(step.layer, MaxPooling2D):
-                continue
-            producer = producers.get(step.inputs[0])
-            if producer is None or producer.activation is not None or producer.alias:
-                continue
-            can = getattr(producer.layer, "can_infer_pooled", None)
-            if can is None or not can():
-                continue
-            producer.infer_pool = step.layer
-            step.infer_alias = True
+        for producer, pool in self._inference_pairs(lambda s: isinstance(s.layer, MaxPooling2D), "can_infer_pooled"):
+            producer.infer_pool = pool.layer
 
     def _fuse_conv_batchnorm_inference(self):
         """Pair a linear convolution -> BatchNormalization (its only consumer) for
         inference: the normalisation, an affine map per channel with the moving
         statistics, folds into the convolution's kernel and bias, and the
         normaliser's fused activation into its epilogue."""
-        producers = self._single_consumer_producers()
-        for step in self.steps:
-            if step.listed or not hasattr(step.layer, "inference_affine") or step.alias:
-                continue
-            producer = producers.get(step.inputs[0])
-            if producer is None or producer.activation is not None or producer.alias or producer.infer_pool:
-                continue
-            can = getattr(producer.layer, "can_infer_normalized", None)
-            if can is None or not can():
-                continue
-            producer.infer_norm = step
-            step.infer_alias = True
+        is_norm = lambda s: hasattr(s.layer, "inference_affine") and not s.alias  # noqa: E731
+        for producer, norm in self._inference_pairs(is_norm, "can_infer_normalized"):
+            producer.infer_norm = norm
 
     def _fuse_conv_pool_training(self):
         """Pair Conv2D -> MaxPooling2D for passes that backward follows, where the
