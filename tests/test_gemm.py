@@ -191,5 +191,4 @@ def test_bad_input(args, kwargs, match):
 
 def test_core_rejects_inconsistent_sizes():
     with pytest.raises(ValueError, match=r"\[gemm\]"):
-        _core.gemm(np.ones((3, 4), np.float32), np.ones((5, 2), np.float32), np.empty((3, 2), np.float32),
-                   False, False, 1.0, 0.0)
+        _core.gemm(np.ones((3, 4), np.float32), np.ones((5, 2), np.float32), None, False, False, 1.0, 0.0)

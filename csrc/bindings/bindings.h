@@ -32,27 +32,27 @@ inline std::vector<int64_t> shape_of(const py::array& a) {
   return std::vector<int64_t>(a.shape(), a.shape() + a.ndim());
 }
 
-inline std::string shape_str(const py::array& a) {
-  auto s = shape_of(a);
-  return shape_str(s.begin(), s.end());
+inline ShapeText<const py::ssize_t*> shape_str(const py::array& a) {
+  return shape_str(a.shape(), a.shape() + a.ndim());
 }
 
-// "[op] expected `name` with rank 4 (N, H, W, C), got shape (28, 28)"
+// "[op] expected `x` of rank 4 (N, H, W, C), got shape (28, 28)" (the
+// wording of pycnn.ops' require_rank)
 inline void require_rank(const py::array& a, int rank, const char* op, const char* name,
                          const char* layout) {
-  check(a.ndim() == rank, op, "expected ", name, " with rank ", rank, " ", layout,
+  check(a.ndim() == rank, op, "expected `", name, "` of rank ", rank, " ", layout,
         ", got shape ", shape_str(a));
 }
 
 // A fresh C-contiguous float32 array; numpy raises MemoryError if too big.
 template <typename T = float>
 py::array_t<T> empty_array(const std::vector<int64_t>& shape, const char* op) {
-  int64_t count = 1;
-  for (int64_t d : shape) count = checked_mul(count, d, op);
   // numpy's strides multiply the trailing dimensions even when another one
-  // is 0, so an empty array with huge dimensions would overflow them.
+  // is 0, so an empty array with huge dimensions would overflow them: the
+  // product of the dimensions > 1 must stay in range, whatever the count.
   int64_t stride_span = int64_t(sizeof(T));
   for (int64_t d : shape) {
+    check(d >= 0, op, "negative dimension in the output shape ", shape_str(shape.begin(), shape.end()));
     if (d > 1 && stride_span > kMaxElements / d)
       fail(op, "the output of shape ", shape_str(shape.begin(), shape.end()), " is too large");
     if (d > 1) stride_span *= d;

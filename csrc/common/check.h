@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <ostream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -56,15 +57,27 @@ int64_t checked_product(const char* op, int64_t first, Rest... rest) {
   return p;
 }
 
-// "(2, 28, 28, 3)" — shapes in messages look like numpy's.
+// "(2, 28, 28, 3)" — shapes in messages look like numpy's. shape_str() is a
+// view, formatted only when streamed: check() passes its message parts
+// through untouched unless the check fails, so a passing check costs no
+// string (an ostringstream per shape was a microsecond per small-op call).
+// The view must not outlive the dimensions it points at.
 template <typename It>
-std::string shape_str(It begin, It end) {
-  std::ostringstream os;
+struct ShapeText {
+  It begin, end;
+};
+
+template <typename It>
+std::ostream& operator<<(std::ostream& os, const ShapeText<It>& shape) {
   os << "(";
   int64_t n = 0;
-  for (It it = begin; it != end; ++it, ++n) os << (n ? ", " : "") << *it;
-  os << (n == 1 ? ",)" : ")");
-  return os.str();
+  for (It it = shape.begin; it != shape.end; ++it, ++n) os << (n ? ", " : "") << *it;
+  return os << (n == 1 ? ",)" : ")");
+}
+
+template <typename It>
+ShapeText<It> shape_str(It begin, It end) {
+  return {begin, end};
 }
 
 }  // namespace pycnn

@@ -48,7 +48,7 @@ Axis resolve_axis(int64_t in, int64_t window, int64_t stride, int64_t dilation, 
 Conv2dShape conv2d_shape(const Conv2dArgs& a) {
   const int64_t* xs = a.x_shape;
   const int64_t* ws = a.weight_shape;
-  std::string x_str = shape_str(xs, xs + 4), w_str = shape_str(ws, ws + 4);
+  const auto x_str = shape_str(xs, xs + 4), w_str = shape_str(ws, ws + 4);
   check(xs[0] >= 0, kOp, "batch size must be >= 0, got x.shape=", x_str);
   check(xs[1] >= 1 && xs[2] >= 1 && xs[3] >= 1, kOp,
         "x must have positive height, width and channels, got x.shape=", x_str);

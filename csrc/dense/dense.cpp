@@ -27,7 +27,7 @@ constexpr int64_t kTransposedMaxWeights = int64_t(1) << 21;  // 8 MiB of weight
 DenseShape dense_shape(const std::vector<int64_t>& x_shape, int64_t weight_in, int64_t weight_out,
                        int64_t bias_size) {
   const char* op = "dense";
-  std::string xs = shape_str(x_shape.begin(), x_shape.end());
+  const auto xs = shape_str(x_shape.begin(), x_shape.end());
   check(x_shape.size() >= 2, op, "expected x of rank >= 2 (batch, ..., features), got shape ", xs);
   check(weight_in >= 1 && weight_out >= 1, op, "kernel dimensions must be >= 1, got kernel of shape (",
         weight_in, ", ", weight_out, ")");
