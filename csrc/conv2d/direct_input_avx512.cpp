@@ -13,6 +13,12 @@
 #if defined(PYCNN_X86)
 #include <immintrin.h>
 
+// GCC 12 reports the deliberately undefined pass-through operand of its own
+// _mm512_extractf64x4_pd (_mm512_undefined_pd) as uninitialised.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 #include <algorithm>
 #include <cstring>
 

@@ -1,5 +1,6 @@
-// winograd.h — 3x3 stride-1 convolution by Winograd's F(2x2, 3x3) algorithm:
-// 16 multiplies per 2x2 output tile and channel pair instead of 36.
+// winograd.h — 3x3 convolution by Winograd's algorithms: F(2x2, 3x3) (16
+// multiplies per 2x2 output tile and channel pair instead of 36), F(4x4, 3x3)
+// (36 instead of 144) and a 25-point scheme for stride 2.
 //
 // Per tile of 2x2 outputs and its 4x4 input patch d (Lavin & Gray, 2016):
 //   y = A^T [ U ⊙ V ] A,  U = G g G^T (weight, 4x4 per (c, k)),  V = B^T d B
@@ -19,6 +20,14 @@
 //
 // Used for groups == 1, undilated 3x3 windows at stride 1, C and K multiples
 // of 16, AVX-512; the GEMMs run on the implicit path's register tiles.
+//
+// F(4x4, 3x3) (stride 1, wherever its 36*C*K-float weight fits; F(2x2, 3x3)
+// above that): the same drivers with 6x6 patches 4 pixels apart, 36 points
+// and 4x4 output tiles, B^T, G and A^T of the points 0, 1, -1, 2, -2, inf
+// (Lavin & Gray); 2.25 products per output instead of 4. The d-input is the
+// forward of dy with the flipped weight, C and K swapped, as above. Its
+// float32 error is about 20 times F(2x2, 3x3)'s (3e-7 vs 1.5e-8 of
+// max|y| * sqrt(terms) on the seed layers).
 //
 // Stride 2 (forward, d-input, d-weight): a 2x2 output tile reads a 5x5 patch. Along one
 // axis y0 = w0 d0 + w1 d1 + w2 d2 and y1 = w0 d2 + w1 d3 + w2 d4: the even
@@ -83,6 +92,14 @@ void winograd_strided_output_tile_avx512(float* y, int64_t yrow, int rows, int c
                                          int64_t mstride, int64_t K, const float* bias, int act, float alpha);
 void winograd_strided_grad_tile_avx512(float* d, int64_t dstride, const float* dy, int64_t dyrow, int rows, int cols,
                                        int64_t K);
+// F(4x4, 3x3): the 6x6 patch at (ih0, iw0) into 36 points, 36 points into the
+// rows x cols (<= 4x4) outputs, and a 4x4 output gradient into 36 points.
+void winograd_f43_input_tile_avx512(float* v, int64_t vstride, const float* image, int64_t h, int64_t w, int64_t C,
+                                    int64_t ih0, int64_t iw0);
+void winograd_f43_output_tile_avx512(float* y, int64_t yrow, int rows, int cols, const float* m, int64_t mstride,
+                                     int64_t K, const float* bias, int act, float alpha);
+void winograd_f43_grad_tile_avx512(float* d, int64_t dstride, const float* dy, int64_t dyrow, int rows, int cols,
+                                   int64_t K);
 // d-input: (B M B^T) of the 25 points M_xi[c] = m[xi*mstride + c] added into
 // the 5x5 patch at (ih0, iw0) of an h x w x C image (pixels inside only).
 void winograd_strided_input_adjoint_avx512(float* image, int64_t h, int64_t w, int64_t C, int64_t ih0,

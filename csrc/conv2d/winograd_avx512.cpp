@@ -1,4 +1,4 @@
-// winograd_avx512.cpp — the tile transforms of both Winograd schemes
+// winograd_avx512.cpp — the tile transforms of the Winograd schemes
 // (winograd.h), 16 channels per zmm register. Called only when active_isa() is kAvx512.
 #include "conv2d/winograd.h"
 
@@ -21,17 +21,17 @@ inline void input_1d(__m512* d, int step) {
 }
 
 // A^T on four values: (m0 + m1 + m2, m1 - m2 - m3).
-inline void output_1d(const __m512* m, int step, __m512& o0, __m512& o1) {
-  o0 = _mm512_add_ps(_mm512_add_ps(m[0], m[step]), m[2 * step]);
-  o1 = _mm512_sub_ps(_mm512_sub_ps(m[step], m[2 * step]), m[3 * step]);
+inline void output_1d(const __m512* m, int step, __m512* o) {
+  o[0] = _mm512_add_ps(_mm512_add_ps(m[0], m[step]), m[2 * step]);
+  o[1] = _mm512_sub_ps(_mm512_sub_ps(m[step], m[2 * step]), m[3 * step]);
 }
 
 // A on two values: (e0, e0 + e1, e0 - e1, -e1).
-inline void grad_1d(__m512 e0, __m512 e1, __m512* h, int step) {
-  h[0] = e0;
-  h[step] = _mm512_add_ps(e0, e1);
-  h[2 * step] = _mm512_sub_ps(e0, e1);
-  h[3 * step] = _mm512_sub_ps(_mm512_setzero_ps(), e1);
+inline void grad_1d(const __m512* e, __m512* h, int step) {
+  h[0] = e[0];
+  h[step] = _mm512_add_ps(e[0], e[1]);
+  h[2 * step] = _mm512_sub_ps(e[0], e[1]);
+  h[3 * step] = _mm512_sub_ps(_mm512_setzero_ps(), e[1]);
 }
 
 // The stride-2 scheme's B^T on five values: d0 - d2, d2, d4 - d2, d1, d3.
@@ -45,9 +45,9 @@ inline void strided_input_1d(__m512* d, int step) {
 }
 
 // Its A^T on five values: (m0 + m1 + m3, m1 + m2 + m4).
-inline void strided_output_1d(const __m512* m, int step, __m512& o0, __m512& o1) {
-  o0 = _mm512_add_ps(_mm512_add_ps(m[0], m[step]), m[3 * step]);
-  o1 = _mm512_add_ps(_mm512_add_ps(m[step], m[2 * step]), m[4 * step]);
+inline void strided_output_1d(const __m512* m, int step, __m512* o) {
+  o[0] = _mm512_add_ps(_mm512_add_ps(m[0], m[step]), m[3 * step]);
+  o[1] = _mm512_add_ps(_mm512_add_ps(m[step], m[2 * step]), m[4 * step]);
 }
 
 // Its B on five values (the adjoint of B^T): (g0, g3, g1 - g0 - g2, g4, g2).
@@ -60,12 +60,52 @@ inline void strided_input_adjoint_1d(__m512* g, int step) {
 }
 
 // Its A on two values: (e0, e0 + e1, e1, e0, e1).
-inline void strided_grad_1d(__m512 e0, __m512 e1, __m512* h, int step) {
-  h[0] = e0;
-  h[step] = _mm512_add_ps(e0, e1);
-  h[2 * step] = e1;
-  h[3 * step] = e0;
-  h[4 * step] = e1;
+inline void strided_grad_1d(const __m512* e, __m512* h, int step) {
+  h[0] = e[0];
+  h[step] = _mm512_add_ps(e[0], e[1]);
+  h[2 * step] = e[1];
+  h[3 * step] = e[0];
+  h[4 * step] = e[1];
+}
+
+// F(4x4, 3x3) (points 0, 1, -1, 2, -2, inf; Lavin & Gray), B^T on six values:
+//   4 d0 - 5 d2 + d4,  (d4 - 4 d2) +- (d3 - 4 d1),  (d4 - d2) +- 2 (d3 - d1),
+//   4 d1 - 5 d3 + d5.
+inline void f43_input_1d(__m512* d, int step) {
+  const __m512 d0 = d[0], d1 = d[step], d2 = d[2 * step], d3 = d[3 * step], d4 = d[4 * step], d5 = d[5 * step];
+  const __m512 four = _mm512_set1_ps(4.f), five = _mm512_set1_ps(5.f), two = _mm512_set1_ps(2.f);
+  const __m512 t0 = _mm512_fnmadd_ps(four, d2, d4), t1 = _mm512_fnmadd_ps(four, d1, d3);
+  const __m512 t2 = _mm512_sub_ps(d4, d2), t3 = _mm512_sub_ps(d3, d1);
+  d[0] = _mm512_fmadd_ps(four, d0, _mm512_fnmadd_ps(five, d2, d4));
+  d[step] = _mm512_add_ps(t0, t1);
+  d[2 * step] = _mm512_sub_ps(t0, t1);
+  d[3 * step] = _mm512_fmadd_ps(two, t3, t2);
+  d[4 * step] = _mm512_fnmadd_ps(two, t3, t2);
+  d[5 * step] = _mm512_fmadd_ps(four, d1, _mm512_fnmadd_ps(five, d3, d5));
+}
+
+// Its A^T on six values: m0 + (m1 + m2) + (m3 + m4), (m1 - m2) + 2 (m3 - m4),
+// (m1 + m2) + 4 (m3 + m4), (m1 - m2) + 8 (m3 - m4) + m5.
+inline void f43_output_1d(const __m512* m, int step, __m512* o) {
+  const __m512 s12 = _mm512_add_ps(m[step], m[2 * step]), d12 = _mm512_sub_ps(m[step], m[2 * step]);
+  const __m512 s34 = _mm512_add_ps(m[3 * step], m[4 * step]), d34 = _mm512_sub_ps(m[3 * step], m[4 * step]);
+  o[0] = _mm512_add_ps(_mm512_add_ps(m[0], s12), s34);
+  o[1] = _mm512_fmadd_ps(_mm512_set1_ps(2.f), d34, d12);
+  o[2] = _mm512_fmadd_ps(_mm512_set1_ps(4.f), s34, s12);
+  o[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8.f), d34, d12), m[5 * step]);
+}
+
+// Its A on four values: e0, (e0 + e2) +- (e1 + e3), (e0 + 4 e2) +- 2 (e1 + 4 e3), e3.
+inline void f43_grad_1d(const __m512* e, __m512* h, int step) {
+  const __m512 four = _mm512_set1_ps(4.f), two = _mm512_set1_ps(2.f);
+  const __m512 a = _mm512_add_ps(e[0], e[2]), b = _mm512_add_ps(e[1], e[3]);
+  const __m512 c = _mm512_fmadd_ps(four, e[2], e[0]), d = _mm512_fmadd_ps(four, e[3], e[1]);
+  h[0] = e[0];
+  h[step] = _mm512_add_ps(a, b);
+  h[2 * step] = _mm512_sub_ps(a, b);
+  h[3 * step] = _mm512_fmadd_ps(two, d, c);
+  h[4 * step] = _mm512_fnmadd_ps(two, d, c);
+  h[5 * step] = e[3];
 }
 
 // Bias, then relu/leaky (act 1/2, slope alpha).
@@ -113,42 +153,47 @@ void input_tile(float* v, int64_t vstride, const float* image, int64_t h, int64_
   }
 }
 
-// The rows x cols (<= 2x2) outputs (A^T M A) + bias, activated, for a scheme
-// of kP x kP points whose A^T is kOutput.
-template <int kP, void (*kOutput)(const __m512*, int, __m512&, __m512&)>
+// The rows x cols (<= kT x kT) outputs (A^T M A) + bias, activated, for a
+// scheme of kP x kP points whose A^T is kOutput (kP values in, kT out).
+template <int kP, int kT, void (*kOutput)(const __m512*, int, __m512*)>
 void output_tile(float* y, int64_t yrow, int rows, int cols, const float* m, int64_t mstride, int64_t K,
                  const float* bias, int act, float alpha) {
   const __m512 slope = _mm512_set1_ps(alpha);
   for (int64_t k = 0; k < K; k += 16) {
-    __m512 s[2][kP];
+    __m512 s[kT][kP];
     for (int j = 0; j < kP; ++j) {
-      __m512 col[kP];
+      __m512 col[kP], o[kT];
       for (int i = 0; i < kP; ++i) col[i] = _mm512_loadu_ps(m + (kP * i + j) * mstride + k);
-      kOutput(col, 1, s[0][j], s[1][j]);
+      kOutput(col, 1, o);
+      for (int r = 0; r < kT; ++r) s[r][j] = o[r];
     }
     const __m512 b = bias ? _mm512_loadu_ps(bias + k) : _mm512_setzero_ps();
     for (int r = 0; r < rows; ++r) {
-      __m512 o[2];
-      kOutput(s[r], 1, o[0], o[1]);
+      __m512 o[kT];
+      kOutput(s[r], 1, o);
       for (int q = 0; q < cols; ++q) _mm512_storeu_ps(y + r * yrow + q * K + k, epilogue(o[q], b, act, slope));
     }
   }
 }
 
 // D_xi = (A e A^T)[xi] for a scheme of kP x kP points whose A, applied to
-// two values, is kGrad (writing kP values `step` apart).
-template <int kP, void (*kGrad)(__m512, __m512, __m512*, int)>
+// kT values, is kGrad (writing kP values `step` apart); e is the rows x cols
+// output gradient, zero beyond.
+template <int kP, int kT, void (*kGrad)(const __m512*, __m512*, int)>
 void grad_tile(float* d, int64_t dstride, const float* dy, int64_t dyrow, int rows, int cols, int64_t K) {
   for (int64_t k = 0; k < K; k += 16) {
-    __m512 e[2][2];
-    for (int r = 0; r < 2; ++r)
-      for (int q = 0; q < 2; ++q)
-        e[r][q] = r < rows && q < cols ? _mm512_loadu_ps(dy + r * dyrow + q * K + k) : _mm512_setzero_ps();
-    __m512 h[kP][2], out[kP][kP];
-    for (int q = 0; q < 2; ++q) kGrad(e[0][q], e[1][q], &h[0][q], 2);
-    for (int i = 0; i < kP; ++i) kGrad(h[i][0], h[i][1], &out[i][0], 1);
-    for (int i = 0; i < kP; ++i)
-      for (int j = 0; j < kP; ++j) _mm512_storeu_ps(d + (kP * i + j) * dstride + k, out[i][j]);
+    __m512 h[kP][kT];
+    for (int q = 0; q < kT; ++q) {
+      __m512 e[kT];
+      for (int r = 0; r < kT; ++r)
+        e[r] = r < rows && q < cols ? _mm512_loadu_ps(dy + r * dyrow + q * K + k) : _mm512_setzero_ps();
+      kGrad(e, &h[0][q], kT);
+    }
+    for (int i = 0; i < kP; ++i) {
+      __m512 out[kP];
+      kGrad(h[i], out, 1);
+      for (int j = 0; j < kP; ++j) _mm512_storeu_ps(d + (kP * i + j) * dstride + k, out[j]);
+    }
   }
 }
 
@@ -161,7 +206,7 @@ void winograd_input_tile_avx512(float* v, int64_t vstride, const float* image, i
 
 void winograd_output_tile_avx512(float* y, int64_t yrow, int rows, int cols, const float* m, int64_t mstride,
                                  int64_t K, const float* bias, int act, float alpha) {
-  output_tile<4, output_1d>(y, yrow, rows, cols, m, mstride, K, bias, act, alpha);
+  output_tile<4, 2, output_1d>(y, yrow, rows, cols, m, mstride, K, bias, act, alpha);
 }
 
 void winograd_strided_input_tile_avx512(float* v, int64_t vstride, const float* image, int64_t h, int64_t w,
@@ -171,17 +216,32 @@ void winograd_strided_input_tile_avx512(float* v, int64_t vstride, const float* 
 
 void winograd_strided_output_tile_avx512(float* y, int64_t yrow, int rows, int cols, const float* m,
                                          int64_t mstride, int64_t K, const float* bias, int act, float alpha) {
-  output_tile<5, strided_output_1d>(y, yrow, rows, cols, m, mstride, K, bias, act, alpha);
+  output_tile<5, 2, strided_output_1d>(y, yrow, rows, cols, m, mstride, K, bias, act, alpha);
 }
 
 void winograd_grad_tile_avx512(float* d, int64_t dstride, const float* dy, int64_t dyrow, int rows, int cols,
                                int64_t K) {
-  grad_tile<4, grad_1d>(d, dstride, dy, dyrow, rows, cols, K);
+  grad_tile<4, 2, grad_1d>(d, dstride, dy, dyrow, rows, cols, K);
 }
 
 void winograd_strided_grad_tile_avx512(float* d, int64_t dstride, const float* dy, int64_t dyrow, int rows, int cols,
                                        int64_t K) {
-  grad_tile<5, strided_grad_1d>(d, dstride, dy, dyrow, rows, cols, K);
+  grad_tile<5, 2, strided_grad_1d>(d, dstride, dy, dyrow, rows, cols, K);
+}
+
+void winograd_f43_input_tile_avx512(float* v, int64_t vstride, const float* image, int64_t h, int64_t w, int64_t C,
+                                    int64_t ih0, int64_t iw0) {
+  input_tile<6, f43_input_1d>(v, vstride, image, h, w, C, ih0, iw0);
+}
+
+void winograd_f43_output_tile_avx512(float* y, int64_t yrow, int rows, int cols, const float* m, int64_t mstride,
+                                     int64_t K, const float* bias, int act, float alpha) {
+  output_tile<6, 4, f43_output_1d>(y, yrow, rows, cols, m, mstride, K, bias, act, alpha);
+}
+
+void winograd_f43_grad_tile_avx512(float* d, int64_t dstride, const float* dy, int64_t dyrow, int rows, int cols,
+                                   int64_t K) {
+  grad_tile<6, 4, f43_grad_1d>(d, dstride, dy, dyrow, rows, cols, K);
 }
 
 void winograd_strided_input_adjoint_avx512(float* image, int64_t h, int64_t w, int64_t C, int64_t ih0,
