@@ -43,7 +43,7 @@ def cpu_time_medians(cases, repetitions, min_seconds):
     return {name: statistics.median(s) for name, s in samples.items()}
 
 
-def run_one(threads, reps, only, cpu_time=False):
+def run_one(threads, reps, only, cpu_time=False, settle=0.0):
     import numpy as np
     import torch
 
@@ -100,7 +100,8 @@ def run_one(threads, reps, only, cpu_time=False):
             if cpu_time:
                 med = cpu_time_medians(cases, reps, 0.05)
             else:
-                med = interleaved_medians(cases, repetitions=reps, min_seconds=0.05, quiet_check=threads > 1)
+                med = interleaved_medians(cases, repetitions=reps, min_seconds=0.05, quiet_check=threads > 1,
+                                          settle_seconds=settle)
         shape = f"N{case.n} {case.h}x{case.w}x{case.c}->{case.k} k{case.kh} s{case.strides[0]}"
         for p in ("fwd", "d-input", "d-weight"):
             ours, theirs = med[(p, "pycnn")], med[(p, "torch")]
@@ -124,7 +125,8 @@ def run_one(threads, reps, only, cpu_time=False):
             if cpu_time:
                 med = cpu_time_medians(cases, reps, 0.05)
             else:
-                med = interleaved_medians(cases, repetitions=reps, min_seconds=0.05, quiet_check=threads > 1)
+                med = interleaved_medians(cases, repetitions=reps, min_seconds=0.05, quiet_check=threads > 1,
+                                          settle_seconds=settle)
         for p, flops in (("fwd", case.flops()), ("d-input", 2 * case.flops())):
             ours, theirs = med[(p, "pycnn")], med[(p, "torch")]
             gf, tgf = flops / ours / 1e9, flops / theirs / 1e9
@@ -139,17 +141,20 @@ def main():
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--only", default="")
     parser.add_argument("--cpu-time", action="store_true", help="time.process_time; 1 thread only")
+    parser.add_argument("--settle", type=float, default=0.0,
+                        help="pause (s) before each case, so the previous library's worker threads stop spinning")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     opts = parser.parse_args()
     if opts.cpu_time and opts.threads != [1]:
         parser.error("--cpu-time needs --threads 1 (process time adds up every thread's time)")
     if opts.child:
-        return run_one(opts.threads[0], opts.reps, opts.only, opts.cpu_time)
+        return run_one(opts.threads[0], opts.reps, opts.only, opts.cpu_time, opts.settle)
     print(f"# conv2d / dense: pycnn vs torch channels_last, {time.strftime('%Y-%m-%d %H:%M')}")
     for t in opts.threads:
         env = dict(os.environ, OMP_NUM_THREADS=str(t), OPENBLAS_NUM_THREADS=str(t), MKL_NUM_THREADS=str(t))
         subprocess.run([sys.executable, __file__, "--child", "--threads", str(t), "--reps", str(opts.reps),
-                        "--only", opts.only] + (["--cpu-time"] if opts.cpu_time else []), env=env, check=True)
+                        "--only", opts.only, "--settle", str(opts.settle)] + (["--cpu-time"] if opts.cpu_time else []),
+                       env=env, check=True)
 
 
 if __name__ == "__main__":
