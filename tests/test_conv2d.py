@@ -117,8 +117,9 @@ STRIDED_WINOGRAD_EXTRA = [
 # F(4x4, 3x3), which replaced F(2x2, 3x3) wherever the transformed weight
 # (36*C*K floats) stays within 16 MiB: output sizes 1, 2 and 3 past a
 # multiple of 4 (phantom tile rows and columns), 4x4 tiles of 8x8 images in
-# chunks that cross images, asymmetric explicit pads, K = 80; and C = K = 352,
-# whose 36-point weight is too large, on F(2x2, 3x3).
+# chunks that cross images, asymmetric explicit pads, K = 80; C = K = 352,
+# whose 36-point weight is too large, on F(2x2, 3x3); and images of more
+# tiles than one d-weight chunk.
 F43_EXTRA = [
     ConvCase(2, 13, 10, 32, 48, 3, 3, (1, 1), "same", seed=1400),
     ConvCase(1, 15, 11, 32, 64, 3, 3, (1, 1), "valid", seed=1401),
@@ -127,6 +128,9 @@ F43_EXTRA = [
     ConvCase(9, 8, 8, 32, 32, 3, 3, (1, 1), "same", seed=1404),
     ConvCase(2, 10, 10, 32, 16, 3, 3, (1, 1), ((1, 0), (0, 1)), seed=1405),
     ConvCase(1, 8, 9, 352, 352, 3, 3, (1, 1), "same", seed=1406),
+    # one image of 100 tiles: its d-weight sums two chunks of tiles (>= 72 each), also at stride 2
+    ConvCase(1, 38, 37, 32, 16, 3, 3, (1, 1), "same", seed=1407),
+    ConvCase(1, 40, 38, 32, 16, 3, 3, (2, 2), "same", seed=1408),
 ]
 CASES = (random_conv_cases(220) + small_seed_conv(2) + DIRECT_EXTRA + SLIDING_EXTRA + IMPLICIT_EXTRA + STRIDED_EXTRA
          + WINOGRAD_EXTRA + STRIDED_WINOGRAD_EXTRA + F43_EXTRA)
