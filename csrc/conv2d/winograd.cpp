@@ -92,15 +92,15 @@ Tiling tiling(const ImplicitConv& g, int64_t size) {
   return {g.oh, g.ow, size, (g.oh + size - 1) / size, (g.ow + size - 1) / size};
 }
 
-// One scheme: its points per tile, its stride (the patch of the tile at
-// output (oh, ow) starts at input (stride*oh - pt, stride*ow - pl)), its
-// output tile edge and its tile transforms.
+// One scheme: its points per axis and tile, its stride (the patch of the
+// tile at output (oh, ow) starts at input (stride*oh - pt, stride*ow - pl)),
+// its output tile edge, its weight transform G and its tile transforms.
 struct Scheme {
-  int64_t points, stride, tile;
+  int64_t axis, points, stride, tile;  // points = axis^2
+  const float* g;                      // G (axis x 3): U = G g G^T
   decltype(&winograd_input_tile_avx512) input_tile;
   decltype(&winograd_output_tile_avx512) output_tile;
   decltype(&winograd_grad_tile_avx512) grad_tile;
-  void (*inverse_weight)(float* dweight, const float* du, int64_t C, int64_t K);
 };
 
 // Tiles per chunk: V and M of the chunk within kChunkFloats, a multiple of
@@ -109,155 +109,71 @@ int64_t chunk_tiles(int64_t points, int64_t C, int64_t K) {
   return std::max<int64_t>(24, kChunkFloats / (points * (C + K)) / 24 * 24);
 }
 
-// U_xi = G g G^T per (c, k), G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1], into
-// u[(xi*C + c)*K + k]. With `flip`, the d-input weight: g[i][j] =
-// weight[2-i][2-j][c][k] into u[(xi*K + k)*C + c] (input and output swap).
-void transform_weight(float* u, const float* weight, int64_t C, int64_t K, bool flip) {
-  parallel_for(C, 8, [&](int64_t c0, int64_t c1) {
-    for (int64_t c = c0; c < c1; ++c)
-      for (int64_t k = 0; k < K; ++k) {
-        float g[3][3], t[4][3];
-        for (int i = 0; i < 3; ++i)
-          for (int j = 0; j < 3; ++j) {
-            const int64_t tap = flip ? (2 - i) * 3 + (2 - j) : i * 3 + j;
-            g[i][j] = weight[(tap * C + c) * K + k];
-          }
-        for (int j = 0; j < 3; ++j) {
-          t[0][j] = g[0][j];
-          t[1][j] = 0.5f * (g[0][j] + g[1][j] + g[2][j]);
-          t[2][j] = 0.5f * (g[0][j] - g[1][j] + g[2][j]);
-          t[3][j] = g[2][j];
-        }
-        for (int i = 0; i < 4; ++i) {
-          const float v[4] = {t[i][0], 0.5f * (t[i][0] + t[i][1] + t[i][2]), 0.5f * (t[i][0] - t[i][1] + t[i][2]),
-                              t[i][2]};
-          for (int j = 0; j < 4; ++j) {
-            const int64_t xi = 4 * i + j;
-            u[flip ? (xi * K + k) * C + c : (xi * C + c) * K + k] = v[j];
-          }
-        }
-      }
-  });
-}
-
-// The stride-2 U_xi = G g G^T per (c, k), G = [1 0 0; 1 0 1; 0 0 1; 0 1 0;
-// 0 1 0], into u[(xi*C + c)*K + k]: U[i][j] is the sum of g[a][b] over the
-// taps a of row i of G and b of row j. One contiguous pass per point (the
-// points lie C*K floats apart; a loop over elements touching all 25 at once
-// crawled through 4 KiB-aliased cache sets).
-void transform_weight_strided(float* u, const float* weight, int64_t C, int64_t K) {
-  static constexpr int kTaps[5][2] = {{0, -1}, {0, 2}, {2, -1}, {1, -1}, {1, -1}};  // G's nonzero columns
-  const int64_t CK = C * K;
-  parallel_for(CK, 1024, [&](int64_t e0, int64_t e1) {
-    for (int i = 0; i < 5; ++i)
-      for (int j = 0; j < 5; ++j) {
-        float* out = u + (5 * i + j) * CK;
-        for (int64_t e = e0; e < e1; ++e) out[e] = 0.f;
-        for (int a : kTaps[i]) {
-          if (a < 0) continue;
-          for (int b : kTaps[j]) {
-            if (b < 0) continue;
-            const float* g = weight + (3 * a + b) * CK;
-            for (int64_t e = e0; e < e1; ++e) out[e] += g[e];
-          }
-        }
-      }
-  });
-}
-
-// dweight = G^T S G per (c, k) from S = du_xi[(xi*C + c)*K + k];
-// G^T = [1 .5 .5 0; 0 .5 -.5 0; 0 .5 .5 1].
-void inverse_weight(float* dweight, const float* du, int64_t C, int64_t K) {
-  const int64_t CK = C * K;
-  parallel_for(CK, 1024, [&](int64_t e0, int64_t e1) {
-    for (int64_t e = e0; e < e1; ++e) {
-      float r[3][4];
-      for (int j = 0; j < 4; ++j) {
-        const float s0 = du[j * CK + e], s1 = du[(4 + j) * CK + e], s2 = du[(8 + j) * CK + e],
-                    s3 = du[(12 + j) * CK + e];
-        r[0][j] = s0 + 0.5f * (s1 + s2);
-        r[1][j] = 0.5f * (s1 - s2);
-        r[2][j] = 0.5f * (s1 + s2) + s3;
-      }
-      for (int i = 0; i < 3; ++i) {
-        dweight[(i * 3 + 0) * CK + e] = r[i][0] + 0.5f * (r[i][1] + r[i][2]);
-        dweight[(i * 3 + 1) * CK + e] = 0.5f * (r[i][1] - r[i][2]);
-        dweight[(i * 3 + 2) * CK + e] = 0.5f * (r[i][1] + r[i][2]) + r[i][3];
-      }
-    }
-  });
-}
-
-// The stride-2 dweight = G^T S G per (c, k) from S = du_xi[(xi*C + c)*K + k],
-// G^T = [1 1 0 0 0; 0 0 0 1 1; 0 1 1 0 0]: dweight[a][b] is the sum of
-// S[i][j] over the points i of row a of G^T and j of row b, one contiguous
-// pass per tap (as transform_weight_strided).
-void inverse_weight_strided(float* dweight, const float* du, int64_t C, int64_t K) {
-  static constexpr int kPointsOf[3][2] = {{0, 1}, {3, 4}, {1, 2}};  // G^T's nonzero columns
-  const int64_t CK = C * K;
-  parallel_for(CK, 1024, [&](int64_t e0, int64_t e1) {
-    for (int a = 0; a < 3; ++a)
-      for (int b = 0; b < 3; ++b) {
-        float* out = dweight + (3 * a + b) * CK;
-        for (int64_t e = e0; e < e1; ++e) out[e] = 0.f;
-        for (int i : kPointsOf[a])
-          for (int j : kPointsOf[b]) {
-            const float* s = du + (5 * i + j) * CK;
-            for (int64_t e = e0; e < e1; ++e) out[e] += s[e];
-          }
-      }
-  });
-}
-
-// out[p][q] = sum over i, j of L[p][i] * R[q][j] * in[i][j], for planes of
-// CK floats (plane (i, j) of `in` at in + (i*nj + j)*CK, likewise `out`):
-// L in[.][j] first, then R, each a contiguous pass per plane and nonzero
-// coefficient over a range of elements (the weight transforms of F(4x4, 3x3)).
-void sandwich(float* out, const float* in, const float* L, int np, int ni, const float* R, int nq, int nj,
-              int64_t CK) {
+// out[p][q] = sum over i, j of L[p][i] * L[q][j] * in[i][j] for planes of CK
+// floats (plane (i, j) of `in` at in + (i*n_in + j)*CK, likewise `out`),
+// with L = coef (n_out x n_in) or, `transposed`, coef^T (coef n_in x n_out):
+// L along i first, then along j, each a contiguous pass per plane and nonzero
+// coefficient over a range of elements. The planes lie C*K floats apart: a
+// loop over elements touching all of them at once crawled through 4 KiB-
+// aliased cache sets (0.29 ms of a 1.6 ms call, stride-2 forward).
+void sandwich(float* out, const float* in, const float* coef, int n_out, int n_in, bool transposed, int64_t CK) {
+  const auto L = [&](int p, int i) { return transposed ? coef[i * n_out + p] : coef[p * n_in + i]; };
   parallel_for(CK, 1024, [&](int64_t e0, int64_t e1) {
     const int64_t len = e1 - e0;
-    std::vector<float> mid(size_t(np * nj * len), 0.f);  // mid[p][j] = sum_i L[p][i] in[i][j]
-    for (int p = 0; p < np; ++p)
-      for (int j = 0; j < nj; ++j) {
-        float* m = mid.data() + (p * nj + j) * len;
-        for (int i = 0; i < ni; ++i) {
-          const float c = L[p * ni + i];
+    std::vector<float> mid(size_t(n_out * n_in * len), 0.f);  // mid[p][j] = sum_i L[p][i] in[i][j]
+    for (int p = 0; p < n_out; ++p)
+      for (int j = 0; j < n_in; ++j) {
+        float* m = mid.data() + (p * n_in + j) * len;
+        for (int i = 0; i < n_in; ++i) {
+          const float c = L(p, i);
           if (c == 0.f) continue;
-          const float* src = in + (i * nj + j) * CK + e0;
+          const float* src = in + (i * n_in + j) * CK + e0;
           for (int64_t e = 0; e < len; ++e) m[e] += c * src[e];
         }
       }
-    for (int p = 0; p < np; ++p)
-      for (int q = 0; q < nq; ++q) {
-        float* o = out + (p * nq + q) * CK + e0;
+    for (int p = 0; p < n_out; ++p)
+      for (int q = 0; q < n_out; ++q) {
+        float* o = out + (p * n_out + q) * CK + e0;
         std::fill(o, o + len, 0.f);
-        for (int j = 0; j < nj; ++j) {
-          const float c = R[q * nj + j];
+        for (int j = 0; j < n_in; ++j) {
+          const float c = L(q, j);
           if (c == 0.f) continue;
-          const float* m = mid.data() + (p * nj + j) * len;
+          const float* m = mid.data() + (p * n_in + j) * len;
           for (int64_t e = 0; e < len; ++e) o[e] += c * m[e];
         }
       }
   });
 }
 
-// F(4x4, 3x3)'s G (6x3) and G^T.
-constexpr float kF43G[6 * 3] = {1.f / 4, 0, 0, -1.f / 6, -1.f / 6, -1.f / 6, -1.f / 6, 1.f / 6, -1.f / 6,
-                                1.f / 24, 1.f / 12, 1.f / 6, 1.f / 24, -1.f / 12, 1.f / 6, 0, 0, 1};
-constexpr float kF43GT[3 * 6] = {1.f / 4, -1.f / 6, -1.f / 6, 1.f / 24, 1.f / 24, 0,
-                                 0, -1.f / 6, 1.f / 6, 1.f / 12, -1.f / 12, 0,
-                                 0, -1.f / 6, -1.f / 6, 1.f / 6, 1.f / 6, 1};
-
-// U_xi = G g G^T per (c, k) into u[(xi*C + c)*K + k] (weight[(tap*C + c)*K + k]).
-void transform_weight_f43(float* u, const float* weight, int64_t C, int64_t K) {
-  sandwich(u, weight, kF43G, 6, 3, kF43G, 6, 3, C * K);
+// U_xi = G g G^T per (c, k) into u[(xi*C + c)*K + k], from the weight
+// (3, 3, C, K): weight[(tap*C + c)*K + k].
+void transform_weight(float* u, const float* weight, int64_t C, int64_t K, const Scheme& scheme) {
+  sandwich(u, weight, scheme.g, int(scheme.axis), 3, false, C * K);
 }
 
-// dweight = G^T S G per (c, k) from S = du_xi[(xi*C + c)*K + k].
-void inverse_weight_f43(float* dweight, const float* du, int64_t C, int64_t K) {
-  sandwich(dweight, du, kF43GT, 3, 6, kF43GT, 3, 6, C * K);
+// dweight = G^T S G per (c, k) from S = du_xi[(xi*C + c)*K + k] (the adjoint).
+void inverse_weight(float* dweight, const float* du, int64_t C, int64_t K, const Scheme& scheme) {
+  sandwich(dweight, du, scheme.g, 3, int(scheme.axis), true, C * K);
 }
+
+// The weight of a d-input problem, C and K swapped, taps flipped (stride 1:
+// the forward of dy) or not (stride 2, whose adjoint scheme takes them as
+// they are): swapped[(tap'*K + k)*C + c] = weight[(tap*C + c)*K + k].
+void swap_weight(float* swapped, const float* weight, int64_t C, int64_t K, bool flip) {
+  parallel_for(9 * C, 8, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t tap = r / C, c = r % C, to = flip ? 8 - tap : tap;
+      for (int64_t k = 0; k < K; ++k) swapped[(to * K + k) * C + c] = weight[r * K + k];
+    }
+  });
+}
+
+// G of each scheme (winograd.h): F(2x2, 3x3), the stride-2 scheme
+// (w0, w0 + w2, w2, w1, w1) and F(4x4, 3x3) (points 0, 1, -1, 2, -2, inf).
+constexpr float kG22[4 * 3] = {1, 0, 0, 0.5f, 0.5f, 0.5f, 0.5f, -0.5f, 0.5f, 0, 0, 1};
+constexpr float kGStrided[5 * 3] = {1, 0, 0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 0, 1, 0};
+constexpr float kG43[6 * 3] = {1.f / 4, 0, 0, -1.f / 6, -1.f / 6, -1.f / 6, -1.f / 6, 1.f / 6, -1.f / 6,
+                               1.f / 24, 1.f / 12, 1.f / 6, 1.f / 24, -1.f / 12, 1.f / 6, 0, 0, 1};
 
 // Input transforms of tiles [t0, t0 + count) into v (V_xi at v + xi*count*C).
 void transform_inputs(float* v, const float* x, const ImplicitConv& g, const Tiling& tl, int64_t t0, int64_t count,
@@ -269,13 +185,12 @@ void transform_inputs(float* v, const float* x, const ImplicitConv& g, const Til
   }
 }
 
-constexpr Scheme kStride1{kPoints, 1, 2, &winograd_input_tile_avx512, &winograd_output_tile_avx512,
-                          &winograd_grad_tile_avx512, &inverse_weight};
-constexpr Scheme kStride2{kStridedPoints, 2, 2, &winograd_strided_input_tile_avx512,
-                          &winograd_strided_output_tile_avx512, &winograd_strided_grad_tile_avx512,
-                          &inverse_weight_strided};
-constexpr Scheme kF43{kF43Points, 1, 4, &winograd_f43_input_tile_avx512, &winograd_f43_output_tile_avx512,
-                      &winograd_f43_grad_tile_avx512, &inverse_weight_f43};
+constexpr Scheme kStride1{4, kPoints, 1, 2, kG22, &winograd_input_tile_avx512, &winograd_output_tile_avx512,
+                          &winograd_grad_tile_avx512};
+constexpr Scheme kStride2{5, kStridedPoints, 2, 2, kGStrided, &winograd_strided_input_tile_avx512,
+                          &winograd_strided_output_tile_avx512, &winograd_strided_grad_tile_avx512};
+constexpr Scheme kF43{6, kF43Points, 1, 4, kG43, &winograd_f43_input_tile_avx512, &winograd_f43_output_tile_avx512,
+                      &winograd_f43_grad_tile_avx512};
 
 const Scheme& scheme_of(const Conv2dShape& s) { return strided(s) ? kStride2 : f43(s) ? kF43 : kStride1; }
 
@@ -368,9 +283,7 @@ bool winograd_weight_applies(const Conv2dShape& s) {
 int64_t winograd_weight_floats(const Conv2dShape& s) { return scheme_of(s).points * s.c * s.k; }
 
 void winograd_transform_weight(float* u, const float* weight, const Conv2dShape& s) {
-  if (strided(s)) transform_weight_strided(u, weight, s.c, s.k);
-  else if (f43(s)) transform_weight_f43(u, weight, s.c, s.k);
-  else transform_weight(u, weight, s.c, s.k, false);
+  transform_weight(u, weight, s.c, s.k, scheme_of(s));
 }
 
 void winograd_forward_transformed(float* y, const float* x, const float* u, const float* bias, const Conv2dShape& s,
@@ -395,13 +308,8 @@ void strided_input_geometry(float* dx, const float* dy, const float* weight, con
   // U_xi^T: the scheme's weight transform of the weight with C and K swapped.
   float* u = thread_scratch(kScratchWinograd).floats(size_t(kStridedPoints * CK + 9 * CK));
   float* swapped = u + kStridedPoints * CK;
-  parallel_for(9 * C, 8, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const int64_t tap = r / C, c = r % C;
-      for (int64_t k = 0; k < K; ++k) swapped[(tap * K + k) * C + c] = weight[r * K + k];
-    }
-  });
-  transform_weight_strided(u, swapped, K, C);
+  swap_weight(swapped, weight, C, K, false);
+  transform_weight(u, swapped, K, C, kStride2);
   const Tiling tl = tiling(g, kStride2.tile);
   const int64_t per_chunk = chunk_tiles(kStridedPoints, K, C);
   const FixedChunks images = fixed_chunks(g.n, std::max<int64_t>(1, per_chunk / tl.per_image()));
@@ -427,24 +335,15 @@ void strided_input_geometry(float* dx, const float* dy, const float* weight, con
 
 void winograd_backward_input(float* dx, const float* dy, const float* weight, const Conv2dShape& s) {
   if (strided(s)) return strided_input_geometry(dx, dy, weight, s);
+  // The forward of dy with the flipped weight, C and K swapped.
   const ImplicitConv g = implicit_input_geometry(s);
-  if (f43_fits(g)) {
-    // The flipped weight with C and K swapped, then the forward transform.
-    const int64_t C = s.c, K = s.k, CK = C * K;
-    float* u = thread_scratch(kScratchWinograd).floats(size_t(kF43Points * CK + 9 * CK));
-    float* swapped = u + kF43Points * CK;
-    parallel_for(9 * C, 8, [&](int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1; ++r) {
-        const int64_t tap = r / C, c = r % C, flipped = 8 - tap;
-        for (int64_t k = 0; k < K; ++k) swapped[(flipped * K + k) * C + c] = weight[r * K + k];
-      }
-    });
-    transform_weight_f43(u, swapped, K, C);
-    return forward_geometry(dx, dy, u, nullptr, g, ActivationSpec{}, kF43);
-  }
-  float* u = thread_scratch(kScratchWinograd).floats(size_t(kPoints * s.c * s.k));
-  transform_weight(u, weight, s.c, s.k, true);
-  forward_geometry(dx, dy, u, nullptr, implicit_input_geometry(s), ActivationSpec{}, kStride1);
+  const Scheme& scheme = f43_fits(g) ? kF43 : kStride1;
+  const int64_t CK = s.c * s.k;
+  float* u = thread_scratch(kScratchWinograd).floats(size_t(scheme.points * CK + 9 * CK));
+  float* swapped = u + scheme.points * CK;
+  swap_weight(swapped, weight, s.c, s.k, true);
+  transform_weight(u, swapped, s.k, s.c, scheme);
+  forward_geometry(dx, dy, u, nullptr, g, ActivationSpec{}, scheme);
 }
 
 void winograd_backward_weight(float* dweight, const float* dy, const float* x, const Conv2dShape& s) {
@@ -480,7 +379,7 @@ void winograd_backward_weight(float* dweight, const float* dy, const float* x, c
     }
   });
   add_partials(du, du + usize, images.count - 1, usize);
-  scheme.inverse_weight(dweight, du, C, K);
+  inverse_weight(dweight, du, C, K, scheme);
 }
 
 #else
