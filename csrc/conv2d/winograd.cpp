@@ -58,9 +58,10 @@ bool shape_fits(const Conv2dShape& s) { return s.groups == 1 && !s.direct() && !
 bool strided(const Conv2dShape& s) { return s.sh == 2; }
 
 // F(4x4, 3x3) instead of F(2x2, 3x3) for a stride-1 problem g (the forward,
-// or the d-input's own geometry): 2.25 instead of 4 products per output, and
-// faster wherever F(2x2, 3x3) is taken, phantom outputs included (Zen 4,
-// seed layers: forward 1.45-1.6x, d-input 1.15-1.5x, d-weight 1.3-1.4x).
+// or the d-input's own geometry): 2.25 instead of 4 products per output.
+// Faster on every seed layer F(2x2, 3x3) took, phantom outputs included
+// (Zen 4: forward 1.5-1.7x, d-input 1.15-1.55x, d-weight 1.4-1.5x); not
+// measured on an Intel CPU, where it follows F(2x2, 3x3)'s threshold.
 bool f43_fits(const ImplicitConv& g) {
   return g.c >= min_reduction() && kF43Points * g.c * g.k <= kMaxWeightFloats;
 }
