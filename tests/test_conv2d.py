@@ -82,13 +82,14 @@ STRIDED_EXTRA = [
     ConvCase(2, 16, 17, 7, 16, 4, 3, (2, 2), ((3, 0), (1, 4)), seed=1209),
     ConvCase(1, 21, 21, 130, 16, 3, 3, (2, 2), "same", seed=1210),
 ]
-# Winograd F(2x2, 3x3) shapes (3x3, stride 1, undilated, C and K multiples of
-# 16, >= 64 output pixels): odd output sizes (phantom tile rows and columns),
-# 'valid' / 'same' / asymmetric explicit pads (d-input through Winograd only
-# while no pad exceeds 2), chunks that cross images (N 3, 9), K = 80 (a
-# 64 + 16 column block), C = 16 (forward on the implicit path, d-input and
-# d-weight through Winograd), N = 1, and a 7x9 output (63 pixels: forward and
-# d-weight not taken, d-input taken).
+# Stride-1 Winograd shapes (3x3, undilated, C and K multiples of 16, >= 64
+# output pixels; F(4x4, 3x3) where its weight fits, see F43_EXTRA): odd
+# output sizes (phantom tile rows and columns), 'valid' / 'same' / asymmetric
+# explicit pads (d-input through Winograd only while no pad exceeds 2), chunks
+# that cross images (N 3, 9), K = 80 (a 64 + 16 column block), C = 16
+# (forward through Winograd on AMD CPUs, the implicit path elsewhere; d-input
+# and d-weight through Winograd), N = 1, and a 7x9 output (63 pixels: forward
+# and d-weight not taken, d-input taken).
 WINOGRAD_EXTRA = [
     ConvCase(3, 11, 9, 32, 48, 3, 3, (1, 1), "same", seed=1100),
     ConvCase(1, 13, 15, 32, 64, 3, 3, (1, 1), "valid", seed=1101),

@@ -78,8 +78,8 @@ struct FactorRows {
 
 // kPairs pairs of output pixels x kNb 16-channel blocks (the driver passes
 // one: 6 pairs of one block beat 2 pairs of two, and GCC keeps this form's
-// U vectors in registers); the first `store` pixels are stored. rows[r]: the factors of window row r at the group's
-// first pair; u: U of window row 0 at the block's first channel, laid out
+// U vectors in registers); the first `store` pixels are stored. rows[r]: the
+// factors of window row r at the group's first pair; u: U of window row 0 at the block's first channel, laid out
 // ((r*kC + c)*4 + j)*K.
 template <int kC, int kNb, int kPairs>
 void pairs(float* y, int64_t K, const float* const* rows, int64_t stride, int64_t nrows, const float* u,

@@ -19,7 +19,7 @@
 namespace pycnn {
 namespace {
 
-constexpr int64_t kPoints = 16;                        // transform points per tile
+constexpr int64_t kPoints = 16;                        // transform points per tile, F(2x2, 3x3)
 constexpr int64_t kStridedPoints = 25;                 // at stride 2
 constexpr int64_t kF43Points = 36;                     // F(4x4, 3x3)
 constexpr int64_t kChunkFloats = int64_t(1) << 17;     // V + M of one chunk (512 KiB)

@@ -29,8 +29,8 @@
 // float32 error is about 20 times F(2x2, 3x3)'s (3e-7 vs 1.5e-8 of
 // max|y| * sqrt(terms) on the seed layers).
 //
-// Stride 2 (forward, d-input, d-weight): a 2x2 output tile reads a 5x5 patch. Along one
-// axis y0 = w0 d0 + w1 d1 + w2 d2 and y1 = w0 d2 + w1 d3 + w2 d4: the even
+// Stride 2 (forward, d-input, d-weight): a 2x2 output tile reads a 5x5
+// patch. Along one axis y0 = w0 d0 + w1 d1 + w2 d2 and y1 = w0 d2 + w1 d3 + w2 d4: the even
 // inputs meet the 2-tap kernel (w0, w2), which F(2, 2) computes in three
 // products, the odd ones w1 directly, so
 //   B^T d = (d0 - d2, d2, d4 - d2, d1, d3),  G g = (w0, w0 + w2, w2, w1, w1),
@@ -57,9 +57,9 @@ bool winograd_forward_applies(const Conv2dShape& s);
 bool winograd_input_applies(const Conv2dShape& s);
 bool winograd_weight_applies(const Conv2dShape& s);
 
-// The transformed forward weight (16*C*K floats, 25*C*K at stride 2:
-// winograd_weight_floats) and
-// the forward from it: callers that convolve image by image (conv2d_pool)
+// The transformed forward weight (points*C*K floats: 36 for F(4x4, 3x3), 16
+// for F(2x2, 3x3), 25 at stride 2; winograd_weight_floats) and the forward
+// from it: callers that convolve image by image (conv2d_pool)
 // transform the weight once per call instead of once per image.
 int64_t winograd_weight_floats(const Conv2dShape& s);
 void winograd_transform_weight(float* u, const float* weight, const Conv2dShape& s);
