@@ -91,6 +91,34 @@ def test_small_m_routes_match_reference(isa, m, n, k, tb):
     np.testing.assert_allclose(plain, want, rtol=tol, atol=tol * np.abs(want).max(initial=1.0))
 
 
+# Tiny N (<= 4 columns): row-major A with k >= 64 runs on the dot-product
+# kernels over a copy of B^T, transposed A with m > 4 computes C^T and stores
+# it transposed; n = 5, m <= 4 and k = 63 are the near-misses.
+TINY_N = [(m, n, k, ta, tb) for m, n, k in [(16, 2, 128), (128, 2, 16), (2000, 1, 70), (64, 4, 64), (64, 4, 63),
+                                            (4, 3, 100), (5, 2, 9), (33, 5, 64), (1, 1, 300)]
+          for ta in (False, True) for tb in (False, True)]
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("m,n,k,ta,tb", TINY_N)
+def test_tiny_n_routes_match_reference(isa, m, n, k, ta, tb):
+    rng = np.random.default_rng(m * 10007 + n * 101 + k)
+    a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
+    b = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
+    c = rng.standard_normal((m, n)).astype(np.float32)
+    _core.set_isa(isa)
+    try:
+        got = ops.gemm(a, b, c, alpha=-0.5, beta=0.25, trans_a=ta, trans_b=tb)
+        plain = ops.gemm(a, b, trans_a=ta, trans_b=tb)
+    finally:
+        _core.set_isa(None)
+    tol = 2e-6 * k + 1e-5
+    want = ref.gemm(a, b, c, -0.5, 0.25, ta, tb)
+    np.testing.assert_allclose(got, want, rtol=tol, atol=tol * np.abs(want).max(initial=1.0))
+    want = ref.gemm(a, b, None, 1.0, 0.0, ta, tb)
+    np.testing.assert_allclose(plain, want, rtol=tol, atol=tol * np.abs(want).max(initial=1.0))
+
+
 @pytest.mark.parametrize("isa", ISAS)
 @pytest.mark.parametrize("act", [1, 2, 4])
 def test_small_m_epilogue_over_nan_output(isa, act):
@@ -151,7 +179,8 @@ def test_rows_aliasing_in_l1_are_copied_per_k_slice(isa, m, n, k, lda):
                                    (500, 288, 64, False, True), (2000, 32, 27, False, False),
                                    (16, 512, 1000, False, False), (13, 700, 500, False, False),
                                    (16, 2000, 512, False, True), (32, 600, 300, False, True),
-                                   (2000, 512, 16, True, False)])
+                                   (2000, 512, 16, True, False), (30000, 2, 128, False, False),
+                                   (20000, 3, 40, True, False)])
 def test_thread_count_does_not_change_bits(shape):
     m, n, k, ta, tb = shape
     rng = np.random.default_rng(m)

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "activations/activations.h"
@@ -108,18 +109,8 @@ void batch_norm_forward_train(float* y, float* mean, float* inv_std, float* movi
     }
     n_a = n;
   }
-  for (int64_t c = 0; c < C; ++c) {
-    const double mu = run_mu[c], var = run_m2[c] / double(s.rows);
-    double is = 1.0 / std::sqrt(var + double(eps));
-    double g = gamma ? double(gamma[c]) : 1.0;
-    mean[c] = float(mu);
-    inv_std[c] = float(is);
-    scale[c] = float(g * is);
-    // x - mean[c] is exact near the mean; the shift absorbs mean's rounding.
-    shift[c] = float((beta ? double(beta[c]) : 0.0) + (double(mean[c]) - mu) * g * is);
-    moving_mean[c] = float(double(moving_mean[c]) * momentum + mu * (1.0 - double(momentum)));
-    moving_var[c] = float(double(moving_var[c]) * momentum + var * (1.0 - double(momentum)));
-  }
+  k.train_statistics(mean, inv_std, scale, shift, moving_mean, moving_var, run_mu, run_m2, gamma, beta, s.rows,
+                     momentum, eps, C);
   for_rows(s, [&](int64_t r, int64_t rows) {
     k.normalize(y + r * C, x + r * C, mean, scale, shift, rows, C, act);
   });
@@ -191,18 +182,23 @@ void batch_norm_backward_activation(float* dx, float* dgamma, float* dbeta, cons
 #pragma omp simd
     for (int64_t e = 0; e < 3 * C; ++e) total[e] += p[e];
   }
-  for (int64_t c = 0; c < C; ++c) {
-    const double sdy = total[c], sdyx = total[C + c], sx = total[2 * C + c];
-    double is = inv_std[c], g = gamma ? double(gamma[c]) : 1.0;
-    double delta = sx / m;
-    double dg = (sdyx - delta * sdy) * is;
-    double bb = -g * is * is * dg / m;
-    dbeta[c] = float(sdy);
-    dgamma[c] = float(dg);
-    a[c] = float(g * is);
-    b[c] = float(bb);
-    kk[c] = float(-g * is * sdy / m - bb * delta);
-  }
+  auto coefficients = [&](auto with_gamma) {  // a vector loop, with or without gamma
+#pragma omp simd
+    for (int64_t c = 0; c < C; ++c) {
+      const double sdy = total[c], sdyx = total[C + c], sx = total[2 * C + c];
+      const double is = inv_std[c], g = decltype(with_gamma)::value ? double(gamma[c]) : 1.0;
+      const double delta = sx / m;
+      const double dg = (sdyx - delta * sdy) * is;
+      const double bb = -g * is * is * dg / m;
+      dbeta[c] = float(sdy);
+      dgamma[c] = float(dg);
+      a[c] = float(g * is);
+      b[c] = float(bb);
+      kk[c] = float(-g * is * sdy / m - bb * delta);
+    }
+  };
+  if (gamma) coefficients(std::true_type());
+  else coefficients(std::false_type());
   for_rows(s, [&](int64_t r, int64_t rows) {
     k.backward_apply(dx + r * C, dy + r * C, y ? y + r * C : nullptr, x + r * C, mean, a, b, kk, rows, C, act);
   });

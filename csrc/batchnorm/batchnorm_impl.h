@@ -12,7 +12,9 @@
 // accumulators stay in registers; with C at run time every short row pays
 // the vector loop's set-up and the accumulators go through memory (CIFAR's
 // 32-channel layers ran 2-3x below the copy bandwidth).
+#include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "batchnorm/batchnorm_kernels.h"
 #include "common/channels.h"
@@ -71,20 +73,55 @@ void chunk_moments_c(double* mean, double* m2, const float* __restrict x, int64_
       q[c] += d * d;
     }
   }
+  const double n = double(rows);
+#pragma omp simd
   for (int64_t c = 0; c < C; ++c) {
-    if (!std::isfinite(q[c])) {  // float overflow (|x - m'| > 1.8e19) or a non-finite x
-      channel_moments_double(mean + c, m2 + c, x + c, rows, C);
-      continue;
-    }
-    double sd = dsum[c];
-    mean[c] = double(s[c]) + sd / double(rows);
-    m2[c] = double(q[c]) - sd * sd / double(rows);
-    if (m2[c] < 0.0) m2[c] = 0.0;
+    const double sd = dsum[c];  // read before mean[c] (dsum may be mean) is written
+    mean[c] = double(s[c]) + sd / n;
+    m2[c] = std::max(double(q[c]) - sd * sd / n, 0.0);
   }
+  for (int64_t c = 0; c < C; ++c)
+    if (!std::isfinite(q[c]))  // float overflow (|x - m'| > 1.8e19) or a non-finite x
+      channel_moments_double(mean + c, m2 + c, x + c, rows, C);
 }
 
 void chunk_moments(double* mean, double* m2, const float* x, int64_t rows, int64_t C, float* scratch) {
   with_channels(C, [&](auto kc) { chunk_moments_c<decltype(kc)::value>(mean, m2, x, rows, C, scratch); });
+}
+
+template <bool kGamma, bool kBeta>
+void train_statistics_c(float* __restrict mean, float* __restrict inv_std, float* __restrict scale,
+                        float* __restrict shift, float* moving_mean, float* moving_var, const double* __restrict mu,
+                        const double* __restrict m2, const float* __restrict gamma, const float* __restrict beta,
+                        int64_t rows, float momentum, float eps, int64_t C) {
+  const double n = double(rows), keep = double(momentum), take = 1.0 - double(momentum);
+#pragma omp simd
+  for (int64_t c = 0; c < C; ++c) {
+    const double var = m2[c] / n;
+    const double is = 1.0 / std::sqrt(var + double(eps));
+    const double g = kGamma ? double(gamma[c]) : 1.0;
+    const float mean_f = float(mu[c]);
+    mean[c] = mean_f;
+    inv_std[c] = float(is);
+    scale[c] = float(g * is);
+    // x - mean[c] is exact near the mean; the shift absorbs mean's rounding.
+    shift[c] = float((kBeta ? double(beta[c]) : 0.0) + (double(mean_f) - mu[c]) * g * is);
+    moving_mean[c] = float(double(moving_mean[c]) * keep + mu[c] * take);
+    moving_var[c] = float(double(moving_var[c]) * keep + var * take);
+  }
+}
+
+void train_statistics(float* mean, float* inv_std, float* scale, float* shift, float* moving_mean,
+                      float* moving_var, const double* mu, const double* m2, const float* gamma, const float* beta,
+                      int64_t rows, float momentum, float eps, int64_t C) {
+  auto run = [&](auto with_gamma, auto with_beta) {
+    train_statistics_c<decltype(with_gamma)::value, decltype(with_beta)::value>(
+        mean, inv_std, scale, shift, moving_mean, moving_var, mu, m2, gamma, beta, rows, momentum, eps, C);
+  };
+  using Yes = std::true_type;
+  using No = std::false_type;
+  if (gamma) return beta ? run(Yes(), Yes()) : run(Yes(), No());
+  return beta ? run(No(), Yes()) : run(No(), No());
 }
 
 template <Activation kind>
@@ -224,7 +261,8 @@ void backward_apply(float* dx, const float* dy, const float* y, const float* x, 
 }  // namespace
 }  // namespace PYCNN_BN_NS
 
-extern const BatchNormKernels PYCNN_BN_TABLE{PYCNN_BN_NS::chunk_moments, PYCNN_BN_NS::normalize,
-                                             PYCNN_BN_NS::chunk_grad_sums, PYCNN_BN_NS::backward_apply};
+extern const BatchNormKernels PYCNN_BN_TABLE{PYCNN_BN_NS::chunk_moments, PYCNN_BN_NS::train_statistics,
+                                             PYCNN_BN_NS::normalize, PYCNN_BN_NS::chunk_grad_sums,
+                                             PYCNN_BN_NS::backward_apply};
 
 }  // namespace pycnn

@@ -16,6 +16,13 @@ struct BatchNormKernels {
   // deviations (M2) of this chunk, in double. `scratch` holds 2*C floats.
   void (*chunk_moments)(double* mean, double* m2, const float* x, int64_t rows, int64_t c,
                         float* scratch);
+  // Per channel, from the batch's mean mu and M2 (double) over `rows` rows:
+  // mean, inv_std = 1 / sqrt(M2 / rows + eps), the normalize pass's scale
+  // gamma * inv_std and shift beta + (mean - mu) * scale (gamma / beta may be
+  // null: 1 / 0), and the moving statistics' update with `momentum`.
+  void (*train_statistics)(float* mean, float* inv_std, float* scale, float* shift, float* moving_mean,
+                           float* moving_var, const double* mu, const double* m2, const float* gamma,
+                           const float* beta, int64_t rows, float momentum, float eps, int64_t c);
   // y = act((x - center) * scale + shift) for `rows` rows.
   void (*normalize)(float* y, const float* x, const float* center, const float* scale,
                     const float* shift, int64_t rows, int64_t c, ActivationSpec act);

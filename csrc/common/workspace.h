@@ -53,6 +53,7 @@ enum ScratchSlot : int {
   kScratchMisc,
   kScratchConvPool,  // one image's convolution output, pooled before the next image
   kScratchWinograd,  // a transformed weight, shared by the images of one call
+  kScratchGemmTurned,  // C^T of a tiny-N GEMM (gemm.cpp), computed before C
   kScratchSlotCount
 };
 

@@ -13,6 +13,11 @@
 // and each tile prefetches its columns of the next K slice into L2 while it
 // computes this one.
 //
+// Tiny N (a dense layer with 1-4 outputs) would fill 4 of a tile's 16 lanes
+// at most, so it is turned around: row-major A runs on the dot-product
+// kernels with B^T copied (n x k floats), transposed A computes C^T = op(B)^T
+// A with the m rows along the lanes and stores it transposed.
+//
 //   jc: columns in blocks of NC    (the B block kc x NC stays in L2)
 //   pc: K in slices of KC          (C accumulates across slices, in order)
 //   ic/jr/ir: MR x NR tiles, ir-major, so a tile's A rows (MR x KC, in L1)
@@ -47,6 +52,7 @@ constexpr int64_t kSmallM = 16;      // up to here B streams in place (face dens
 constexpr int64_t kKcStream = 192;   // K slice when B streams in place (two slices of 512 columns fit L2)
 constexpr int64_t kDotMaxM = 32;     // A * B^T up to this many rows runs on the dot-product kernels
 constexpr int64_t kDotMinK = 64;     // ... when k gives the lanes enough to sum before the horizontal add
+constexpr int64_t kTinyN = 4;        // up to here C's columns take the turned-around routes
 constexpr int64_t kPackedASliceFloats = int64_t(4) << 20;  // A copied per K slice up to 16 MiB
 
 const IsaUkernels& kernels_for(Isa isa) {
@@ -78,44 +84,73 @@ void scale_only(int64_t m, int64_t n, float beta, float* c, int64_t ldc, const G
 }
 
 // C = A * B^T for small M through the dot-product kernels (ukernel.h):
-// column groups of NR are split over the threads, each group walks every
-// row tile, so a group's B rows are read from memory once.
+// the work items are (column group of NR, row tile), group-major, split over
+// the threads in contiguous ranges, so a group's B rows are read from memory
+// once (twice where a range boundary falls inside the group).
 void sgemm_dot(int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b,
                int64_t ldb, float beta, float* c, int64_t ldc, const GemmEpilogue& ep, const DotTable& dot) {
   const TileAct in_kernel_act = tile_act(ep.activation);
   const bool post_act = ep.activation.kind != Activation::kNone && in_kernel_act == TileAct::kNone;
-  const int64_t groups = (n + dot.nr - 1) / dot.nr;
-  auto run = [&](int64_t g0, int64_t g1) {
-    for (int64_t gi = g0; gi < g1; ++gi) {
-      const int64_t j0 = gi * dot.nr;
+  const int64_t groups = (n + dot.nr - 1) / dot.nr, row_tiles = (m + dot.mr - 1) / dot.mr;
+  auto run = [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t gi = t / row_tiles, i0 = (t % row_tiles) * dot.mr, j0 = gi * dot.nr;
       const int cols = int(std::min<int64_t>(dot.nr, n - j0));
-      for (int64_t i0 = 0; i0 < m; i0 += dot.mr) {
-        const int rows = int(std::min<int64_t>(dot.mr, m - i0));
-        TileArgs g;
-        g.kc = k;
-        g.a = a + i0 * lda;
-        g.lda = lda;
-        g.b = b + j0 * ldb;
-        g.ldb = ldb;
-        g.c = c + i0 * ldc + j0;
-        g.ldc = ldc;
-        g.n = cols;
-        g.alpha = alpha;
-        g.beta = beta;
-        g.bias = ep.bias ? ep.bias + j0 : nullptr;
-        g.act = in_kernel_act;
-        g.act_alpha = ep.activation.alpha;
-        // The next column group's B rows stream in (towards L2) while this
-        // one is summed: faces dense 16x512 . (10752x512)^T, 5.5 -> 3.5-4.6 ms.
-        if (gi + 1 < g1) g.far_prefetch = dot.nr * ldb;
-        dot.kernel[rows][cols](g);
-        if (post_act) finish_tile(g.c, ldc, rows, cols, ep.activation);
-      }
+      const int rows = int(std::min<int64_t>(dot.mr, m - i0));
+      TileArgs g;
+      g.kc = k;
+      g.a = a + i0 * lda;
+      g.lda = lda;
+      g.b = b + j0 * ldb;
+      g.ldb = ldb;
+      g.c = c + i0 * ldc + j0;
+      g.ldc = ldc;
+      g.n = cols;
+      g.alpha = alpha;
+      g.beta = beta;
+      g.bias = ep.bias ? ep.bias + j0 : nullptr;
+      g.act = in_kernel_act;
+      g.act_alpha = ep.activation.alpha;
+      // The next column group's B rows stream in (towards L2) while this
+      // group is summed, if this thread takes that group too: faces dense
+      // 16x512 . (10752x512)^T, 5.5 -> 3.5-4.6 ms.
+      if ((gi + 1) * row_tiles < t1) g.far_prefetch = dot.nr * ldb;
+      dot.kernel[rows][cols](g);
+      if (post_act) finish_tile(g.c, ldc, rows, cols, ep.activation);
     }
   };
   const double flops = 2.0 * double(m) * double(n) * double(k);
-  if (flops < kParallelFlops) return run(0, groups);
-  parallel_for(groups, 1, run);
+  if (flops < kParallelFlops) return run(0, groups * row_tiles);
+  parallel_for(groups * row_tiles, 1, run);
+}
+
+// B^T (n x k, row-major) from row-major B (k x n) into `bt`.
+void transpose_b(float* bt, const float* b, int64_t ldb, int64_t k, int64_t n) {
+  for (int64_t p = 0; p < k; ++p)
+    for (int64_t j = 0; j < n; ++j) bt[j * k + p] = b[p * ldb + j];
+}
+
+// C = op(A) op(B) with transposed A and n <= kTinyN < m, computed as C^T =
+// op(B)^T A (m along the lanes, so the inner call is not turned again) into
+// scratch, then stored transposed with beta, bias and activation.
+void sgemm_tiny_n_trans_a(bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+                          const GemmEpilogue& ep) {
+  float* ct = thread_scratch(kScratchGemmTurned).floats(size_t(n * m));
+  // op(B)^T is B itself when B is stored transposed, else B read as transposed.
+  sgemm(!trans_b, false, n, m, k, alpha, b, ldb, a, lda, 0.f, ct, m);
+  if (beta == 0.f && !ep.bias && ep.activation.kind == Activation::kNone) {
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = ct[j * m + i];
+    return;
+  }
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      float v = ct[j * m + i];
+      if (beta != 0.f) v += beta * c[i * ldc + j];
+      if (ep.bias) v += ep.bias[j];
+      c[i * ldc + j] = apply_activation(v, ep.activation);
+    }
 }
 
 }  // namespace
@@ -142,8 +177,15 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
   if (k == 0) return scale_only(m, n, beta, c, ldc, ep);
 
   const IsaUkernels& isa_kernels = kernels_for(active_isa());
-  if (trans_b && !trans_a && m <= kDotMaxM && k >= kDotMinK)
+  if (trans_a && n <= kTinyN && m > kTinyN) return sgemm_tiny_n_trans_a(trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep);
+  if (!trans_a && k >= kDotMinK && (trans_b ? m <= kDotMaxM || n <= kTinyN : n <= kTinyN)) {
+    if (!trans_b) {
+      float* bt = thread_scratch(kScratchGemmB).floats(size_t(n * k));
+      transpose_b(bt, b, ldb, k, n);
+      b = bt, ldb = k;
+    }
     return sgemm_dot(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep, isa_kernels.dot);
+  }
   const UkernelTable& table = n <= isa_kernels.narrow.nr ? isa_kernels.narrow : isa_kernels.wide;
   const int nr = table.nr, mr = table.mr_max;
   // Small M: B is read in place (each element serves only m rows, packing
