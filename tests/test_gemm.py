@@ -91,17 +91,18 @@ def test_small_m_routes_match_reference(isa, m, n, k, tb):
     np.testing.assert_allclose(plain, want, rtol=tol, atol=tol * np.abs(want).max(initial=1.0))
 
 
-# Tiny N (<= 4 columns): row-major A with k >= 64 runs on the dot-product
-# kernels over a copy of B^T, transposed A with m > 4 computes C^T and stores
-# it transposed; n = 5, m <= 4 and k = 63 are the near-misses.
-TINY_N = [(m, n, k, ta, tb) for m, n, k in [(16, 2, 128), (128, 2, 16), (2000, 1, 70), (64, 4, 64), (64, 4, 63),
-                                            (4, 3, 100), (5, 2, 9), (33, 5, 64), (1, 1, 300)]
-          for ta in (False, True) for tb in (False, True)]
+# Few columns: row-major A with n <= 4 and k >= 64 runs on the dot-product
+# kernels over a copy of B^T; transposed A with n < 16 and m >= 32 computes
+# C^T and stores it transposed. n = 5 / 16, m = 31 and k = 63 are near-misses.
+FEW_COLUMNS = [(m, n, k, ta, tb) for m, n, k in [(16, 2, 128), (128, 2, 16), (2000, 1, 70), (64, 4, 64),
+                                                 (64, 4, 63), (4, 3, 100), (5, 2, 9), (33, 5, 64), (1, 1, 300),
+                                                 (64, 10, 64), (32, 15, 40), (31, 15, 40), (32, 16, 40)]
+               for ta in (False, True) for tb in (False, True)]
 
 
 @pytest.mark.parametrize("isa", ISAS)
-@pytest.mark.parametrize("m,n,k,ta,tb", TINY_N)
-def test_tiny_n_routes_match_reference(isa, m, n, k, ta, tb):
+@pytest.mark.parametrize("m,n,k,ta,tb", FEW_COLUMNS)
+def test_few_column_routes_match_reference(isa, m, n, k, ta, tb):
     rng = np.random.default_rng(m * 10007 + n * 101 + k)
     a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
     b = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)

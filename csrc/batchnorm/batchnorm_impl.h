@@ -39,50 +39,73 @@ void channel_moments_double(double* mean, double* m2, const float* x, int64_t ro
 
 // Corrected two-pass moments: a float sum gives a shift m'; the second pass
 // sums d = x - m' and d^2, so mean = m' + sum d / n and M2 = sum d^2 -
-// (sum d)^2 / n stay exact-ish even for |mean| >> std.
-template <int64_t kC>
-void chunk_moments_c(double* mean, double* m2, const float* __restrict x, int64_t rows, int64_t c_runtime,
-                     float* __restrict scratch) {
-  const int64_t C = kC ? kC : c_runtime;
-  // Accumulators: registers for a constant C, else scratch (2*C floats) and `mean`.
-  float s_local[kC ? kC : 1], q_local[kC ? kC : 1];
-  double d_local[kC ? kC : 1];
-  float* __restrict s = kC ? s_local : scratch;
-  float* __restrict q = kC ? q_local : scratch + C;
-  double* __restrict dsum = kC ? d_local : mean;
+// (sum d)^2 / n stay exact-ish even for |mean| >> std. One block of kW
+// channels (kW = 0: w at run time) of rows `stride` floats apart.
+template <int64_t kW>
+void moments_block(double* mean, double* m2, const float* __restrict x, int64_t rows, int64_t stride,
+                   int64_t w_runtime, float* __restrict scratch) {
+  const int64_t W = kW ? kW : w_runtime;
+  // Accumulators: registers for a constant width, else scratch (3*W floats) and `mean`.
+  float s_local[kW ? kW : 1], q_local[kW ? kW : 1], p_local[kW ? kW : 1];
+  double d_local[kW ? kW : 1];
+  float* __restrict s = kW ? s_local : scratch;
+  float* __restrict q = kW ? q_local : scratch + W;
+  float* __restrict part = kW ? p_local : scratch + 2 * W;
+  double* __restrict dsum = kW ? d_local : mean;
 #pragma omp simd
-  for (int64_t c = 0; c < C; ++c) s[c] = 0.f;
+  for (int64_t c = 0; c < W; ++c) s[c] = 0.f;
   for (int64_t r = 0; r < rows; ++r) {
-    const float* __restrict xr = x + r * C;
+    const float* __restrict xr = x + r * stride;
 #pragma omp simd
-    for (int64_t c = 0; c < C; ++c) s[c] += xr[c];
+    for (int64_t c = 0; c < W; ++c) s[c] += xr[c];
   }
   const float inv_rows = 1.f / float(rows);
 #pragma omp simd
-  for (int64_t c = 0; c < C; ++c) {
+  for (int64_t c = 0; c < W; ++c) {
     s[c] *= inv_rows;  // the shift m'
     q[c] = 0.f;
     dsum[c] = 0.0;
   }
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* __restrict xr = x + r * C;
+  // sum d goes to double in float partials of 8 rows: double on every row
+  // (two conversions and two adds per 16 floats) took half the pass.
+  for (int64_t r0 = 0; r0 < rows; r0 += 8) {
 #pragma omp simd
-    for (int64_t c = 0; c < C; ++c) {
-      float d = xr[c] - s[c];
-      dsum[c] += d;  // double: sum of small deviations
-      q[c] += d * d;
+    for (int64_t c = 0; c < W; ++c) part[c] = 0.f;
+    for (int64_t r = r0; r < std::min(rows, r0 + 8); ++r) {
+      const float* __restrict xr = x + r * stride;
+#pragma omp simd
+      for (int64_t c = 0; c < W; ++c) {
+        float d = xr[c] - s[c];
+        part[c] += d;
+        q[c] += d * d;
+      }
     }
+#pragma omp simd
+    for (int64_t c = 0; c < W; ++c) dsum[c] += part[c];
   }
   const double n = double(rows);
 #pragma omp simd
-  for (int64_t c = 0; c < C; ++c) {
+  for (int64_t c = 0; c < W; ++c) {
     const double sd = dsum[c];  // read before mean[c] (dsum may be mean) is written
     mean[c] = double(s[c]) + sd / n;
     m2[c] = std::max(double(q[c]) - sd * sd / n, 0.0);
   }
-  for (int64_t c = 0; c < C; ++c)
+  for (int64_t c = 0; c < W; ++c)
     if (!std::isfinite(q[c]))  // float overflow (|x - m'| > 1.8e19) or a non-finite x
-      channel_moments_double(mean + c, m2 + c, x + c, rows, C);
+      channel_moments_double(mean + c, m2 + c, x + c, rows, stride);
+}
+
+// 128 channels are taken in two blocks of 64: their 8 + 8 float and 16 double
+// accumulators would not fit the 32 registers at once (the spills made the
+// dense layer's 32x128 moments 2x slower).
+template <int64_t kC>
+void chunk_moments_c(double* mean, double* m2, const float* x, int64_t rows, int64_t C, float* scratch) {
+  constexpr int64_t kBlock = kC > 64 ? 64 : kC;
+  if constexpr (kBlock == 0) {
+    moments_block<0>(mean, m2, x, rows, C, C, scratch);
+  } else {
+    for (int64_t c0 = 0; c0 < kC; c0 += kBlock) moments_block<kBlock>(mean + c0, m2 + c0, x + c0, rows, kC, kBlock, scratch);
+  }
 }
 
 void chunk_moments(double* mean, double* m2, const float* x, int64_t rows, int64_t C, float* scratch) {

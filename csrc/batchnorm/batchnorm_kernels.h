@@ -13,7 +13,7 @@ namespace pycnn {
 
 struct BatchNormKernels {
   // Rows [0, rows) of x (row stride C): per-channel mean and sum of squared
-  // deviations (M2) of this chunk, in double. `scratch` holds 2*C floats.
+  // deviations (M2) of this chunk, in double. `scratch` holds 3*C floats.
   void (*chunk_moments)(double* mean, double* m2, const float* x, int64_t rows, int64_t c,
                         float* scratch);
   // Per channel, from the batch's mean mu and M2 (double) over `rows` rows:

@@ -9,6 +9,7 @@
 
 #include "batchnorm/batchnorm.h"
 #include "bindings/bindings.h"
+#include "bindings/fast_lane.h"
 
 namespace pycnn {
 namespace {
@@ -46,6 +47,62 @@ ActivationSpec activation_arg(int kind, float alpha, const char* op) {
   return {Activation(kind), alpha};
 }
 
+// Fast lane (fast_lane.h): x as the kernels read it, with at least one
+// channel (C = 0 takes the checked path's shortcut), viewed as (rows, C).
+bool fast_input(py::handle h, py::array& x, BatchNormShape& s) {
+  if (!fast::float_array(h, x) || x.ndim() < 2 || x.shape(x.ndim() - 1) == 0) return false;
+  s = {x.size() / x.shape(x.ndim() - 1), x.shape(x.ndim() - 1)};
+  return true;
+}
+
+bool same_shape(const py::array& a, const py::array& b) {
+  return a.ndim() == b.ndim() && std::equal(a.shape(), a.shape() + a.ndim(), b.shape());
+}
+
+// batch_norm_train's outputs and kernel call, shared by both entries.
+py::tuple train(const float* x, const py::array& x_shape, const float* gamma, const float* beta, float* moving_mean,
+                float* moving_var, float momentum, float eps, ActivationSpec act, const BatchNormShape& s,
+                const char* op, const std::optional<float>& fill = std::nullopt) {
+  auto y = empty_array(shape_of(x_shape), op);
+  auto mean = empty_array({s.channels}, op);
+  auto inv_std = empty_array({s.channels}, op);
+  prefill(y, fill);
+  prefill(mean, fill);
+  prefill(inv_std, fill);
+  float *py = y.mutable_data(), *pm = mean.mutable_data(), *pi = inv_std.mutable_data();
+  auto run = [&] {
+    batch_norm_forward_train(py, pm, pi, moving_mean, moving_var, x, gamma, beta, momentum, eps, act, s);
+  };
+  if (s.rows * s.channels < fast::kReleaseGilElements) {
+    run();
+  } else {
+    py::gil_scoped_release release;
+    run();
+  }
+  return py::make_tuple(y, mean, inv_std);
+}
+
+// batch_norm_backward's outputs and kernel call, shared by both entries.
+py::tuple backward(const float* dy, const float* y, const float* x, const py::array& x_shape, const float* gamma,
+                   const float* mean, const float* inv_std, ActivationSpec act, const BatchNormShape& s,
+                   const char* op, const std::optional<float>& fill = std::nullopt) {
+  auto dx = empty_array(shape_of(x_shape), op);
+  auto dgamma = empty_array({s.channels}, op);
+  auto dbeta = empty_array({s.channels}, op);
+  prefill(dx, fill);
+  prefill(dgamma, fill);
+  prefill(dbeta, fill);
+  float *pdx = dx.mutable_data(), *pdg = dgamma.mutable_data(), *pdb = dbeta.mutable_data();
+  auto run = [&] { batch_norm_backward_activation(pdx, pdg, pdb, dy, y, x, gamma, mean, inv_std, act, s); };
+  if (s.rows * s.channels < fast::kReleaseGilElements) {
+    run();
+  } else {
+    py::gil_scoped_release release;
+    run();
+  }
+  return py::make_tuple(dx, dgamma, dbeta);
+}
+
 }  // namespace
 
 void bind_batchnorm(py::module_& m) {
@@ -60,21 +117,31 @@ void bind_batchnorm(py::module_& m) {
     const float* b = optional_vector(beta, C, op, "beta");
     float* mm = in_place_vector(moving_mean, C, op, "moving_mean");
     float* mv = in_place_vector(moving_var, C, op, "moving_variance");
-    auto y = empty_array(shape_of(x), op);
-    auto mean = empty_array({C}, op);
-    auto inv_std = empty_array({C}, op);
-    prefill(y, fill);
-    prefill(mean, fill);
-    prefill(inv_std, fill);
-    {
-      py::gil_scoped_release release;
-      batch_norm_forward_train(y.mutable_data(), mean.mutable_data(), inv_std.mutable_data(), mm, mv,
-                               x.data(), g, b, momentum, eps, activation_arg(act, alpha, op), s);
-    }
-    return py::make_tuple(y, mean, inv_std);
+    return train(x.data(), x, g, b, mm, mv, momentum, eps, activation_arg(act, alpha, op), s, op, fill);
   }, py::arg("x"), py::arg("gamma"), py::arg("beta"), py::arg("moving_mean"),
      py::arg("moving_variance"), py::arg("momentum"), py::arg("epsilon"), py::arg("activation"),
      py::arg("alpha"), py::arg("fill") = py::none());
+
+  // The fast lane of pycnn.ops.batch_norm_train: its arguments as they come,
+  // the activation by name; None unless all are as the kernel reads them.
+  m.def("batch_norm_train_fast", [](py::handle x_in, py::handle gamma_in, py::handle beta_in, py::handle mm_in,
+                                    py::handle mv_in, py::handle momentum_in, py::handle eps_in,
+                                    py::handle act_in, py::handle alpha_in) -> py::object {
+    py::array x;
+    BatchNormShape s;
+    const float *g, *b;
+    float *mm, *mv;
+    double momentum, eps;
+    ActivationSpec act;
+    if (!fast_input(x_in, x, s) || !fast::vector(gamma_in, s.channels, g, true) ||
+        !fast::vector(beta_in, s.channels, b, true) || !fast::writeable_vector(mm_in, s.channels, mm) ||
+        !fast::writeable_vector(mv_in, s.channels, mv) || !fast::real(momentum_in, momentum) ||
+        !(momentum >= 0.0 && momentum <= 1.0) || !fast::real(eps_in, eps) || !(eps > 0.0) ||
+        !fast::activation(act_in, alpha_in, act))
+      return py::none();
+    return train(static_cast<const float*>(x.data()), x, g, b, mm, mv, float(momentum), float(eps), act, s,
+                 "batch_norm");
+  });
 
   m.def("batch_norm_inference", [](FloatArray x, std::optional<FloatArray> gamma,
                                    std::optional<FloatArray> beta, FloatArray moving_mean,
@@ -115,22 +182,32 @@ void bind_batchnorm(py::module_& m) {
           "a fused activation needs the activated output `y` of the shape of x ", shape_str(x));
     check(!((spec.kind == Activation::kLeakyRelu || spec.kind == Activation::kElu) && !(alpha > 0.f)), op,
           "the activation's derivative cannot be taken from its output when alpha <= 0");
-    auto dx = empty_array(shape_of(x), op);
-    auto dgamma = empty_array({C}, op);
-    auto dbeta = empty_array({C}, op);
-    prefill(dx, fill);
-    prefill(dgamma, fill);
-    prefill(dbeta, fill);
-    {
-      py::gil_scoped_release release;
-      batch_norm_backward_activation(dx.mutable_data(), dgamma.mutable_data(), dbeta.mutable_data(),
-                                     dy.data(), spec.kind == Activation::kNone ? nullptr : y->data(),
-                                     x.data(), g, mean.data(), inv_std.data(), spec, s);
-    }
-    return py::make_tuple(dx, dgamma, dbeta);
+    return backward(dy.data(), spec.kind == Activation::kNone ? nullptr : y->data(), x.data(), x, g, mean.data(),
+                    inv_std.data(), spec, s, op, fill);
   }, py::arg("dy"), py::arg("x"), py::arg("gamma"), py::arg("mean"), py::arg("inv_std"),
      py::arg("y") = py::none(), py::arg("activation") = 0, py::arg("alpha") = 0.f,
      py::arg("fill") = py::none());
+
+  // The fast lane of pycnn.ops.batch_norm_backward (y is read only with a
+  // fused activation, as there).
+  m.def("batch_norm_backward_fast", [](py::handle dy_in, py::handle x_in, py::handle gamma_in,
+                                       py::handle mean_in, py::handle inv_std_in, py::handle act_in,
+                                       py::handle alpha_in, py::handle y_in) -> py::object {
+    py::array dy, x, y;
+    BatchNormShape s;
+    const float *g, *mean, *inv_std;
+    ActivationSpec act;
+    if (!fast_input(x_in, x, s) || !fast::float_array(dy_in, dy) || !same_shape(dy, x) ||
+        !fast::vector(gamma_in, s.channels, g, true) || !fast::vector(mean_in, s.channels, mean) ||
+        !fast::vector(inv_std_in, s.channels, inv_std) || !fast::activation(act_in, alpha_in, act))
+      return py::none();
+    const bool fused = act.kind != Activation::kNone;
+    if (fused && (!fast::float_array(y_in, y) || !same_shape(y, x))) return py::none();
+    if ((act.kind == Activation::kLeakyRelu || act.kind == Activation::kElu) && !(act.alpha > 0.f))
+      return py::none();
+    return backward(static_cast<const float*>(dy.data()), fused ? static_cast<const float*>(y.data()) : nullptr,
+                    static_cast<const float*>(x.data()), x, g, mean, inv_std, act, s, "batch_norm_backward");
+  });
 }
 
 }  // namespace pycnn

@@ -3,25 +3,51 @@
 #include <optional>
 
 #include "bindings/bindings.h"
+#include "bindings/fast_lane.h"
 #include "dropout/dropout.h"
 
 namespace pycnn {
+
+namespace {
+
+// x * mask as a new array of x's shape.
+py::array_t<float> apply(const float* x, const py::array& x_shape, const DropoutParams& p, const char* op,
+                         const std::optional<float>& fill = std::nullopt) {
+  auto y = empty_array(shape_of(x_shape), op);
+  prefill(y, fill);
+  float* py = y.mutable_data();
+  const int64_t n = int64_t(y.size());
+  if (n < fast::kReleaseGilElements) {
+    dropout_forward(py, x, n, p);
+  } else {
+    py::gil_scoped_release release;
+    dropout_forward(py, x, n, p);
+  }
+  return y;
+}
+
+}  // namespace
 
 void bind_dropout(py::module_& m) {
   // Dropout of x (any shape); the backward is the same call on dy. `fill`
   // pre-fills the output (a test hook for unwritten elements).
   m.def("dropout", [](FloatArray x, double rate, uint64_t seed, uint64_t step,
                       const std::string& op, std::optional<float> fill) {
-    DropoutParams p = dropout_params(op.c_str(), rate, seed, step);
-    auto y = empty_array(shape_of(x), op.c_str());
-    if (fill) std::fill(y.mutable_data(), y.mutable_data() + y.size(), *fill);
-    {
-      py::gil_scoped_release release;
-      dropout_forward(y.mutable_data(), x.data(), int64_t(x.size()), p);
-    }
-    return y;
+    return apply(x.data(), x, dropout_params(op.c_str(), rate, seed, step), op.c_str(), fill);
   }, py::arg("x"), py::arg("rate"), py::arg("seed"), py::arg("step"), py::arg("op") = "dropout",
      py::arg("fill") = py::none());
+
+  // The fast lane of pycnn.ops.dropout and dropout_backward (fast_lane.h).
+  m.def("dropout_fast", [](py::handle x_in, py::handle rate_in, py::handle seed_in,
+                           py::handle step_in) -> py::object {
+    py::array x;
+    double rate;
+    uint64_t seed, step;
+    if (!fast::float_array(x_in, x) || !fast::real(rate_in, rate) || !(rate >= 0.0 && rate < 1.0) ||
+        !fast::counter(seed_in, seed) || !fast::counter(step_in, step))
+      return py::none();
+    return apply(static_cast<const float*>(x.data()), x, dropout_params("dropout", rate, seed, step), "dropout");
+  });
 
   m.def("dropout_mask", [](std::vector<int64_t> shape, double rate, uint64_t seed, uint64_t step) {
     const char* op = "dropout_mask";

@@ -32,16 +32,20 @@ def _counter(value, op, name):
 
 def dropout(x, rate, seed, step):
     """Inverted dropout: x * mask with mask = 0 or 1 / (1 - rate); rate 0 is a copy."""
-    op = "dropout"
-    x = as_float32(x, op, "x")
-    return _core.dropout(x, _rate(rate, op), _counter(seed, op, "seed"), _counter(step, op, "step"), op=op)
+    y = _core.dropout_fast(x, rate, seed, step)
+    return _dropout_checked(x, rate, seed, step, "dropout", "x") if y is None else y
 
 
 def dropout_backward(dy, rate, seed, step):
     """dx = dy * mask, the mask regenerated from the forward's (seed, step)."""
-    op = "dropout_backward"
-    dy = as_float32(dy, op, "dy")
-    return _core.dropout(dy, _rate(rate, op), _counter(seed, op, "seed"), _counter(step, op, "step"), op=op)
+    dx = _core.dropout_fast(dy, rate, seed, step)
+    return _dropout_checked(dy, rate, seed, step, "dropout_backward", "dy") if dx is None else dx
+
+
+def _dropout_checked(x, rate, seed, step, op, name):
+    """The path for inputs the core's fast lane does not take: converted or refused here."""
+    x = as_float32(x, op, name)
+    return _core.dropout(x, _rate(rate, op), _counter(seed, op, "seed"), _counter(step, op, "step"), op=op)
 
 
 def dropout_mask(shape, rate, seed, step):

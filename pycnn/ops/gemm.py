@@ -34,8 +34,15 @@ def gemm(a, b, c=None, *, alpha=1.0, beta=0.0, trans_a=False, trans_b=False):
     without a copy, other inputs are converted to float32 once. ``c`` (shape
     ``(m, n)``) is only read when ``beta != 0`` and is never modified.
     """
+    out = _core.gemm_fast(a, b, c, trans_a, trans_b, alpha, beta)
+    if out is None:  # something to convert or to refuse
+        out = _gemm_checked(a, b, c, alpha, beta, trans_a, trans_b)
+    return out
+
+
+def _gemm_checked(a, b, c, alpha, beta, trans_a, trans_b):
     # Shapes, c and beta are checked by the core, in the same call that
-    # multiplies: a small product costs one crossing into C++.
+    # multiplies.
     a, b = _rows_contiguous(a), _rows_contiguous(b)
     if c is not None:
         c = as_float32(c, "gemm", "c")

@@ -75,6 +75,15 @@ def batch_norm_train(x, gamma, beta, moving_mean, moving_variance, momentum=0.99
     ``inv_std = 1 / sqrt(var + epsilon)`` with the biased batch variance;
     ``mean`` and ``inv_std`` (shape (C,)) are what ``batch_norm_backward`` needs.
     """
+    out = _core.batch_norm_train_fast(x, gamma, beta, moving_mean, moving_variance, momentum, epsilon, activation,
+                                      alpha)
+    if out is None:  # something to convert or to refuse
+        out = _batch_norm_train_checked(x, gamma, beta, moving_mean, moving_variance, momentum, epsilon, activation,
+                                        alpha)
+    return out
+
+
+def _batch_norm_train_checked(x, gamma, beta, moving_mean, moving_variance, momentum, epsilon, activation, alpha):
     op = "batch_norm"
     x = _input(x, op)
     c = x.shape[-1]
@@ -121,6 +130,13 @@ def batch_norm_backward(dy, x, gamma, mean, inv_std, *, activation=None, alpha=N
     returned, and the activation's derivative (from ``y``; leaky_relu and
     elu need alpha > 0) is applied inside the backward's passes.
     """
+    out = _core.batch_norm_backward_fast(dy, x, gamma, mean, inv_std, activation, alpha, y)
+    if out is None:  # something to convert or to refuse
+        out = _batch_norm_backward_checked(dy, x, gamma, mean, inv_std, activation, alpha, y)
+    return out
+
+
+def _batch_norm_backward_checked(dy, x, gamma, mean, inv_std, activation, alpha, y):
     op = "batch_norm_backward"
     x = _input(x, op)
     dy = as_float32(dy, op, "dy")

@@ -98,14 +98,14 @@ int main() {
     for (int64_t m : {1, 5, 16, 32, 33})
       for (int64_t k : {63, 64, 130})
         check_case(rng, isa, false, true, m, 29, k, m == 5 ? -0.5f : 1.f, k == 64 ? 0.25f : 0.f, m != 32);
-    // Tiny N (<= 4): row-major A on the dot-product kernels with B^T copied
-    // (k >= 64), transposed A turned around (C^T, stored transposed) for m > 4;
-    // n = 5 and m = 4 are the near-misses.
+    // Few columns: row-major A with n <= 4 (k >= 64) on the dot-product
+    // kernels over a copy of B^T, transposed A with n < 16 and m >= 32 turned
+    // around (C^T, stored transposed); n = 5 / 16 and m = 31 are near-misses.
     for (bool ta : {false, true})
       for (bool tb : {false, true})
-        for (int64_t n : {1, 2, 4, 5})
-          for (int64_t m : {4, 133})
-            check_case(rng, isa, ta, tb, m, n, ta ? 17 : 70, ta ? -0.5f : 1.f, n % 2 ? 0.25f : 0.f, m != 4);
+        for (int64_t n : {1, 2, 4, 5, 15, 16})
+          for (int64_t m : {31, 133})
+            check_case(rng, isa, ta, tb, m, n, ta ? 17 : 70, ta ? -0.5f : 1.f, n % 2 ? 0.25f : 0.f, m != 31);
     check_case(rng, isa, false, false, 1, 1, 1, 2.f, 0.f, false);
     check_case(rng, isa, false, false, 7, 5, 0, 1.f, 0.5f, true);  // empty product: beta*C + bias
   }
