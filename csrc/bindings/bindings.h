@@ -5,6 +5,7 @@
 // outputs, release the GIL and call the kernel. Only csrc/bindings/ includes
 // pybind11. pycnn.ops (Python) is the public face and converts inputs to
 // contiguous float32 before calling here; these checks are the last guard.
+// The small ops also have a fast lane that is called first (fast_lane.h).
 #pragma once
 
 #include <pybind11/numpy.h>
