@@ -62,10 +62,10 @@ bool same_shape(const py::array& a, const py::array& b) {
 // batch_norm_train's outputs and kernel call, shared by both entries.
 py::tuple train(const float* x, const py::array& x_shape, const float* gamma, const float* beta, float* moving_mean,
                 float* moving_var, float momentum, float eps, ActivationSpec act, const BatchNormShape& s,
-                const char* op, const std::optional<float>& fill = std::nullopt) {
-  auto y = empty_array(shape_of(x_shape), op);
-  auto mean = empty_array({s.channels}, op);
-  auto inv_std = empty_array({s.channels}, op);
+                const std::optional<float>& fill = std::nullopt) {
+  auto y = fast::new_array(x_shape);
+  auto mean = fast::new_vector(s.channels);
+  auto inv_std = fast::new_vector(s.channels);
   prefill(y, fill);
   prefill(mean, fill);
   prefill(inv_std, fill);
@@ -85,10 +85,10 @@ py::tuple train(const float* x, const py::array& x_shape, const float* gamma, co
 // batch_norm_backward's outputs and kernel call, shared by both entries.
 py::tuple backward(const float* dy, const float* y, const float* x, const py::array& x_shape, const float* gamma,
                    const float* mean, const float* inv_std, ActivationSpec act, const BatchNormShape& s,
-                   const char* op, const std::optional<float>& fill = std::nullopt) {
-  auto dx = empty_array(shape_of(x_shape), op);
-  auto dgamma = empty_array({s.channels}, op);
-  auto dbeta = empty_array({s.channels}, op);
+                   const std::optional<float>& fill = std::nullopt) {
+  auto dx = fast::new_array(x_shape);
+  auto dgamma = fast::new_vector(s.channels);
+  auto dbeta = fast::new_vector(s.channels);
   prefill(dx, fill);
   prefill(dgamma, fill);
   prefill(dbeta, fill);
@@ -117,7 +117,7 @@ void bind_batchnorm(py::module_& m) {
     const float* b = optional_vector(beta, C, op, "beta");
     float* mm = in_place_vector(moving_mean, C, op, "moving_mean");
     float* mv = in_place_vector(moving_var, C, op, "moving_variance");
-    return train(x.data(), x, g, b, mm, mv, momentum, eps, activation_arg(act, alpha, op), s, op, fill);
+    return train(x.data(), x, g, b, mm, mv, momentum, eps, activation_arg(act, alpha, op), s, fill);
   }, py::arg("x"), py::arg("gamma"), py::arg("beta"), py::arg("moving_mean"),
      py::arg("moving_variance"), py::arg("momentum"), py::arg("epsilon"), py::arg("activation"),
      py::arg("alpha"), py::arg("fill") = py::none());
@@ -139,8 +139,7 @@ void bind_batchnorm(py::module_& m) {
         !(momentum >= 0.0 && momentum <= 1.0) || !fast::real(eps_in, eps) || !(eps > 0.0) ||
         !fast::activation(act_in, alpha_in, act))
       return py::none();
-    return train(static_cast<const float*>(x.data()), x, g, b, mm, mv, float(momentum), float(eps), act, s,
-                 "batch_norm");
+    return train(static_cast<const float*>(x.data()), x, g, b, mm, mv, float(momentum), float(eps), act, s);
   });
 
   m.def("batch_norm_inference", [](FloatArray x, std::optional<FloatArray> gamma,
@@ -183,7 +182,7 @@ void bind_batchnorm(py::module_& m) {
     check(!((spec.kind == Activation::kLeakyRelu || spec.kind == Activation::kElu) && !(alpha > 0.f)), op,
           "the activation's derivative cannot be taken from its output when alpha <= 0");
     return backward(dy.data(), spec.kind == Activation::kNone ? nullptr : y->data(), x.data(), x, g, mean.data(),
-                    inv_std.data(), spec, s, op, fill);
+                    inv_std.data(), spec, s, fill);
   }, py::arg("dy"), py::arg("x"), py::arg("gamma"), py::arg("mean"), py::arg("inv_std"),
      py::arg("y") = py::none(), py::arg("activation") = 0, py::arg("alpha") = 0.f,
      py::arg("fill") = py::none());
@@ -206,7 +205,7 @@ void bind_batchnorm(py::module_& m) {
     if ((act.kind == Activation::kLeakyRelu || act.kind == Activation::kElu) && !(act.alpha > 0.f))
       return py::none();
     return backward(static_cast<const float*>(dy.data()), fused ? static_cast<const float*>(y.data()) : nullptr,
-                    static_cast<const float*>(x.data()), x, g, mean, inv_std, act, s, "batch_norm_backward");
+                    static_cast<const float*>(x.data()), x, g, mean, inv_std, act, s);
   });
 }
 

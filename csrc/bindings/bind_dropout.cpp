@@ -11,9 +11,9 @@ namespace pycnn {
 namespace {
 
 // x * mask as a new array of x's shape.
-py::array_t<float> apply(const float* x, const py::array& x_shape, const DropoutParams& p, const char* op,
+py::array_t<float> apply(const float* x, const py::array& x_shape, const DropoutParams& p,
                          const std::optional<float>& fill = std::nullopt) {
-  auto y = empty_array(shape_of(x_shape), op);
+  auto y = fast::new_array(x_shape);
   prefill(y, fill);
   float* py = y.mutable_data();
   const int64_t n = int64_t(y.size());
@@ -33,7 +33,7 @@ void bind_dropout(py::module_& m) {
   // pre-fills the output (a test hook for unwritten elements).
   m.def("dropout", [](FloatArray x, double rate, uint64_t seed, uint64_t step,
                       const std::string& op, std::optional<float> fill) {
-    return apply(x.data(), x, dropout_params(op.c_str(), rate, seed, step), op.c_str(), fill);
+    return apply(x.data(), x, dropout_params(op.c_str(), rate, seed, step), fill);
   }, py::arg("x"), py::arg("rate"), py::arg("seed"), py::arg("step"), py::arg("op") = "dropout",
      py::arg("fill") = py::none());
 
@@ -46,7 +46,7 @@ void bind_dropout(py::module_& m) {
     if (!fast::float_array(x_in, x) || !fast::real(rate_in, rate) || !(rate >= 0.0 && rate < 1.0) ||
         !fast::counter(seed_in, seed) || !fast::counter(step_in, step))
       return py::none();
-    return apply(static_cast<const float*>(x.data()), x, dropout_params("dropout", rate, seed, step), "dropout");
+    return apply(static_cast<const float*>(x.data()), x, dropout_params("dropout", rate, seed, step));
   });
 
   m.def("dropout_mask", [](std::vector<int64_t> shape, double rate, uint64_t seed, uint64_t step) {

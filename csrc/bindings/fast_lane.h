@@ -112,10 +112,21 @@ inline bool activation(py::handle name, py::handle alpha, ActivationSpec& spec) 
   return true;
 }
 
-// A new float32 array of the given shape (already validated by the caller:
-// it is an input's shape or a product of checked sizes).
+// A new C-contiguous float32 array of a shape the caller has validated (an
+// input's shape, or sizes checked against kMaxElements). Straight through
+// numpy's API: pybind11's constructor builds shape and stride vectors first
+// (170 -> 120 ns a (32, 128) array, and a batch norm returns three).
 inline py::array_t<float> new_array(const py::ssize_t* shape, int ndim) {
-  return py::array_t<float>(py::array::ShapeContainer(shape, shape + ndim));
+  auto& api = py::detail::npy_api::get();
+  PyObject* descr = api.PyArray_DescrFromType_(py::detail::npy_api::NPY_FLOAT_);
+  PyObject* array = api.PyArray_NewFromDescr_(api.PyArray_Type_, descr, ndim, const_cast<Py_intptr_t*>(shape),
+                                              nullptr, nullptr, 0, nullptr);  // steals descr
+  if (!array) throw py::error_already_set();
+  return py::reinterpret_steal<py::array_t<float>>(array);
 }
+
+inline py::array_t<float> new_array(const py::array& like) { return new_array(like.shape(), int(like.ndim())); }
+
+inline py::array_t<float> new_vector(py::ssize_t n) { return new_array(&n, 1); }
 
 }  // namespace pycnn::fast
