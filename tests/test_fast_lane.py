@@ -240,3 +240,13 @@ def test_dropout_fast_lane_hands_on_what_it_cannot_take(rng):
     assert np.array_equal(ops.dropout(x[:, ::2], 0.5, 1, np.int64(2)), ops.dropout(x[:, ::2].copy(), 0.5, 1, 2))
     with pytest.raises(ValueError, match=r"\[dropout_backward\] expected `seed` as an int"):
         ops.dropout_backward(x, 0.5, -1, 2)
+
+
+@pytest.mark.parametrize("entry,arity", [(_core.gemm_fast, 7), (_core.batch_norm_train_fast, 9),
+                                         (_core.batch_norm_backward_fast, 8), (_core.dropout_fast, 4)])
+def test_fast_entries_take_exactly_their_positional_arguments(entry, arity):
+    with pytest.raises(TypeError, match=f"expected {arity} positional arguments, got {arity - 1}"):
+        entry(*([None] * (arity - 1)))
+    with pytest.raises(TypeError):
+        entry(*([None] * arity), extra=1)
+    assert entry(*([None] * arity)) is None  # nothing usable: handed on

@@ -103,6 +103,47 @@ py::tuple backward(const float* dy, const float* y, const float* x, const py::ar
   return py::make_tuple(dx, dgamma, dbeta);
 }
 
+// The fast lane of pycnn.ops.batch_norm_train: its arguments as they come,
+// the activation by name; None unless all are as the kernel reads them.
+py::object batch_norm_train_fast(PyObject* const* args) {
+  const py::handle x_in = args[0], gamma_in = args[1], beta_in = args[2], mm_in = args[3], mv_in = args[4],
+                   momentum_in = args[5], eps_in = args[6], act_in = args[7], alpha_in = args[8];
+  py::array x;
+  BatchNormShape s;
+  const float *g, *b;
+  float *mm, *mv;
+  double momentum, eps;
+  ActivationSpec act;
+  if (!fast_input(x_in, x, s) || !fast::vector(gamma_in, s.channels, g, true) ||
+      !fast::vector(beta_in, s.channels, b, true) || !fast::writeable_vector(mm_in, s.channels, mm) ||
+      !fast::writeable_vector(mv_in, s.channels, mv) || !fast::real(momentum_in, momentum) ||
+      !(momentum >= 0.0 && momentum <= 1.0) || !fast::real(eps_in, eps) || !(eps > 0.0) ||
+      !fast::activation(act_in, alpha_in, act))
+    return py::none();
+  return train(static_cast<const float*>(x.data()), x, g, b, mm, mv, float(momentum), float(eps), act, s);
+}
+
+// The fast lane of pycnn.ops.batch_norm_backward (y is read only with a
+// fused activation, as there).
+py::object batch_norm_backward_fast(PyObject* const* args) {
+  const py::handle dy_in = args[0], x_in = args[1], gamma_in = args[2], mean_in = args[3], inv_std_in = args[4],
+                   act_in = args[5], alpha_in = args[6], y_in = args[7];
+  py::array dy, x, y;
+  BatchNormShape s;
+  const float *g, *mean, *inv_std;
+  ActivationSpec act;
+  if (!fast_input(x_in, x, s) || !fast::float_array(dy_in, dy) || !same_shape(dy, x) ||
+      !fast::vector(gamma_in, s.channels, g, true) || !fast::vector(mean_in, s.channels, mean) ||
+      !fast::vector(inv_std_in, s.channels, inv_std) || !fast::activation(act_in, alpha_in, act))
+    return py::none();
+  const bool fused = act.kind != Activation::kNone;
+  if (fused && (!fast::float_array(y_in, y) || !same_shape(y, x))) return py::none();
+  if ((act.kind == Activation::kLeakyRelu || act.kind == Activation::kElu) && !(act.alpha > 0.f))
+    return py::none();
+  return backward(static_cast<const float*>(dy.data()), fused ? static_cast<const float*>(y.data()) : nullptr,
+                  static_cast<const float*>(x.data()), x, g, mean, inv_std, act, s);
+}
+
 }  // namespace
 
 void bind_batchnorm(py::module_& m) {
@@ -122,25 +163,9 @@ void bind_batchnorm(py::module_& m) {
      py::arg("moving_variance"), py::arg("momentum"), py::arg("epsilon"), py::arg("activation"),
      py::arg("alpha"), py::arg("fill") = py::none());
 
-  // The fast lane of pycnn.ops.batch_norm_train: its arguments as they come,
-  // the activation by name; None unless all are as the kernel reads them.
-  m.def("batch_norm_train_fast", [](py::handle x_in, py::handle gamma_in, py::handle beta_in, py::handle mm_in,
-                                    py::handle mv_in, py::handle momentum_in, py::handle eps_in,
-                                    py::handle act_in, py::handle alpha_in) -> py::object {
-    py::array x;
-    BatchNormShape s;
-    const float *g, *b;
-    float *mm, *mv;
-    double momentum, eps;
-    ActivationSpec act;
-    if (!fast_input(x_in, x, s) || !fast::vector(gamma_in, s.channels, g, true) ||
-        !fast::vector(beta_in, s.channels, b, true) || !fast::writeable_vector(mm_in, s.channels, mm) ||
-        !fast::writeable_vector(mv_in, s.channels, mv) || !fast::real(momentum_in, momentum) ||
-        !(momentum >= 0.0 && momentum <= 1.0) || !fast::real(eps_in, eps) || !(eps > 0.0) ||
-        !fast::activation(act_in, alpha_in, act))
-      return py::none();
-    return train(static_cast<const float*>(x.data()), x, g, b, mm, mv, float(momentum), float(eps), act, s);
-  });
+  fast::def<batch_norm_train_fast, 9>(m, "batch_norm_train_fast",
+                                      "batch_norm_train_fast(x, gamma, beta, moving_mean, moving_variance, momentum, "
+                                      "epsilon, activation, alpha): the fast lane of pycnn.ops.batch_norm_train");
 
   m.def("batch_norm_inference", [](FloatArray x, std::optional<FloatArray> gamma,
                                    std::optional<FloatArray> beta, FloatArray moving_mean,
@@ -187,26 +212,9 @@ void bind_batchnorm(py::module_& m) {
      py::arg("y") = py::none(), py::arg("activation") = 0, py::arg("alpha") = 0.f,
      py::arg("fill") = py::none());
 
-  // The fast lane of pycnn.ops.batch_norm_backward (y is read only with a
-  // fused activation, as there).
-  m.def("batch_norm_backward_fast", [](py::handle dy_in, py::handle x_in, py::handle gamma_in,
-                                       py::handle mean_in, py::handle inv_std_in, py::handle act_in,
-                                       py::handle alpha_in, py::handle y_in) -> py::object {
-    py::array dy, x, y;
-    BatchNormShape s;
-    const float *g, *mean, *inv_std;
-    ActivationSpec act;
-    if (!fast_input(x_in, x, s) || !fast::float_array(dy_in, dy) || !same_shape(dy, x) ||
-        !fast::vector(gamma_in, s.channels, g, true) || !fast::vector(mean_in, s.channels, mean) ||
-        !fast::vector(inv_std_in, s.channels, inv_std) || !fast::activation(act_in, alpha_in, act))
-      return py::none();
-    const bool fused = act.kind != Activation::kNone;
-    if (fused && (!fast::float_array(y_in, y) || !same_shape(y, x))) return py::none();
-    if ((act.kind == Activation::kLeakyRelu || act.kind == Activation::kElu) && !(act.alpha > 0.f))
-      return py::none();
-    return backward(static_cast<const float*>(dy.data()), fused ? static_cast<const float*>(y.data()) : nullptr,
-                    static_cast<const float*>(x.data()), x, g, mean, inv_std, act, s);
-  });
+  fast::def<batch_norm_backward_fast, 8>(m, "batch_norm_backward_fast",
+                                         "batch_norm_backward_fast(dy, x, gamma, mean, inv_std, activation, alpha, y): "
+                                         "the fast lane of pycnn.ops.batch_norm_backward");
 }
 
 }  // namespace pycnn

@@ -7,7 +7,6 @@
 #include "dropout/dropout.h"
 
 namespace pycnn {
-
 namespace {
 
 // x * mask as a new array of x's shape.
@@ -26,6 +25,18 @@ py::array_t<float> apply(const float* x, const py::array& x_shape, const Dropout
   return y;
 }
 
+// The fast lane of pycnn.ops.dropout and dropout_backward (fast_lane.h).
+py::object dropout_fast(PyObject* const* args) {
+  const py::handle x_in = args[0], rate_in = args[1], seed_in = args[2], step_in = args[3];
+  py::array x;
+  double rate;
+  uint64_t seed, step;
+  if (!fast::float_array(x_in, x) || !fast::real(rate_in, rate) || !(rate >= 0.0 && rate < 1.0) ||
+      !fast::counter(seed_in, seed) || !fast::counter(step_in, step))
+    return py::none();
+  return apply(static_cast<const float*>(x.data()), x, dropout_params("dropout", rate, seed, step));
+}
+
 }  // namespace
 
 void bind_dropout(py::module_& m) {
@@ -37,17 +48,8 @@ void bind_dropout(py::module_& m) {
   }, py::arg("x"), py::arg("rate"), py::arg("seed"), py::arg("step"), py::arg("op") = "dropout",
      py::arg("fill") = py::none());
 
-  // The fast lane of pycnn.ops.dropout and dropout_backward (fast_lane.h).
-  m.def("dropout_fast", [](py::handle x_in, py::handle rate_in, py::handle seed_in,
-                           py::handle step_in) -> py::object {
-    py::array x;
-    double rate;
-    uint64_t seed, step;
-    if (!fast::float_array(x_in, x) || !fast::real(rate_in, rate) || !(rate >= 0.0 && rate < 1.0) ||
-        !fast::counter(seed_in, seed) || !fast::counter(step_in, step))
-      return py::none();
-    return apply(static_cast<const float*>(x.data()), x, dropout_params("dropout", rate, seed, step));
-  });
+  fast::def<dropout_fast, 4>(m, "dropout_fast",
+                             "dropout_fast(x, rate, seed, step): the fast lane of pycnn.ops.dropout(_backward)");
 
   m.def("dropout_mask", [](std::vector<int64_t> shape, double rate, uint64_t seed, uint64_t step) {
     const char* op = "dropout_mask";

@@ -4,6 +4,55 @@
 #include "gemm/gemm.h"
 
 namespace pycnn {
+namespace {
+
+// The fast lane (fast_lane.h): the same product when a and b are float32
+// with contiguous rows, c is None or a C-contiguous float32 (m, n), the
+// flags are bools and alpha, beta floats; else None.
+py::object gemm_fast(PyObject* const* args) {
+  const py::handle a_in = args[0], b_in = args[1], c_in = args[2], trans_a_in = args[3], trans_b_in = args[4],
+                 alpha_in = args[5], beta_in = args[6];
+  py::array a, b, c;
+  bool trans_a, trans_b;
+  double alpha, beta;
+  if (!fast::float_array(a_in, a, false) || !fast::float_array(b_in, b, false) || a.ndim() != 2 ||
+      b.ndim() != 2 || !fast::flag(trans_a_in, trans_a) || !fast::flag(trans_b_in, trans_b) ||
+      !fast::real(alpha_in, alpha) || !fast::real(beta_in, beta))
+    return py::none();
+  // Rows contiguous and apart by a whole number of floats (the leading
+  // dimension); empty arrays go the checked way.
+  for (const py::array* x : {&a, &b})
+    if (x->size() == 0 || x->strides(1) != sizeof(float) || x->strides(0) % sizeof(float) != 0 ||
+        x->strides(0) < x->shape(1) * py::ssize_t(sizeof(float)))
+      return py::none();
+  const int64_t m_ = trans_a ? a.shape(1) : a.shape(0), k = trans_a ? a.shape(0) : a.shape(1);
+  const int64_t n = trans_b ? b.shape(0) : b.shape(1);
+  if ((trans_b ? b.shape(1) : b.shape(0)) != k || n > kMaxElements / int64_t(sizeof(float)) / m_)
+    return py::none();
+  // beta is rounded to float32 as in the checked entry; c, when given,
+  // must fit even if it is not read.
+  const bool read_c = float(beta) != 0.f;
+  if (c_in.is_none() ? read_c
+                     : !fast::float_array(c_in, c) || c.ndim() != 2 || c.shape(0) != m_ || c.shape(1) != n)
+    return py::none();
+  const py::ssize_t shape[2] = {m_, n};
+  py::array_t<float> out = fast::new_array(shape, 2);
+  float* pc = out.mutable_data();
+  if (read_c) std::memcpy(pc, c.data(), sizeof(float) * size_t(m_ * n));
+  const int64_t lda = a.strides(0) / py::ssize_t(sizeof(float)), ldb = b.strides(0) / py::ssize_t(sizeof(float));
+  const float* pa = static_cast<const float*>(a.data());
+  const float* pb = static_cast<const float*>(b.data());
+  auto run = [&] { sgemm(trans_a, trans_b, m_, n, k, float(alpha), pa, lda, pb, ldb, float(beta), pc, n); };
+  if (m_ * n * k < fast::kReleaseGilElements * 8) {  // multiply-adds
+    run();
+  } else {
+    py::gil_scoped_release release;
+    run();
+  }
+  return std::move(out);
+}
+
+}  // namespace
 
 void bind_gemm(py::module_& m) {
   // alpha * op(a) @ op(b) + beta * c as a new float32 (m, n) array; a and b
@@ -45,50 +94,8 @@ void bind_gemm(py::module_& m) {
   }, py::arg("a"), py::arg("b"), py::arg("c"), py::arg("trans_a"), py::arg("trans_b"), py::arg("alpha"),
      py::arg("beta"));
 
-  // The fast lane (fast_lane.h): the same product when a and b are float32
-  // with contiguous rows, c is None or a C-contiguous float32 (m, n), the
-  // flags are bools and alpha, beta floats; else None.
-  m.def("gemm_fast", [](py::handle a_in, py::handle b_in, py::handle c_in, py::handle trans_a_in,
-                        py::handle trans_b_in, py::handle alpha_in, py::handle beta_in) -> py::object {
-    py::array a, b, c;
-    bool trans_a, trans_b;
-    double alpha, beta;
-    if (!fast::float_array(a_in, a, false) || !fast::float_array(b_in, b, false) || a.ndim() != 2 ||
-        b.ndim() != 2 || !fast::flag(trans_a_in, trans_a) || !fast::flag(trans_b_in, trans_b) ||
-        !fast::real(alpha_in, alpha) || !fast::real(beta_in, beta))
-      return py::none();
-    // Rows contiguous and apart by a whole number of floats (the leading
-    // dimension); empty arrays go the checked way.
-    for (const py::array* x : {&a, &b})
-      if (x->size() == 0 || x->strides(1) != sizeof(float) || x->strides(0) % sizeof(float) != 0 ||
-          x->strides(0) < x->shape(1) * py::ssize_t(sizeof(float)))
-        return py::none();
-    const int64_t m_ = trans_a ? a.shape(1) : a.shape(0), k = trans_a ? a.shape(0) : a.shape(1);
-    const int64_t n = trans_b ? b.shape(0) : b.shape(1);
-    if ((trans_b ? b.shape(1) : b.shape(0)) != k || n > kMaxElements / int64_t(sizeof(float)) / m_)
-      return py::none();
-    // beta is rounded to float32 as in the checked entry; c, when given,
-    // must fit even if it is not read.
-    const bool read_c = float(beta) != 0.f;
-    if (c_in.is_none() ? read_c
-                       : !fast::float_array(c_in, c) || c.ndim() != 2 || c.shape(0) != m_ || c.shape(1) != n)
-      return py::none();
-    const py::ssize_t shape[2] = {m_, n};
-    py::array_t<float> out = fast::new_array(shape, 2);
-    float* pc = out.mutable_data();
-    if (read_c) std::memcpy(pc, c.data(), sizeof(float) * size_t(m_ * n));
-    const int64_t lda = a.strides(0) / py::ssize_t(sizeof(float)), ldb = b.strides(0) / py::ssize_t(sizeof(float));
-    const float* pa = static_cast<const float*>(a.data());
-    const float* pb = static_cast<const float*>(b.data());
-    auto run = [&] { sgemm(trans_a, trans_b, m_, n, k, float(alpha), pa, lda, pb, ldb, float(beta), pc, n); };
-    if (m_ * n * k < fast::kReleaseGilElements * 8) {  // multiply-adds
-      run();
-    } else {
-      py::gil_scoped_release release;
-      run();
-    }
-    return std::move(out);
-  });
+  fast::def<gemm_fast, 7>(m, "gemm_fast",
+                          "gemm_fast(a, b, c, trans_a, trans_b, alpha, beta): the fast lane of pycnn.ops.gemm");
 
   // Test hook for the fused epilogue: out = act(a @ b + bias), out written
   // without being read (the tests fill it with NaN first).
