@@ -104,7 +104,8 @@ void chunk_moments_c(double* mean, double* m2, const float* x, int64_t rows, int
   if constexpr (kBlock == 0) {
     moments_block<0>(mean, m2, x, rows, C, C, scratch);
   } else {
-    for (int64_t c0 = 0; c0 < kC; c0 += kBlock) moments_block<kBlock>(mean + c0, m2 + c0, x + c0, rows, kC, kBlock, scratch);
+    for (int64_t c0 = 0; c0 < kC; c0 += kBlock)
+      moments_block<kBlock>(mean + c0, m2 + c0, x + c0, rows, kC, kBlock, scratch);
   }
 }
 

@@ -43,7 +43,8 @@ py::object gemm_fast(PyObject* const* args) {
   const float* pa = static_cast<const float*>(a.data());
   const float* pb = static_cast<const float*>(b.data());
   auto run = [&] { sgemm(trans_a, trans_b, m_, n, k, float(alpha), pa, lda, pb, ldb, float(beta), pc, n); };
-  if (m_ * n * k < fast::kReleaseGilElements * 8) {  // multiply-adds
+  // Multiply-adds, counted in double: m * n * k may exceed int64.
+  if (double(m_) * double(n) * double(k) < double(fast::kReleaseGilElements) * 8) {
     run();
   } else {
     py::gil_scoped_release release;

@@ -157,8 +157,9 @@ PyObject* call_entry(PyObject* /*self*/, PyObject* const* args, Py_ssize_t nargs
 // m.name = kEntry, taking kArity positional arguments.
 template <Entry kEntry, Py_ssize_t kArity>
 void def(py::module_& m, const char* name, const char* doc) {
-  static PyMethodDef method = {name, reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&call_entry<kEntry, kArity>)),
-                               METH_FASTCALL, doc};
+  static PyMethodDef method = {
+      name, reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&call_entry<kEntry, kArity>)),
+      METH_FASTCALL, doc};
   m.add_object(name, py::reinterpret_steal<py::object>(PyCFunction_NewEx(&method, nullptr, nullptr)));
 }
 
