@@ -255,7 +255,8 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
         const int64_t j0 = jc + jt0 * nr;
         const int64_t cols = std::min(n, jc + jt1 * nr) - j0;
         const float* src = trans_b ? b + j0 * ldb + pc : b + pc * ldb + j0;
-        gemm_detail::pack_b_panels(packed + jt0 * panel_floats, panel_floats, src, ldb, trans_b, kb, cols, nr);
+        gemm_detail::pack_b_panels(packed + jt0 * panel_floats, panel_floats, src, ldb, trans_b, kb, cols, nr,
+                                   isa_kernels.pack_b_transposed);
       }
       if (sync) {
 #pragma omp barrier

@@ -26,11 +26,14 @@ void pack_b_panel(float* dst, const float* b, int64_t ldb, bool trans_b, int64_t
 }
 
 void pack_b_panels(float* dst, int64_t panel_stride, const float* b, int64_t ldb, bool trans_b, int64_t kc,
-                   int64_t n, int nr) {
+                   int64_t n, int nr, PackBTransposed transposed) {
   const int64_t panels = (n + nr - 1) / nr;
   if (trans_b) {
-    for (int64_t q = 0; q < panels; ++q)
-      pack_b_panel(dst + q * panel_stride, b + q * nr * ldb, ldb, true, kc, int(std::min<int64_t>(nr, n - q * nr)), nr);
+    for (int64_t q = 0; q < panels; ++q) {
+      const int cols = int(std::min<int64_t>(nr, n - q * nr));
+      if (transposed) transposed(dst + q * panel_stride, b + q * nr * ldb, ldb, kc, cols, nr);
+      else pack_b_panel(dst + q * panel_stride, b + q * nr * ldb, ldb, true, kc, cols, nr);
+    }
     return;
   }
   for (int64_t p = 0; p < kc; ++p) {

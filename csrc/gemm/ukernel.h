@@ -63,12 +63,18 @@ struct DotTable {
   Ukernel kernel[kMaxDot + 1][kMaxDot + 1] = {};
 };
 
+// Packs transposed B (B(p, j) = b[j*ldb + p]) into one panel, as
+// pack_b_panel does; nr is a multiple of the ISA's vector width.
+using PackBTransposed = void (*)(float* dst, const float* b, int64_t ldb, int64_t kc, int n, int nr);
+
 // Per ISA: a wide table (more columns per tile), a narrow one for matrices
-// with few columns (conv layers with 16 output channels, say) and the
-// dot-product table for small-M A * B^T.
+// with few columns (conv layers with 16 output channels, say), the
+// dot-product table for small-M A * B^T and, where it has one, a vector
+// transposing pack (else nullptr: pack.cpp's scalar loop).
 struct IsaUkernels {
   UkernelTable wide, narrow;
   DotTable dot;
+  PackBTransposed pack_b_transposed = nullptr;
 };
 
 const IsaUkernels& ukernels_portable();
@@ -80,9 +86,10 @@ const IsaUkernels* ukernels_avx512();  // nullptr when not built for x86
 void pack_b_panel(float* dst, const float* b, int64_t ldb, bool trans_b, int64_t kc, int n, int nr);
 
 // Packs the panels covering columns 0..n-1 of B (any n), panel q at
-// dst + q * panel_stride; row-major B is read one row at a time.
+// dst + q * panel_stride; row-major B is read one row at a time, transposed
+// B through `transposed` when given.
 void pack_b_panels(float* dst, int64_t panel_stride, const float* b, int64_t ldb, bool trans_b, int64_t kc,
-                   int64_t n, int nr);
+                   int64_t n, int nr, PackBTransposed transposed = nullptr);
 
 // Copies rows i < rows of a row-major A slice (A(i, p) = a[i*lda + p],
 // p < kc) to dst[p*mr + i]: the transposed-A layout with leading dim mr.
