@@ -92,11 +92,13 @@ def test_small_m_routes_match_reference(isa, m, n, k, tb):
 
 
 # Few columns: row-major A with n <= 4 and k >= 64 runs on the dot-product
-# kernels over a copy of B^T; transposed A with n < 16 and m >= 32 computes
-# C^T and stores it transposed. n = 5 / 16, m = 31 and k = 63 are near-misses.
+# kernels over a copy of B^T; otherwise n < 16 and m >= 32 compute C^T and
+# store it transposed (row-major A only while m * k <= 65536). n = 5 / 16,
+# m = 31, k = 63 and m * k = 80000 are near-misses.
 FEW_COLUMNS = [(m, n, k, ta, tb) for m, n, k in [(16, 2, 128), (128, 2, 16), (2000, 1, 70), (64, 4, 64),
                                                  (64, 4, 63), (4, 3, 100), (5, 2, 9), (33, 5, 64), (1, 1, 300),
-                                                 (64, 10, 64), (32, 15, 40), (31, 15, 40), (32, 16, 40)]
+                                                 (64, 10, 64), (32, 15, 40), (31, 15, 40), (32, 16, 40),
+                                                 (2000, 10, 40), (1024, 7, 64)]
                for ta in (False, True) for tb in (False, True)]
 
 
@@ -181,7 +183,7 @@ def test_rows_aliasing_in_l1_are_copied_per_k_slice(isa, m, n, k, lda):
                                    (16, 512, 1000, False, False), (13, 700, 500, False, False),
                                    (16, 2000, 512, False, True), (32, 600, 300, False, True),
                                    (2000, 512, 16, True, False), (30000, 2, 128, False, False),
-                                   (20000, 3, 40, True, False)])
+                                   (20000, 3, 40, True, False), (1024, 10, 64, False, False)])
 def test_thread_count_does_not_change_bits(shape):
     m, n, k, ta, tb = shape
     rng = np.random.default_rng(m)

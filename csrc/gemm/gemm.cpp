@@ -14,12 +14,13 @@
 // computes this one.
 //
 // Few columns fill few of a tile's lanes (n = 2: 2 of 16), so such products
-// are turned around. Transposed A with n < 16 and m >= 32 computes
-// C^T = op(B)^T A, m along the lanes and A read in place, and stores it
-// transposed (mnist dense 64->10 d-weight: 1.60 -> 1.00 us). Row-major A
-// with n <= 4 and k >= 64 runs on the dot-product kernels over a copy of B^T
-// (dense 128->2 forward: 1.16 -> 0.27 us); turning it would copy A^T (64x64
-// @ 64x10: 1.6 -> 3.3 us).
+// are turned around: with n < 16 and m >= 32, C^T = op(B)^T op(A)^T is
+// computed with the m rows along the lanes and stored transposed.
+// Transposed A is then read in place (mnist dense 64->10 d-weight: 1.60 ->
+// 1.00 us); row-major A is packed transposed, so only while that copy stays
+// in L2 (64x64 @ 64x10: 1.61 -> 1.35 us). Row-major A with n <= 4 and
+// k >= 64 takes the dot-product kernels instead, over a copy of B^T (dense
+// 128->2 forward: 1.16 -> 0.27 us).
 //
 //   jc: columns in blocks of NC    (the B block kc x NC stays in L2)
 //   pc: K in slices of KC          (C accumulates across slices, in order)
@@ -56,7 +57,8 @@ constexpr int64_t kKcStream = 192;   // K slice when B streams in place (two sli
 constexpr int64_t kDotMaxM = 32;     // A * B^T up to this many rows runs on the dot-product kernels
 constexpr int64_t kDotMinK = 64;     // ... when k gives the lanes enough to sum before the horizontal add
 constexpr int64_t kTinyN = 4;        // up to here row-major A runs on the dot-product kernels
-constexpr int64_t kTurnN = 16;       // below this, with twice as many rows, transposed A is turned around
+constexpr int64_t kTurnN = 16;       // below this, with twice as many rows, a product is turned around
+constexpr int64_t kTurnCopyFloats = int64_t(1) << 16;  // row-major A if its transposed copy stays in L2
 constexpr int64_t kPackedASliceFloats = int64_t(4) << 20;  // A copied per K slice up to 16 MiB
 
 const IsaUkernels& kernels_for(Isa isa) {
@@ -134,15 +136,16 @@ void transpose_b(float* bt, const float* b, int64_t ldb, int64_t k, int64_t n) {
     for (int64_t j = 0; j < n; ++j) bt[j * k + p] = b[p * ldb + j];
 }
 
-// C = op(A) op(B) with transposed A and n < kTurnN <= m / 2, computed as
-// C^T = op(B)^T A (m along the lanes, so the inner call is not turned again)
-// into scratch, then stored transposed with beta, bias and activation.
-void sgemm_narrow_trans_a(bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
-                          int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
-                          const GemmEpilogue& ep) {
+// C = op(A) op(B) with n < kTurnN <= m / 2, computed as C^T = op(B)^T op(A)^T
+// (m along the lanes, so the inner call is not turned again) into scratch,
+// then stored transposed with beta, bias and activation.
+void sgemm_turned(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                  int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+                  const GemmEpilogue& ep) {
   float* ct = thread_scratch(kScratchGemmTurned).floats(size_t(n * m));
-  // op(B)^T is B itself when B is stored transposed, else B read as transposed.
-  sgemm(!trans_b, false, n, m, k, alpha, b, ldb, a, lda, 0.f, ct, m);
+  // op(B)^T is B itself when B is stored transposed, else B read as
+  // transposed; op(A)^T likewise (row-major A is packed transposed).
+  sgemm(!trans_b, !trans_a, n, m, k, alpha, b, ldb, a, lda, 0.f, ct, m);
   if (beta == 0.f && !ep.bias && ep.activation.kind == Activation::kNone) {
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = ct[j * m + i];
@@ -181,8 +184,6 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
   if (k == 0) return scale_only(m, n, beta, c, ldc, ep);
 
   const IsaUkernels& isa_kernels = kernels_for(active_isa());
-  if (trans_a && n < kTurnN && m >= 2 * kTurnN)
-    return sgemm_narrow_trans_a(trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep);
   if (!trans_a && k >= kDotMinK && (trans_b ? m <= kDotMaxM || n <= kTinyN : n <= kTinyN)) {
     if (!trans_b) {
       float* bt = thread_scratch(kScratchGemmB).floats(size_t(n * k));
@@ -191,6 +192,8 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
     }
     return sgemm_dot(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep, isa_kernels.dot);
   }
+  if (n < kTurnN && m >= 2 * kTurnN && (trans_a || m * k <= kTurnCopyFloats))
+    return sgemm_turned(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ep);
   const UkernelTable& table = n <= isa_kernels.narrow.nr ? isa_kernels.narrow : isa_kernels.wide;
   const int nr = table.nr, mr = table.mr_max;
   // Small M: B is read in place (each element serves only m rows, packing
