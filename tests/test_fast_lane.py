@@ -115,9 +115,11 @@ def _bn_args(rng, shape=(32, 128)):
 
 
 @pytest.mark.parametrize("shape", [(32, 128), (4, 5, 7, 3), (0, 16)])
-@pytest.mark.parametrize("activation,alpha", [(None, None), ("relu", None), ("leaky_relu", 0.1), ("tanh", None)])
+@pytest.mark.parametrize("activation,alpha", [(None, None), ("linear", None), ("relu", None), ("leaky_relu", 0.1),
+                                              ("leaky_relu", None), ("elu", None), ("sigmoid", None), ("tanh", None)])
 @pytest.mark.parametrize("affine", [True, False])
 def test_batch_norm_fast_lane_equals_checked_path(rng, shape, activation, alpha, affine):
+    # Every name, and the default alphas: fast_lane.h keeps its own table of them.
     x, gamma, beta, (mm, mv) = _bn_args(rng, shape)
     if not affine:
         gamma = beta = None

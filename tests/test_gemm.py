@@ -74,20 +74,25 @@ SMALL_M = [(m, n, k, tb) for m, n, k, tb in [
 @pytest.mark.parametrize("isa", ISAS)
 @pytest.mark.parametrize("m,n,k,tb", SMALL_M, ids=[f"m{m}-n{n}-k{k}-{'nt' if tb else 'nn'}" for m, n, k, tb in SMALL_M])
 def test_small_m_routes_match_reference(isa, m, n, k, tb):
+    _check_route(isa, m, n, k, False, tb)
+
+
+def _check_route(isa, m, n, k, ta, tb):
+    """ops.gemm with and without alpha, beta and c against the reference, on one ISA."""
     rng = np.random.default_rng(m * 10007 + n * 101 + k)
-    a = rng.standard_normal((m, k)).astype(np.float32)
+    a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
     b = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
     c = rng.standard_normal((m, n)).astype(np.float32)
     _core.set_isa(isa)
     try:
-        got = ops.gemm(a, b, c, alpha=-0.5, beta=0.25, trans_b=tb)
-        plain = ops.gemm(a, b, trans_b=tb)
+        got = ops.gemm(a, b, c, alpha=-0.5, beta=0.25, trans_a=ta, trans_b=tb)
+        plain = ops.gemm(a, b, trans_a=ta, trans_b=tb)
     finally:
         _core.set_isa(None)
     tol = 2e-6 * k + 1e-5
-    want = ref.gemm(a, b, c, -0.5, 0.25, False, tb)
+    want = ref.gemm(a, b, c, -0.5, 0.25, ta, tb)
     np.testing.assert_allclose(got, want, rtol=tol, atol=tol * np.abs(want).max(initial=1.0))
-    want = ref.gemm(a, b, None, 1.0, 0.0, False, tb)
+    want = ref.gemm(a, b, None, 1.0, 0.0, ta, tb)
     np.testing.assert_allclose(plain, want, rtol=tol, atol=tol * np.abs(want).max(initial=1.0))
 
 
@@ -105,21 +110,7 @@ FEW_COLUMNS = [(m, n, k, ta, tb) for m, n, k in [(16, 2, 128), (128, 2, 16), (20
 @pytest.mark.parametrize("isa", ISAS)
 @pytest.mark.parametrize("m,n,k,ta,tb", FEW_COLUMNS)
 def test_few_column_routes_match_reference(isa, m, n, k, ta, tb):
-    rng = np.random.default_rng(m * 10007 + n * 101 + k)
-    a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
-    b = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
-    c = rng.standard_normal((m, n)).astype(np.float32)
-    _core.set_isa(isa)
-    try:
-        got = ops.gemm(a, b, c, alpha=-0.5, beta=0.25, trans_a=ta, trans_b=tb)
-        plain = ops.gemm(a, b, trans_a=ta, trans_b=tb)
-    finally:
-        _core.set_isa(None)
-    tol = 2e-6 * k + 1e-5
-    want = ref.gemm(a, b, c, -0.5, 0.25, ta, tb)
-    np.testing.assert_allclose(got, want, rtol=tol, atol=tol * np.abs(want).max(initial=1.0))
-    want = ref.gemm(a, b, None, 1.0, 0.0, ta, tb)
-    np.testing.assert_allclose(plain, want, rtol=tol, atol=tol * np.abs(want).max(initial=1.0))
+    _check_route(isa, m, n, k, ta, tb)
 
 
 @pytest.mark.parametrize("isa", ISAS)

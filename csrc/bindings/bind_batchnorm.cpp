@@ -59,48 +59,37 @@ bool same_shape(const py::array& a, const py::array& b) {
   return a.ndim() == b.ndim() && std::equal(a.shape(), a.shape() + a.ndim(), b.shape());
 }
 
-// batch_norm_train's outputs and kernel call, shared by both entries.
+// An array shaped like x and two (C,) vectors, pre-filled by the test hook,
+// written by kernel(array, vector, vector) and returned as a tuple: the
+// outputs of the forward (y, mean, inv_std) and the backward (dx, dgamma,
+// dbeta), from either entry.
+template <typename Kernel>
+py::tuple outputs(const py::array& x, const BatchNormShape& s, const std::optional<float>& fill, Kernel&& kernel) {
+  auto full = fast::new_array(x);
+  auto first = fast::new_vector(s.channels);
+  auto second = fast::new_vector(s.channels);
+  prefill(full, fill);
+  prefill(first, fill);
+  prefill(second, fill);
+  float *pf = full.mutable_data(), *p1 = first.mutable_data(), *p2 = second.mutable_data();
+  fast::run_kernel(double(s.rows) * double(s.channels), [&] { kernel(pf, p1, p2); });
+  return py::make_tuple(full, first, second);
+}
+
 py::tuple train(const float* x, const py::array& x_shape, const float* gamma, const float* beta, float* moving_mean,
                 float* moving_var, float momentum, float eps, ActivationSpec act, const BatchNormShape& s,
                 const std::optional<float>& fill = std::nullopt) {
-  auto y = fast::new_array(x_shape);
-  auto mean = fast::new_vector(s.channels);
-  auto inv_std = fast::new_vector(s.channels);
-  prefill(y, fill);
-  prefill(mean, fill);
-  prefill(inv_std, fill);
-  float *py = y.mutable_data(), *pm = mean.mutable_data(), *pi = inv_std.mutable_data();
-  auto run = [&] {
-    batch_norm_forward_train(py, pm, pi, moving_mean, moving_var, x, gamma, beta, momentum, eps, act, s);
-  };
-  if (s.rows * s.channels < fast::kReleaseGilElements) {
-    run();
-  } else {
-    py::gil_scoped_release release;
-    run();
-  }
-  return py::make_tuple(y, mean, inv_std);
+  return outputs(x_shape, s, fill, [&](float* y, float* mean, float* inv_std) {
+    batch_norm_forward_train(y, mean, inv_std, moving_mean, moving_var, x, gamma, beta, momentum, eps, act, s);
+  });
 }
 
-// batch_norm_backward's outputs and kernel call, shared by both entries.
 py::tuple backward(const float* dy, const float* y, const float* x, const py::array& x_shape, const float* gamma,
                    const float* mean, const float* inv_std, ActivationSpec act, const BatchNormShape& s,
                    const std::optional<float>& fill = std::nullopt) {
-  auto dx = fast::new_array(x_shape);
-  auto dgamma = fast::new_vector(s.channels);
-  auto dbeta = fast::new_vector(s.channels);
-  prefill(dx, fill);
-  prefill(dgamma, fill);
-  prefill(dbeta, fill);
-  float *pdx = dx.mutable_data(), *pdg = dgamma.mutable_data(), *pdb = dbeta.mutable_data();
-  auto run = [&] { batch_norm_backward_activation(pdx, pdg, pdb, dy, y, x, gamma, mean, inv_std, act, s); };
-  if (s.rows * s.channels < fast::kReleaseGilElements) {
-    run();
-  } else {
-    py::gil_scoped_release release;
-    run();
-  }
-  return py::make_tuple(dx, dgamma, dbeta);
+  return outputs(x_shape, s, fill, [&](float* dx, float* dgamma, float* dbeta) {
+    batch_norm_backward_activation(dx, dgamma, dbeta, dy, y, x, gamma, mean, inv_std, act, s);
+  });
 }
 
 // The fast lane of pycnn.ops.batch_norm_train: its arguments as they come,

@@ -16,12 +16,7 @@ py::array_t<float> apply(const float* x, const py::array& x_shape, const Dropout
   prefill(y, fill);
   float* py = y.mutable_data();
   const int64_t n = int64_t(y.size());
-  if (n < fast::kReleaseGilElements) {
-    dropout_forward(py, x, n, p);
-  } else {
-    py::gil_scoped_release release;
-    dropout_forward(py, x, n, p);
-  }
+  fast::run_kernel(double(n), [&] { dropout_forward(py, x, n, p); });
   return y;
 }
 

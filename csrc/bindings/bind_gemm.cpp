@@ -42,14 +42,10 @@ py::object gemm_fast(PyObject* const* args) {
   const int64_t lda = a.strides(0) / py::ssize_t(sizeof(float)), ldb = b.strides(0) / py::ssize_t(sizeof(float));
   const float* pa = static_cast<const float*>(a.data());
   const float* pb = static_cast<const float*>(b.data());
-  auto run = [&] { sgemm(trans_a, trans_b, m_, n, k, float(alpha), pa, lda, pb, ldb, float(beta), pc, n); };
-  // Multiply-adds, counted in double: m * n * k may exceed int64.
-  if (double(m_) * double(n) * double(k) < double(fast::kReleaseGilElements) * 8) {
-    run();
-  } else {
-    py::gil_scoped_release release;
-    run();
-  }
+  // A multiply-add counts as an eighth of an element-wise kernel's element.
+  fast::run_kernel(double(m_) * double(n) * double(k) / 8, [&] {
+    sgemm(trans_a, trans_b, m_, n, k, float(alpha), pa, lda, pb, ldb, float(beta), pc, n);
+  });
   return std::move(out);
 }
 

@@ -28,6 +28,15 @@ namespace pycnn::fast {
 // back costs about as much as the kernel itself (numpy does the same).
 constexpr int64_t kReleaseGilElements = 1 << 14;
 
+// Runs kernel(), releasing the GIL when `elements` (a double: a GEMM's
+// multiply-adds may exceed int64) reach kReleaseGilElements.
+template <typename Kernel>
+void run_kernel(double elements, Kernel&& kernel) {
+  if (elements < double(kReleaseGilElements)) return kernel();
+  py::gil_scoped_release release;
+  kernel();
+}
+
 // `h` as an array the kernels can read in place: an ndarray of native
 // float32, aligned, and C-contiguous when `c_contiguous`.
 inline bool float_array(py::handle h, py::array& out, bool c_contiguous = true) {
