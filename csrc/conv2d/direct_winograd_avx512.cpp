@@ -59,6 +59,12 @@ struct FactorRows {
     const int64_t body = std::max<int64_t>(0, std::min(s.w, cols - s.pad_left));
     std::fill(padded, padded + cols * C, 0.f);
     std::copy(src, src + body * C, padded + s.pad_left * C);
+    // Rows are taken in order: start loading the next one, which the loop
+    // over this row's output rows would otherwise wait for.
+    if (ih + 1 < s.h) {
+      const char* next = reinterpret_cast<const char*>(src + s.w * C);
+      for (int64_t b = 0; b < int64_t(sizeof(float)) * s.w * C; b += 64) _mm_prefetch(next + b, _MM_HINT_T0);
+    }
     const int64_t len = even_ow * C;
     float* f0 = f;
     float* f1 = f + stride;
@@ -293,6 +299,13 @@ void direct_winograd_forward_avx512(float* y, const float* x, const float* weigh
                      for (int64_t r = 0; r < ihi - ilo; ++r) at[r] = rows[r] + 2 * p0 * C;
                      const int store = int(std::min<int64_t>(2 * npairs, s.ow - 2 * p0));
                      const PairsFn fn = pick(C, npairs);
+                     // The same pixels of the next output row, so that its
+                     // stores do not wait for their lines.
+                     if (unit + 1 < u1) {
+                       const char* next = reinterpret_cast<const char*>(y_row + (s.ow + 2 * p0) * K);
+                       for (int64_t b = 0; b < int64_t(sizeof(float)) * store * K; b += 64)
+                         _mm_prefetch(next + b, _MM_HINT_T0);
+                     }
                      for (int64_t k0 = 0; k0 < K; k0 += 16)
                        fn(y_row + 2 * p0 * K + k0, K, at, factors.stride, ihi - ilo, u_rows + k0,
                           bias ? bias + k0 : nullptr, store, fused, act.alpha);
