@@ -57,6 +57,25 @@ inline FixedChunks fixed_chunks(int64_t n, int64_t chunk) {
   return {n, chunk, n <= 0 ? 0 : (n + chunk - 1) / chunk};
 }
 
+// A partition of [0, n) into `count` chunks whose sizes differ by at most
+// one, about `chunk` items each, their count rounded up to a multiple of the
+// thread count so that every thread takes as much work. For work whose
+// result does not depend on the partition only, never a reduction: a thread
+// left one chunk short waits out a whole chunk at the join (29 chunks of
+// the stride-2 forward's tiles on 2 threads: 7 % of a call spent waiting).
+struct EvenChunks {
+  int64_t n, count;
+  int64_t begin(int64_t i) const { return n * i / count; }
+  int64_t end(int64_t i) const { return n * (i + 1) / count; }
+};
+inline EvenChunks even_chunks(int64_t n, int64_t chunk) {
+  if (n <= 0) return {n, 0};
+  const int64_t threads = num_threads();
+  int64_t count = (n + std::max<int64_t>(chunk, 1) - 1) / std::max<int64_t>(chunk, 1);
+  if (count > 1 && threads > 1) count = std::min(n, (count + threads - 1) / threads * threads);
+  return {n, count};
+}
+
 // Runs body(i) for each chunk index i in [0, count), spread over the threads.
 template <typename Body>
 void parallel_for_chunks(int64_t count, Body&& body) {
