@@ -30,46 +30,31 @@
 namespace pycnn {
 namespace {
 
-// The d-weight takes up to kRowBatch output rows per kernel call (fewer
-// calls, each adding its sums into memory once), whose input rows must all
-// stay in the ring: KH + (rows - 1) * SH of them, within kMaxSlots and, as
-// the kernel's broadcasts read them, within kRingFloats (half of L1). Wider
-// rows take one at a time: face conv1's 6-row ring (27 KiB) ran 5 % slower.
-constexpr int64_t kRowBatch = 4;
-constexpr int64_t kMaxSlots = 32;
-constexpr int64_t kRingFloats = 4096;
-int64_t row_batch(const Conv2dShape& s);
-int64_t weight_slots(const Conv2dShape& s) { return s.kh + (row_batch(s) - 1) * s.sh; }
-
 // The input factors of one input row: factor j of column q, channel c at
 // f[j * stride + q * C + c], q < the even output width.
 struct FactorRows {
   const Conv2dShape& s;
   int64_t even_ow, stride;  // floats per factor array (rounded to 16)
-  int64_t slots;            // rows in the ring
-  float* base;              // `slots` rows x 4 factors x stride, then one padded input row
-  int64_t tag[kMaxSlots];   // (n * H + ih) held by each ring slot, -1 = empty
+  float* base;              // s.kh rows x 4 factors x stride, then one padded input row
+  int64_t tag[16];          // (n * H + ih) held by each ring slot, -1 = empty
 
   static int64_t even(const Conv2dShape& s) { return (s.ow + 1) / 2 * 2; }
   static int64_t factor_stride(const Conv2dShape& s) { return (even(s) * s.c + 15) / 16 * 16; }
-  static int64_t floats(const Conv2dShape& s, int64_t slots) {
-    return slots * 4 * factor_stride(s) + (even(s) + 3) * s.c;
-  }
+  static int64_t floats(const Conv2dShape& s) { return s.kh * 4 * factor_stride(s) + (even(s) + 3) * s.c; }
 
-  // `slots`: the input rows that must stay available at once, at most kMaxSlots.
-  FactorRows(const Conv2dShape& shape, int64_t ring, float* scratch)
-      : s(shape), even_ow(even(shape)), stride(factor_stride(shape)), slots(ring), base(scratch) {
-    std::fill(tag, tag + kMaxSlots, int64_t(-1));
+  FactorRows(const Conv2dShape& shape, float* scratch)
+      : s(shape), even_ow(even(shape)), stride(factor_stride(shape)), base(scratch) {
+    std::fill(tag, tag + 16, int64_t(-1));
   }
 
   // Factors of input row ih of image n (inside the image).
   const float* row(const float* x, int64_t n, int64_t ih) {
-    const int64_t key = n * s.h + ih, slot = ih % slots;
+    const int64_t key = n * s.h + ih, slot = ih % s.kh;
     float* f = base + slot * 4 * stride;
     if (tag[slot] == key) return f;
     tag[slot] = key;
     const int64_t C = s.c, cols = even_ow + 3;  // input columns -pad_left ...
-    float* padded = base + slots * 4 * stride;
+    float* padded = base + s.kh * 4 * stride;
     const float* src = x + (n * s.h + ih) * s.w * C;
     const int64_t body = std::max<int64_t>(0, std::min(s.w, cols - s.pad_left));
     std::fill(padded, padded + cols * C, 0.f);
@@ -96,11 +81,6 @@ struct FactorRows {
     return f;
   }
 };
-
-int64_t row_batch(const Conv2dShape& s) {
-  const int64_t fit = kRingFloats / (4 * FactorRows::factor_stride(s)) - s.kh;
-  return std::clamp<int64_t>(std::min(fit, kMaxSlots - s.kh) / s.sh + 1, 1, kRowBatch);
-}
 
 // kPairs pairs of output pixels x kNb 16-channel blocks (the driver passes
 // one: 6 pairs of one block beat 2 pairs of two, and GCC keeps this form's
@@ -217,46 +197,38 @@ void transform_weight(float* u, const float* weight, const Conv2dShape& s) {
 // (10.5 MB of dy) took 0.15-0.19 ms per image against 0.075 in cache.
 constexpr int64_t kAhead = 64;
 
-// kN (window row, channel) combinations of one 16-channel block over `rows`
-// whole output rows, the sums kept in registers from one row to the next:
-// src[r * kMaxCombos + i] = the factors of combination i for row r at column
-// 0 (channel offset included), dy[r] = row r's output gradient, step =
-// floats from one pair to the next, s_rows[i] = where its S_0..S_3 rows (K
-// floats apart) are added.
-constexpr int kMaxCombos = 64;
-
+// kN (window row, channel) combinations of one 16-channel block over a whole
+// output row: src[i] = the factors of combination i at column 0 (channel
+// offset included), step = floats from one pair to the next, s_rows[i] =
+// where its S_0..S_3 rows (K floats apart) are added.
 template <int kN, bool kPrefetch>
 void weight_pairs(float* const* s_rows, int64_t K, const float* const* src, int64_t stride, int64_t step,
-                  const float* const* dy, int64_t rows, int64_t ow) {
+                  const float* dy, int64_t ow) {
   __m512 acc[kN][4];
 #pragma GCC unroll 8
   for (int i = 0; i < kN; ++i)
 #pragma GCC unroll 8
     for (int j = 0; j < 4; ++j) acc[i][j] = _mm512_setzero_ps();
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* const* f = src + r * kMaxCombos;
-    const float* e = dy[r];
-    const auto pair = [&](__m512 e0, __m512 e1, int64_t at) {
-      const __m512 dm[4] = {e0, _mm512_add_ps(e0, e1), _mm512_sub_ps(e0, e1), e1};
+  const auto pair = [&](__m512 e0, __m512 e1, int64_t at) {
+    const __m512 dm[4] = {e0, _mm512_add_ps(e0, e1), _mm512_sub_ps(e0, e1), e1};
 #pragma GCC unroll 8
-      for (int i = 0; i < kN; ++i)
+    for (int i = 0; i < kN; ++i)
 #pragma GCC unroll 8
-        for (int j = 0; j < 4; ++j) {
-          const __m512 factor = _mm512_set1_ps(f[i][j * stride + at]);
-          acc[i][j] = _mm512_fmadd_ps(factor, dm[j], acc[i][j]);
-        }
-    };
-    const int64_t full = ow / 2;
-    for (int64_t p = 0; p < full; ++p) {
-      if (kPrefetch) {
-        _mm_prefetch(reinterpret_cast<const char*>(e + (2 * p + kAhead) * K), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(e + (2 * p + kAhead + 1) * K), _MM_HINT_T0);
+      for (int j = 0; j < 4; ++j) {
+        const __m512 factor = _mm512_set1_ps(src[i][j * stride + at]);
+        acc[i][j] = _mm512_fmadd_ps(factor, dm[j], acc[i][j]);
       }
-      pair(_mm512_loadu_ps(e + 2 * p * K), _mm512_loadu_ps(e + (2 * p + 1) * K), p * step);
+  };
+  const int64_t full = ow / 2;
+  for (int64_t p = 0; p < full; ++p) {
+    if (kPrefetch) {
+      _mm_prefetch(reinterpret_cast<const char*>(dy + (2 * p + kAhead) * K), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(dy + (2 * p + kAhead + 1) * K), _MM_HINT_T0);
     }
-    // An odd last pixel pairs with a phantom one whose gradient is zero.
-    if (ow % 2) pair(_mm512_loadu_ps(e + (ow - 1) * K), _mm512_setzero_ps(), full * step);
+    pair(_mm512_loadu_ps(dy + 2 * p * K), _mm512_loadu_ps(dy + (2 * p + 1) * K), p * step);
   }
+  // An odd last pixel pairs with a phantom one whose gradient is zero.
+  if (ow % 2) pair(_mm512_loadu_ps(dy + (ow - 1) * K), _mm512_setzero_ps(), full * step);
 #pragma GCC unroll 8
   for (int i = 0; i < kN; ++i)
 #pragma GCC unroll 8
@@ -300,8 +272,7 @@ void inverse_weight(float* dweight, const float* sums, const Conv2dShape& s) {
 constexpr int64_t kMaxFactorFloats = int64_t(1) << 22;  // 16 MiB
 
 bool direct_winograd_applies_avx512(const Conv2dShape& s) {
-  return direct_sliding_applies_avx512(s) && s.dh == 1 && s.kh <= 16 &&
-         FactorRows::floats(s, weight_slots(s)) <= kMaxFactorFloats;
+  return direct_sliding_applies_avx512(s) && s.dh == 1 && s.kh <= 16 && FactorRows::floats(s) <= kMaxFactorFloats;
 }
 
 void direct_winograd_forward_avx512(float* y, const float* x, const float* weight, const float* bias,
@@ -313,7 +284,7 @@ void direct_winograd_forward_avx512(float* y, const float* x, const float* weigh
   const int64_t pairs_per_row = (s.ow + 1) / 2;
   parallel_for(s.n * s.oh, direct_row_grain(s),
                [&](int64_t u0, int64_t u1) {
-                 FactorRows factors(s, s.kh, thread_scratch(kScratchMisc).floats(size_t(FactorRows::floats(s, s.kh))));
+                 FactorRows factors(s, thread_scratch(kScratchMisc).floats(size_t(FactorRows::floats(s))));
                  const float* rows[16];
                  for (int64_t unit = u0; unit < u1; ++unit) {
                    const int64_t n = unit / s.oh, oh = unit % s.oh, ih0 = oh * s.sh - s.pad_top;
@@ -349,46 +320,30 @@ void direct_winograd_weight_avx512(float* dweight, const float* dy, const float*
   const FixedChunks chunks = direct_weight_chunks(s);
   float* partial = chunks.count > 1 ? thread_scratch(kScratchPartial).floats(size_t((chunks.count - 1) * wsize))
                                     : nullptr;
-  const int64_t slots = weight_slots(s), batch = row_batch(s);
   parallel_for_chunks(chunks.count, [&](int64_t ci) {
     float* sums = thread_scratch(kScratchIm2col).floats(size_t(ssize));
     std::fill(sums, sums + ssize, 0.f);
-    FactorRows factors(s, slots, thread_scratch(kScratchMisc).floats(size_t(FactorRows::floats(s, slots))));
-    const float* src[kRowBatch * kMaxCombos];
-    const float* dy_rows[kRowBatch];
-    float* at[kMaxCombos];
-    for (int64_t unit = chunks.begin(ci); unit < chunks.end(ci);) {
-      // A batch of consecutive output rows of one image whose windows cover
-      // the same window rows [ilo, ihi): the same combinations, so the same
-      // sums, in every row of the batch.
-      const int64_t n = unit / s.oh, oh = unit % s.oh;
+    FactorRows factors(s, thread_scratch(kScratchMisc).floats(size_t(FactorRows::floats(s))));
+    const float* src[64];
+    float* s_rows[64];
+    for (int64_t unit = chunks.begin(ci); unit < chunks.end(ci); ++unit) {
+      const int64_t n = unit / s.oh, oh = unit % s.oh, ih0 = oh * s.sh - s.pad_top;
       int64_t ilo, ihi;
-      valid_rows(s, oh * s.sh - s.pad_top, ilo, ihi);
-      int64_t rows = 1;
-      for (; rows < batch && unit + rows < chunks.end(ci) && oh + rows < s.oh; ++rows) {
-        int64_t lo, hi;
-        valid_rows(s, (oh + rows) * s.sh - s.pad_top, lo, hi);
-        if (lo != ilo || hi != ihi) break;
+      valid_rows(s, ih0, ilo, ihi);
+      int64_t combos = 0;
+      for (int64_t r = ilo; r < ihi; ++r) {
+        const float* f = factors.row(x, n, ih0 + r);
+        for (int64_t c = 0; c < C; ++c, ++combos) src[combos] = f + c, s_rows[combos] = sums + (r * C + c) * 4 * K;
       }
-      const int64_t combos = (ihi - ilo) * C;
-      for (int64_t r = 0; r < rows; ++r) {
-        const int64_t ih0 = (oh + r) * s.sh - s.pad_top;
-        for (int64_t w = ilo; w < ihi; ++w) {
-          const float* f = factors.row(x, n, ih0 + w);
-          for (int64_t c = 0; c < C; ++c) src[r * kMaxCombos + (w - ilo) * C + c] = f + c;
-        }
-        dy_rows[r] = dy + (unit + r) * s.ow * K;
-      }
+      const float* dy_row = dy + unit * s.ow * K;
       for (int64_t k0 = 0; k0 < K; k0 += 16) {
-        const float* dy_k[kRowBatch];
-        for (int64_t r = 0; r < rows; ++r) dy_k[r] = dy_rows[r] + k0;
-        for (int64_t i = 0; i < combos; ++i) at[i] = sums + (ilo * C + i) * 4 * K + k0;
+        float* at[64];
+        for (int64_t i = 0; i < combos; ++i) at[i] = s_rows[i] + k0;
         for (int64_t i = 0; i < combos; i += kWeightCombos) {
           const int count = int(std::min<int64_t>(kWeightCombos, combos - i));
-          kWeightPairs[i == 0][count - 1](at + i, K, src + i, factors.stride, 2 * C, dy_k, rows, s.ow);
+          kWeightPairs[i == 0][count - 1](at + i, K, src + i, factors.stride, 2 * C, dy_row + k0, s.ow);
         }
       }
-      unit += rows;
     }
     inverse_weight(ci == 0 ? dweight : partial + (ci - 1) * wsize, sums, s);
   });
@@ -397,3 +352,4 @@ void direct_winograd_weight_avx512(float* dweight, const float* dy, const float*
 
 }  // namespace pycnn
 #endif
+
