@@ -24,7 +24,8 @@ DIRECT_EXTRA = [
 # 8-pixel groups of channel pairs (K 32, 64; K 48 and 80 end on a lone
 # block), short last groups of every size class, 'valid' / 'same', pads wider
 # than the window (groups that read only zeros), window heights 1, 2 and 5,
-# height strides and dilation, a single output column.
+# height strides and dilation, a single output column, and an output over
+# 8 MiB (the kernels then prefetch what they stream).
 SLIDING_EXTRA = [
     ConvCase(2, 7, 37, 3, 16, 3, 3, (1, 1), "same", seed=951),
     ConvCase(1, 6, 29, 1, 32, 3, 3, (1, 1), "valid", seed=952),
@@ -35,6 +36,7 @@ SLIDING_EXTRA = [
     ConvCase(1, 5, 1, 3, 32, 3, 3, (1, 1), "same", seed=957),
     ConvCase(2, 6, 3, 1, 16, 3, 3, (1, 1), "valid", seed=958),
     ConvCase(1, 3, 41, 2, 16, 3, 3, (1, 1), ((4, 4), (1, 1)), seed=959),
+    ConvCase(4, 66, 64, 1, 128, 3, 3, (1, 1), "same", seed=960),
 ]
 # Implicit-GEMM shapes (groups 1, K a multiple of 16, C > 4, >= 64 output
 # pixels per image): output-channel blocks of 1-4 vectors (K 16..80), weight

@@ -30,12 +30,22 @@
 namespace pycnn {
 namespace {
 
+// Software prefetching (of the next input row, the output gradient ahead in
+// d-weight, the next output row in the forward) pays only when the output
+// or its gradient streams from memory: face conv1's 10.5 MB, 1 thread, with
+// the other core streaming memory: d-weight 0.15-0.19 -> 0.10 ms per image.
+// On smaller layers it cost 3-11 % (mnist conv1's 5.5 MB d-weight 0.239 ->
+// 0.266 ms), their data already near.
+constexpr int64_t kStreamBytes = int64_t(8) << 20;
+bool streams(const Conv2dShape& s) { return s.n * s.oh * s.ow * s.k * int64_t(sizeof(float)) > kStreamBytes; }
+
 // The input factors of one input row: factor j of column q, channel c at
 // f[j * stride + q * C + c], q < the even output width.
 struct FactorRows {
   const Conv2dShape& s;
   int64_t even_ow, stride;  // floats per factor array (rounded to 16)
   float* base;              // s.kh rows x 4 factors x stride, then one padded input row
+  bool prefetch;            // the next input row when a row is made (streams(s))
   int64_t tag[16];          // (n * H + ih) held by each ring slot, -1 = empty
 
   static int64_t even(const Conv2dShape& s) { return (s.ow + 1) / 2 * 2; }
@@ -43,7 +53,7 @@ struct FactorRows {
   static int64_t floats(const Conv2dShape& s) { return s.kh * 4 * factor_stride(s) + (even(s) + 3) * s.c; }
 
   FactorRows(const Conv2dShape& shape, float* scratch)
-      : s(shape), even_ow(even(shape)), stride(factor_stride(shape)), base(scratch) {
+      : s(shape), even_ow(even(shape)), stride(factor_stride(shape)), base(scratch), prefetch(streams(shape)) {
     std::fill(tag, tag + 16, int64_t(-1));
   }
 
@@ -61,7 +71,7 @@ struct FactorRows {
     std::copy(src, src + body * C, padded + s.pad_left * C);
     // Rows are taken in order: start loading the next one, which the loop
     // over this row's output rows would otherwise wait for.
-    if (ih + 1 < s.h) {
+    if (prefetch && ih + 1 < s.h) {
       const char* next = reinterpret_cast<const char*>(src + s.w * C);
       for (int64_t b = 0; b < int64_t(sizeof(float)) * s.w * C; b += 64) _mm_prefetch(next + b, _MM_HINT_T0);
     }
@@ -190,11 +200,10 @@ void transform_weight(float* u, const float* weight, const Conv2dShape& s) {
 // dg1 = (S1 - S2)/2, dg2 = (S1 + S2)/2 + S3. S3 is accumulated with +e1 and
 // subtracted at the end.
 //
-// The first pass over an output row prefetches the gradient kAhead pixels
-// ahead (into the next rows at the end). Its 36 FMAs per pair leave too few
-// loads in flight to hide memory latency, and the hardware prefetcher alone
-// did not: with the other core streaming memory, the face first layer
-// (10.5 MB of dy) took 0.15-0.19 ms per image against 0.075 in cache.
+// When the gradient streams (streams()), the first pass over an output row
+// prefetches it kAhead pixels ahead (into the next rows at the end): its 36
+// FMAs per pair leave too few loads in flight to hide memory latency, and
+// the hardware prefetcher alone did not.
 constexpr int64_t kAhead = 64;
 
 // kN (window row, channel) combinations of one 16-channel block over a whole
@@ -282,6 +291,7 @@ void direct_winograd_forward_avx512(float* y, const float* x, const float* weigh
   transform_weight(u.data(), weight, s);
   const int fused = act.kind == Activation::kRelu ? 1 : act.kind == Activation::kLeakyRelu ? 2 : 0;
   const int64_t pairs_per_row = (s.ow + 1) / 2;
+  const bool prefetch_y = streams(s);
   parallel_for(s.n * s.oh, direct_row_grain(s),
                [&](int64_t u0, int64_t u1) {
                  FactorRows factors(s, thread_scratch(kScratchMisc).floats(size_t(FactorRows::floats(s))));
@@ -301,7 +311,7 @@ void direct_winograd_forward_avx512(float* y, const float* x, const float* weigh
                      const PairsFn fn = pick(C, npairs);
                      // The same pixels of the next output row, so that its
                      // stores do not wait for their lines.
-                     if (unit + 1 < u1) {
+                     if (prefetch_y && unit + 1 < u1) {
                        const char* next = reinterpret_cast<const char*>(y_row + (s.ow + 2 * p0) * K);
                        for (int64_t b = 0; b < int64_t(sizeof(float)) * store * K; b += 64)
                          _mm_prefetch(next + b, _MM_HINT_T0);
@@ -320,6 +330,7 @@ void direct_winograd_weight_avx512(float* dweight, const float* dy, const float*
   const FixedChunks chunks = direct_weight_chunks(s);
   float* partial = chunks.count > 1 ? thread_scratch(kScratchPartial).floats(size_t((chunks.count - 1) * wsize))
                                     : nullptr;
+  const bool stream = streams(s);
   parallel_for_chunks(chunks.count, [&](int64_t ci) {
     float* sums = thread_scratch(kScratchIm2col).floats(size_t(ssize));
     std::fill(sums, sums + ssize, 0.f);
@@ -341,7 +352,7 @@ void direct_winograd_weight_avx512(float* dweight, const float* dy, const float*
         for (int64_t i = 0; i < combos; ++i) at[i] = s_rows[i] + k0;
         for (int64_t i = 0; i < combos; i += kWeightCombos) {
           const int count = int(std::min<int64_t>(kWeightCombos, combos - i));
-          kWeightPairs[i == 0][count - 1](at + i, K, src + i, factors.stride, 2 * C, dy_row + k0, s.ow);
+          kWeightPairs[i == 0 && stream][count - 1](at + i, K, src + i, factors.stride, 2 * C, dy_row + k0, s.ow);
         }
       }
     }
