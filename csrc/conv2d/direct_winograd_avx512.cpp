@@ -209,10 +209,12 @@ constexpr int64_t kAhead = 64;
 // kN (window row, channel) combinations of one 16-channel block over a whole
 // output row: src[i] = the factors of combination i at column 0 (channel
 // offset included), step = floats from one pair to the next, s_rows[i] =
-// where its S_0..S_3 rows (K floats apart) are added.
+// where its S_0..S_3 rows (K floats apart) are added; `pixels`: how many
+// pixels of the gradient there are from this row's first on (the prefetch
+// stays inside them).
 template <int kN, bool kPrefetch>
 void weight_pairs(float* const* s_rows, int64_t K, const float* const* src, int64_t stride, int64_t step,
-                  const float* dy, int64_t ow) {
+                  const float* dy, int64_t ow, int64_t pixels) {
   __m512 acc[kN][4];
 #pragma GCC unroll 8
   for (int i = 0; i < kN; ++i)
@@ -230,7 +232,7 @@ void weight_pairs(float* const* s_rows, int64_t K, const float* const* src, int6
   };
   const int64_t full = ow / 2;
   for (int64_t p = 0; p < full; ++p) {
-    if (kPrefetch) {
+    if (kPrefetch && 2 * p + kAhead + 1 < pixels) {
       _mm_prefetch(reinterpret_cast<const char*>(dy + (2 * p + kAhead) * K), _MM_HINT_T0);
       _mm_prefetch(reinterpret_cast<const char*>(dy + (2 * p + kAhead + 1) * K), _MM_HINT_T0);
     }
@@ -352,7 +354,8 @@ void direct_winograd_weight_avx512(float* dweight, const float* dy, const float*
         for (int64_t i = 0; i < combos; ++i) at[i] = s_rows[i] + k0;
         for (int64_t i = 0; i < combos; i += kWeightCombos) {
           const int count = int(std::min<int64_t>(kWeightCombos, combos - i));
-          kWeightPairs[i == 0 && stream][count - 1](at + i, K, src + i, factors.stride, 2 * C, dy_row + k0, s.ow);
+          kWeightPairs[i == 0 && stream][count - 1](at + i, K, src + i, factors.stride, 2 * C, dy_row + k0, s.ow,
+                                                    (s.n * s.oh - unit) * s.ow);
         }
       }
     }

@@ -232,7 +232,8 @@ void forward_geometry(float* y, const float* x, const float* u, const float* bia
   const int64_t C = g.c, K = g.k, points = scheme.points;
   const Tiling tl = tiling(g, scheme.tile);
   const int fused = act.kind == Activation::kRelu ? 1 : act.kind == Activation::kLeakyRelu ? 2 : 0;
-  // Each tile's outputs are its own: any partition gives the same bits.
+  // Each tile's outputs are its own: any partition gives the same bits (the
+  // chunks need not be whole register tiles: point_gemms splits any count).
   const EvenChunks chunks = even_chunks(g.n * tl.per_image(), chunk_tiles(points, C, K));
   parallel_for_chunks(chunks.count, [&](int64_t ci) {
     const int64_t t0 = chunks.begin(ci), count = chunks.end(ci) - t0;
