@@ -70,7 +70,8 @@ struct EvenChunks {
 };
 inline EvenChunks even_chunks(int64_t n, int64_t chunk) {
   if (n <= 0) return {n, 0};
-  const int64_t threads = num_threads();
+  // Inside a parallel region the chunks run on the calling thread alone.
+  const int64_t threads = omp_in_parallel() ? 1 : num_threads();
   int64_t count = (n + std::max<int64_t>(chunk, 1) - 1) / std::max<int64_t>(chunk, 1);
   if (count > 1 && threads > 1) count = std::min(n, (count + threads - 1) / threads * threads);
   return {n, count};
