@@ -22,7 +22,7 @@ ActivationSpec activation_spec(const std::string& name, float alpha, const char*
 
 void require_same_shape(const py::array& a, const py::array& b, const char* op, const char* na,
                         const char* nb) {
-  check(shape_of(a) == shape_of(b), op, "expected `", nb, "` with the shape of `", na, "` ", shape_str(a),
+  check(same_shape(a, b), op, "expected `", nb, "` with the shape of `", na, "` ", shape_str(a),
         ", got ", shape_str(b));
 }
 

@@ -55,10 +55,6 @@ bool fast_input(py::handle h, py::array& x, BatchNormShape& s) {
   return true;
 }
 
-bool same_shape(const py::array& a, const py::array& b) {
-  return a.ndim() == b.ndim() && std::equal(a.shape(), a.shape() + a.ndim(), b.shape());
-}
-
 // An array shaped like x and two (C,) vectors, pre-filled by the test hook,
 // written by kernel(array, vector, vector) and returned as a tuple: the
 // outputs of the forward (y, mean, inv_std) and the backward (dx, dgamma,

@@ -100,10 +100,6 @@ FactoredGrad factored_grad(const char* op, const py::tuple& t, const py::array& 
   return {static_cast<const float*>(a.data()), static_cast<const float*>(b.data()), a.shape(0), cols};
 }
 
-bool same_shape(const py::array& a, const py::array& b) {
-  return a.ndim() == b.ndim() && std::equal(a.shape(), a.shape() + a.ndim(), b.shape());
-}
-
 // Collects the arrays: params and every slot list are updated in place; the
 // lists must all have one entry per parameter (slot lists may be None when
 // the optimizer does not use them).

@@ -37,6 +37,10 @@ inline ShapeText<const py::ssize_t*> shape_str(const py::array& a) {
   return shape_str(a.shape(), a.shape() + a.ndim());
 }
 
+inline bool same_shape(const py::array& a, const py::array& b) {
+  return a.ndim() == b.ndim() && std::equal(a.shape(), a.shape() + a.ndim(), b.shape());
+}
+
 // "[op] expected `x` of rank 4 (N, H, W, C), got shape (28, 28)" (the
 // wording of pycnn.ops' require_rank)
 inline void require_rank(const py::array& a, int rank, const char* op, const char* name,
