@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <type_traits>
 #include <vector>
 
 #include "activations/activations.h"
@@ -78,39 +77,20 @@ void batch_norm_forward_train(float* y, float* mean, float* inv_std, float* movi
   }
   const BatchNormKernels& k = kernels();
   const FixedChunks ch = row_chunks(s);
-  // partials: [chunk][mean | m2][C], the running mean and M2 (C each), then
+  // partials: [chunk][mean | m2][C], their merge (2 C), then
   // three float vectors of C.
   double* part = static_cast<double*>(thread_scratch(kScratchPartial)
                                           .bytes(sizeof(double) * size_t((2 * ch.count + 2) * C) +
                                                  sizeof(float) * size_t(3 * C)));
-  double* run_mu = part + 2 * ch.count * C;
-  double* run_m2 = run_mu + C;
-  float* scale = reinterpret_cast<float*>(run_m2 + C);
+  double* merged = part + 2 * ch.count * C;
+  float* scale = reinterpret_cast<float*>(merged + 2 * C);
   float* shift = scale + C;
   for_each_chunk(ch, C, [&](int64_t i, float* scratch) {
     k.chunk_moments(part + 2 * i * C, part + (2 * i + 1) * C, x + ch.begin(i) * C,
                     ch.end(i) - ch.begin(i), C, scratch);
   });
-  // Chan et al.: merge (n_a, mean_a, M2_a) with chunk (n_b, mean_b, M2_b),
-  // chunk by chunk; the weights depend on the counts alone, so the channels
-  // form a plain vector loop (one division per chunk, not per element).
-  std::fill(run_mu, run_mu + 2 * C, 0.0);
-  double n_a = 0;
-  for (int64_t i = 0; i < ch.count; ++i) {
-    const double n_b = double(ch.end(i) - ch.begin(i)), n = n_a + n_b;
-    const double w_mean = n_b / n, w_m2 = n_a * n_b / n;
-    const double* mu_b = part + 2 * i * C;
-    const double* m2_b = mu_b + C;
-#pragma omp simd
-    for (int64_t c = 0; c < C; ++c) {
-      const double delta = mu_b[c] - run_mu[c];
-      run_mu[c] += delta * w_mean;
-      run_m2[c] += m2_b[c] + delta * delta * w_m2;
-    }
-    n_a = n;
-  }
-  k.train_statistics(mean, inv_std, scale, shift, moving_mean, moving_var, run_mu, run_m2, gamma, beta, s.rows,
-                     momentum, eps, C);
+  k.train_statistics(mean, inv_std, scale, shift, moving_mean, moving_var, part, ch, merged, gamma, beta, momentum,
+                     eps, C);
   for_rows(s, [&](int64_t r, int64_t rows) {
     k.normalize(y + r * C, x + r * C, mean, scale, shift, rows, C, act);
   });
@@ -169,36 +149,7 @@ void batch_norm_backward_activation(float* dx, float* dgamma, float* dbeta, cons
     k.chunk_grad_sums(p, p + C, p + 2 * C, dy + r, y ? y + r : nullptr, x + r, mean, ch.end(i) - ch.begin(i), C,
                       act, scratch);
   });
-  // `mean` is the float32 rounding of the batch mean mu; with delta = mu - mean
-  // = sum(x - mean) / M the sums are re-centred on mu exactly:
-  //   dgamma = inv_std * (sum dy (x - mean) - delta * sum dy)
-  //   dx = A dy + B (x - mu) + K = A dy + B (x - mean) + (K - B delta)
-  // with A = g is, B = -g is^2 dgamma / M, K = -A dbeta / M.
-  const double m = double(std::max<int64_t>(s.rows, 1));
-  // Chunk by chunk (in order), all three sums of all channels in one vector loop.
-  std::fill(total, total + 3 * C, 0.0);
-  for (int64_t i = 0; i < ch.count; ++i) {
-    const double* p = part + 3 * i * C;
-#pragma omp simd
-    for (int64_t e = 0; e < 3 * C; ++e) total[e] += p[e];
-  }
-  auto coefficients = [&](auto with_gamma) {  // a vector loop, with or without gamma
-#pragma omp simd
-    for (int64_t c = 0; c < C; ++c) {
-      const double sdy = total[c], sdyx = total[C + c], sx = total[2 * C + c];
-      const double is = inv_std[c], g = decltype(with_gamma)::value ? double(gamma[c]) : 1.0;
-      const double delta = sx / m;
-      const double dg = (sdyx - delta * sdy) * is;
-      const double bb = -g * is * is * dg / m;
-      dbeta[c] = float(sdy);
-      dgamma[c] = float(dg);
-      a[c] = float(g * is);
-      b[c] = float(bb);
-      kk[c] = float(-g * is * sdy / m - bb * delta);
-    }
-  };
-  if (gamma) coefficients(std::true_type());
-  else coefficients(std::false_type());
+  k.backward_coefficients(dgamma, dbeta, a, b, kk, total, part, ch.count, s.rows, gamma, inv_std, C);
   for_rows(s, [&](int64_t r, int64_t rows) {
     k.backward_apply(dx + r * C, dy + r * C, y ? y + r * C : nullptr, x + r * C, mean, a, b, kk, rows, C, act);
   });
