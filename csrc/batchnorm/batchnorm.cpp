@@ -1,8 +1,10 @@
-// batchnorm.cpp — validation, row chunking, exact merges and ISA dispatch.
+// batchnorm.cpp — validation, row chunking and ISA dispatch.
 //
 // Reductions over the M rows use fixed_chunks: the chunk size depends on C
 // alone, each chunk yields double partials, and the partials are merged in
-// chunk order on the calling thread, so 1 and 2 threads agree bit for bit.
+// chunk order on the calling thread (by the kernels' train_statistics and
+// backward_coefficients, vector loops of their instruction set), so 1 and 2
+// threads agree bit for bit.
 #include "batchnorm/batchnorm.h"
 
 #include <algorithm>

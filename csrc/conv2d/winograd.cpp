@@ -9,7 +9,7 @@
 #include "conv2d/winograd.h"
 
 #include <algorithm>
-#include <vector>
+#include <memory>
 
 #include "common/cpu_features.h"
 #include "common/parallel.h"
@@ -119,30 +119,33 @@ int64_t chunk_tiles(int64_t points, int64_t C, int64_t K) {
 // aliased cache sets (0.29 ms of a 1.6 ms call, stride-2 forward).
 void sandwich(float* out, const float* in, const float* coef, int n_out, int n_in, bool transposed, int64_t CK) {
   const auto L = [&](int p, int i) { return transposed ? coef[i * n_out + p] : coef[p * n_in + i]; };
+  // dst = sum over i of L(p, i) * src(i), each term one pass over len
+  // elements; the first term is stored, not added to zeros (the zero fills
+  // took 45 % of the transform in a profile of an 81-point scheme).
+  const auto combine = [&](float* dst, int64_t len, int p, auto&& src) {
+    bool first = true;
+    for (int i = 0; i < n_in; ++i) {
+      const float c = L(p, i);
+      if (c == 0.f) continue;
+      const float* from = src(i);
+      if (first) {
+        for (int64_t e = 0; e < len; ++e) dst[e] = c * from[e];
+      } else {
+        for (int64_t e = 0; e < len; ++e) dst[e] += c * from[e];
+      }
+      first = false;
+    }
+    if (first) std::fill(dst, dst + len, 0.f);
+  };
   parallel_for(CK, 1024, [&](int64_t e0, int64_t e1) {
     const int64_t len = e1 - e0;
-    std::vector<float> mid(size_t(n_out * n_in * len), 0.f);  // mid[p][j] = sum_i L[p][i] in[i][j]
+    std::unique_ptr<float[]> mid(new float[size_t(n_out * n_in * len)]);  // mid[p][j] = sum_i L[p][i] in[i][j]
     for (int p = 0; p < n_out; ++p)
-      for (int j = 0; j < n_in; ++j) {
-        float* m = mid.data() + (p * n_in + j) * len;
-        for (int i = 0; i < n_in; ++i) {
-          const float c = L(p, i);
-          if (c == 0.f) continue;
-          const float* src = in + (i * n_in + j) * CK + e0;
-          for (int64_t e = 0; e < len; ++e) m[e] += c * src[e];
-        }
-      }
+      for (int j = 0; j < n_in; ++j)
+        combine(mid.get() + (p * n_in + j) * len, len, p, [&](int i) { return in + (i * n_in + j) * CK + e0; });
     for (int p = 0; p < n_out; ++p)
-      for (int q = 0; q < n_out; ++q) {
-        float* o = out + (p * n_out + q) * CK + e0;
-        std::fill(o, o + len, 0.f);
-        for (int j = 0; j < n_in; ++j) {
-          const float c = L(q, j);
-          if (c == 0.f) continue;
-          const float* m = mid.data() + (p * n_in + j) * len;
-          for (int64_t e = 0; e < len; ++e) o[e] += c * m[e];
-        }
-      }
+      for (int q = 0; q < n_out; ++q)
+        combine(out + (p * n_out + q) * CK + e0, len, q, [&](int j) { return mid.get() + (p * n_in + j) * len; });
   });
 }
 
