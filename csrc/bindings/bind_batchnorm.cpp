@@ -93,7 +93,7 @@ py::tuple backward(const float* dy, const float* y, const float* x, const py::ar
 py::object batch_norm_train_fast(PyObject* const* args) {
   const py::handle x_in = args[0], gamma_in = args[1], beta_in = args[2], mm_in = args[3], mv_in = args[4],
                    momentum_in = args[5], eps_in = args[6], act_in = args[7], alpha_in = args[8];
-  py::array x;
+  py::array x = fast::no_array();
   BatchNormShape s;
   const float *g, *b;
   float *mm, *mv;
@@ -113,7 +113,7 @@ py::object batch_norm_train_fast(PyObject* const* args) {
 py::object batch_norm_backward_fast(PyObject* const* args) {
   const py::handle dy_in = args[0], x_in = args[1], gamma_in = args[2], mean_in = args[3], inv_std_in = args[4],
                    act_in = args[5], alpha_in = args[6], y_in = args[7];
-  py::array dy, x, y;
+  py::array dy = fast::no_array(), x = fast::no_array(), y = fast::no_array();
   BatchNormShape s;
   const float *g, *mean, *inv_std;
   ActivationSpec act;

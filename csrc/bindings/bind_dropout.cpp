@@ -23,7 +23,7 @@ py::array_t<float> apply(const float* x, const py::array& x_shape, const Dropout
 // The fast lane of pycnn.ops.dropout and dropout_backward (fast_lane.h).
 py::object dropout_fast(PyObject* const* args) {
   const py::handle x_in = args[0], rate_in = args[1], seed_in = args[2], step_in = args[3];
-  py::array x;
+  py::array x = fast::no_array();
   double rate;
   uint64_t seed, step;
   if (!fast::float_array(x_in, x) || !fast::real(rate_in, rate) || !(rate >= 0.0 && rate < 1.0) ||

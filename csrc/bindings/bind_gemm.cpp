@@ -12,7 +12,7 @@ namespace {
 py::object gemm_fast(PyObject* const* args) {
   const py::handle a_in = args[0], b_in = args[1], c_in = args[2], trans_a_in = args[3], trans_b_in = args[4],
                  alpha_in = args[5], beta_in = args[6];
-  py::array a, b, c;
+  py::array a = fast::no_array(), b = fast::no_array(), c = fast::no_array();
   bool trans_a, trans_b;
   double alpha, beta;
   if (!fast::float_array(a_in, a, false) || !fast::float_array(b_in, b, false) || a.ndim() != 2 ||

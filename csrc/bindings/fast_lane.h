@@ -37,6 +37,11 @@ void run_kernel(double elements, Kernel&& kernel) {
   kernel();
 }
 
+// A py::array holding nothing yet. py::array's default constructor makes a
+// zero-size numpy array, freed again when the holder is assigned: two of
+// numpy's allocations for each array argument of a call.
+inline py::array no_array() { return py::reinterpret_borrow<py::array>(py::handle()); }
+
 // `h` as an array the kernels can read in place: an ndarray of native
 // float32, aligned, and C-contiguous when `c_contiguous`.
 inline bool float_array(py::handle h, py::array& out, bool c_contiguous = true) {
@@ -52,7 +57,7 @@ inline bool vector(py::handle h, int64_t c, const float*& data, bool optional = 
     data = nullptr;
     return optional;
   }
-  py::array v;
+  py::array v = no_array();
   if (!float_array(h, v) || v.ndim() != 1 || v.shape(0) != c) return false;
   data = static_cast<const float*>(v.data());
   return true;
@@ -60,7 +65,7 @@ inline bool vector(py::handle h, int64_t c, const float*& data, bool optional = 
 
 // A (c,) float32 vector the kernel writes in place.
 inline bool writeable_vector(py::handle h, int64_t c, float*& data) {
-  py::array v;
+  py::array v = no_array();
   if (!float_array(h, v) || !v.writeable() || v.ndim() != 1 || v.shape(0) != c) return false;
   data = static_cast<float*>(v.mutable_data());
   return true;
