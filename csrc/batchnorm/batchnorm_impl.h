@@ -151,9 +151,9 @@ void train_statistics_c(float* __restrict mean, float* __restrict inv_std, float
 #pragma omp simd
   for (int64_t c = 0; c < C; ++c) {
     const double var = m2[c] * inv_n;
-    // Square root and division in float, the result's precision: in double
-    // they cost 30 ns of the dense layer's 1 us 32x128 call.
-    const double is = 1.f / std::sqrt(float(var + double(eps)));
+    // In double: a variance beyond float's range (|x - mean| above 1.8e19)
+    // still has a float inv_std.
+    const double is = 1.0 / std::sqrt(var + double(eps));
     const double g = kGamma ? double(gamma[c]) : 1.0;
     const float mean_f = float(mu[c]);
     mean[c] = mean_f;
