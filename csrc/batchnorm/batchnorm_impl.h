@@ -101,22 +101,27 @@ void moments_block(double* mean, double* m2, const float* __restrict x, int64_t 
       if (!std::isfinite(q[c])) channel_moments_double(mean + c, m2 + c, x + c, rows, stride);
 }
 
-// 128 channels are taken in two blocks of 64: their 8 + 8 float and 16 double
-// accumulators would not fit the 32 registers at once (the spills made the
-// dense layer's 32x128 moments 2x slower).
-template <int64_t kC>
-void chunk_moments_c(double* mean, double* m2, const float* x, int64_t rows, int64_t C, float* scratch) {
-  constexpr int64_t kBlock = kC > 64 ? 64 : kC;
-  if constexpr (kBlock == 0) {
-    moments_block<0>(mean, m2, x, rows, C, C, scratch);
-  } else {
-    for (int64_t c0 = 0; c0 < kC; c0 += kBlock)
-      moments_block<kBlock>(mean + c0, m2 + c0, x + c0, rows, kC, kBlock, scratch);
-  }
+// The channel blocks of a row of C channels for the reductions, which keep
+// three or four accumulators per channel in registers: f(kW, c0) per block,
+// kW an integral_constant. 128 channels go in two blocks of 64 (all 128 would
+// not fit the 32 registers: the spills made the dense layer's 32x128 moments
+// 2x slower and its backward sums 20 %); the other common widths in one
+// block of kW = C; any other C in one block of kW = 0 (width C at run time).
+template <typename F>
+void for_channel_blocks(int64_t C, F&& f) {
+  with_channels(C, [&](auto kc) {
+    constexpr int64_t kC = decltype(kc)::value;
+    constexpr int64_t kW = kC > 64 ? 64 : kC;
+    const int64_t width = kW ? kW : C;
+    for (int64_t c0 = 0; c0 < C; c0 += width) f(std::integral_constant<int64_t, kW>(), c0);
+  });
 }
 
 void chunk_moments(double* mean, double* m2, const float* x, int64_t rows, int64_t C, float* scratch) {
-  with_channels(C, [&](auto kc) { chunk_moments_c<decltype(kc)::value>(mean, m2, x, rows, C, scratch); });
+  for_channel_blocks(C, [&](auto kw, int64_t c0) {
+    constexpr int64_t kW = decltype(kw)::value;
+    moments_block<kW>(mean + c0, m2 + c0, x + c0, rows, C, kW ? kW : C, scratch);
+  });
 }
 
 // Chan et al.: the chunks' (n_b, mean_b, M2_b) merged into the running
@@ -259,22 +264,13 @@ void grad_sums_block(double* sum_dy, double* sum_dy_xc, double* sum_xc, const fl
   }
 }
 
-// 128 channels in two blocks of 64, as chunk_moments_c: 24 accumulators and
-// 8 centres would take all 32 registers; kept in memory, they made the dense
-// layer's 32x128 backward 20 % slower.
 template <Activation kind>
 void grad_sums_any(double* sum_dy, double* sum_dy_xc, double* sum_xc, const float* dy, const float* y,
                    const float* x, const float* center, int64_t rows, int64_t C, float alpha, float* scratch) {
-  with_channels(C, [&](auto kc) {
-    constexpr int64_t kC = decltype(kc)::value;
-    constexpr int64_t kBlock = kC > 64 ? 64 : kC;
-    if constexpr (kBlock == 0) {
-      grad_sums_block<kind, 0>(sum_dy, sum_dy_xc, sum_xc, dy, y, x, center, rows, C, C, alpha, scratch);
-    } else {
-      for (int64_t c0 = 0; c0 < kC; c0 += kBlock)
-        grad_sums_block<kind, kBlock>(sum_dy + c0, sum_dy_xc + c0, sum_xc + c0, dy + c0, y ? y + c0 : nullptr,
-                                      x + c0, center + c0, rows, kC, kBlock, alpha, scratch);
-    }
+  for_channel_blocks(C, [&](auto kw, int64_t c0) {
+    constexpr int64_t kW = decltype(kw)::value;
+    grad_sums_block<kind, kW>(sum_dy + c0, sum_dy_xc + c0, sum_xc + c0, dy + c0, y ? y + c0 : nullptr, x + c0,
+                              center + c0, rows, C, kW ? kW : C, alpha, scratch);
   });
 }
 

@@ -39,6 +39,12 @@ namespace {
 constexpr int64_t kStreamBytes = int64_t(8) << 20;
 bool streams(const Conv2dShape& s) { return s.n * s.oh * s.ow * s.k * int64_t(sizeof(float)) > kStreamBytes; }
 
+// Prefetches every cache line of `floats` floats from p on.
+void prefetch_floats(const float* p, int64_t floats) {
+  const char* bytes = reinterpret_cast<const char*>(p);
+  for (int64_t b = 0; b < int64_t(sizeof(float)) * floats; b += 64) _mm_prefetch(bytes + b, _MM_HINT_T0);
+}
+
 // The input factors of one input row: factor j of column q, channel c at
 // f[j * stride + q * C + c], q < the even output width.
 struct FactorRows {
@@ -71,10 +77,7 @@ struct FactorRows {
     std::copy(src, src + body * C, padded + s.pad_left * C);
     // Rows are taken in order: start loading the next one, which the loop
     // over this row's output rows would otherwise wait for.
-    if (prefetch && ih + 1 < s.h) {
-      const char* next = reinterpret_cast<const char*>(src + s.w * C);
-      for (int64_t b = 0; b < int64_t(sizeof(float)) * s.w * C; b += 64) _mm_prefetch(next + b, _MM_HINT_T0);
-    }
+    if (prefetch && ih + 1 < s.h) prefetch_floats(src + s.w * C, s.w * C);
     const int64_t len = even_ow * C;
     float* f0 = f;
     float* f1 = f + stride;
@@ -313,11 +316,7 @@ void direct_winograd_forward_avx512(float* y, const float* x, const float* weigh
                      const PairsFn fn = pick(C, npairs);
                      // The same pixels of the next output row, so that its
                      // stores do not wait for their lines.
-                     if (prefetch_y && unit + 1 < u1) {
-                       const char* next = reinterpret_cast<const char*>(y_row + (s.ow + 2 * p0) * K);
-                       for (int64_t b = 0; b < int64_t(sizeof(float)) * store * K; b += 64)
-                         _mm_prefetch(next + b, _MM_HINT_T0);
-                     }
+                     if (prefetch_y && unit + 1 < u1) prefetch_floats(y_row + (s.ow + 2 * p0) * K, store * K);
                      for (int64_t k0 = 0; k0 < K; k0 += 16)
                        fn(y_row + 2 * p0 * K + k0, K, at, factors.stride, ihi - ilo, u_rows + k0,
                           bias ? bias + k0 : nullptr, store, fused, act.alpha);
