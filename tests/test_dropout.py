@@ -64,6 +64,23 @@ def test_every_isa_same_mask(isa):
     np.testing.assert_array_equal(y != 0, want)
 
 
+@pytest.mark.parametrize("isa", _core.supported_isas())
+def test_ties_on_the_high_half_decided_by_the_low_half(isa):
+    # threshold = 0x4000 * 2**16 + 0x8000: an element whose high half h is 0x4000
+    # (2**-16 of them, 16 here) is kept iff its low half t >= 0x8000.
+    n, rate, seed, step = 1 << 20, (0x4000 * 2**16 + 0x8000) / 2**32, 5, 7
+    tied = np.flatnonzero(ref.high_halves(n, seed, step) == 0x4000)
+    want = ref.keep_mask((n,), rate, seed, step)
+    assert 0 < np.count_nonzero(want[tied]) < tied.size
+    _core.set_isa(isa)
+    try:
+        y, mask = ops.dropout(np.ones(n, np.float32), rate, seed, step), ops.dropout_mask((n,), rate, seed, step)
+    finally:
+        _core.set_isa(None)
+    np.testing.assert_array_equal(y != 0, want)
+    np.testing.assert_array_equal(mask != 0, want)
+
+
 def test_mask_reproducible_and_step_dependent():
     shape = (64, 32, 32, 8)
     a = ops.dropout_mask(shape, 0.5, seed=3, step=10)

@@ -1,8 +1,15 @@
 // dropout.h — inverted dropout with a counter-based mask, float32.
 //
 // Element i is kept iff u(seed, step, i) >= rate, u uniform in [0, 1) with
-// 32 bits: u = word * 2^-32 from Philox4x32-10 (philox.h), element i being
-// word (i / 16) % 4 of counter (16 * (i / 64) + i % 16, step) under key seed.
+// 32 bits: u = (h * 2^16 + t) * 2^-32, both halves from Philox4x32-10
+// (philox.h) under key seed.
+//  - h, the high 16 bits: half i % 2 (0: low, 1: high) of word (i / 32) % 4 of
+//    counter (16 * (i / 128) + (i / 2) % 16, step). One Philox word serves two
+//    elements, and the mask is decided by h alone unless h equals the
+//    threshold's high half (probability 2^-16).
+//  - t, the low 16 bits, drawn only then: the low half of word 0 of counter
+//    (i, step) with the top bit of its second word set, a range the first
+//    counters never reach.
 // Kept elements are scaled by 1 / (1 - rate). The mask is a function of
 // (seed, step, i) alone — the same for any thread count or chunking — and the
 // backward regenerates it instead of storing it.
@@ -13,7 +20,7 @@
 namespace pycnn {
 
 struct DropoutParams {
-  uint64_t threshold;  // keep iff word >= threshold = ceil(rate * 2^32), <= 2^32
+  uint64_t threshold;  // keep iff u * 2^32 >= threshold = ceil(rate * 2^32), <= 2^32
   float scale;         // 1 / (1 - rate)
   uint64_t seed, step;
 };

@@ -2,8 +2,9 @@
 //
 // Included by dropout_kernels{,_avx2,_avx512}.cpp inside their own namespace
 // (PYCNN_DROPOUT_NS) with their own symbol (PYCNN_DROPOUT_KERNEL). Per block
-// of 64 elements: one vectorised Philox pass (16 lanes x 4 words), then one
-// compare-and-select pass over the 64 outputs.
+// of 128 elements: one vectorised Philox pass (16 lanes x 4 words), the
+// words split into their 16-bit halves, then one compare-and-select pass and,
+// in the rare block with a tie, a fix-up of the tied elements.
 #include <algorithm>
 
 #include "dropout/dropout_kernels.h"
@@ -13,29 +14,44 @@ namespace pycnn {
 namespace PYCNN_DROPOUT_NS {
 namespace {
 
-void apply(float* __restrict y, const float* __restrict x, const uint32_t* __restrict words,
-           int64_t count, uint32_t threshold, float scale, bool keep_none) {
-  if (keep_none) {
-    std::fill(y, y + count, 0.f);
-    return;
-  }
+// y = keep ? x * scale : 0 on the high halves h; returns the number of ties.
+int64_t select(float* __restrict y, const float* __restrict x, const uint32_t* __restrict h, int64_t count,
+               uint32_t bound, float scale) {
+  int64_t ties = 0;
   if (x) {
-#pragma omp simd
-    for (int64_t i = 0; i < count; ++i) y[i] = words[i] >= threshold ? x[i] * scale : 0.f;
+#pragma omp simd reduction(+ : ties)
+    for (int64_t i = 0; i < count; ++i) {
+      y[i] = h[i] > bound ? x[i] * scale : 0.f;
+      ties += h[i] == bound;
+    }
   } else {
-#pragma omp simd
-    for (int64_t i = 0; i < count; ++i) y[i] = words[i] >= threshold ? scale : 0.f;
+#pragma omp simd reduction(+ : ties)
+    for (int64_t i = 0; i < count; ++i) {
+      y[i] = h[i] > bound ? scale : 0.f;
+      ties += h[i] == bound;
+    }
   }
+  return ties;
 }
 
 void kernel(float* y, const float* x, int64_t begin, int64_t end, const DropoutParams& p) {
-  alignas(64) uint32_t words[kPhiloxBlock];
-  const bool keep_none = p.threshold > 0xFFFFFFFFull;
-  const uint32_t threshold = uint32_t(std::min<uint64_t>(p.threshold, 0xFFFFFFFFull));
-  for (int64_t b = begin; b < end; b += kPhiloxBlock) {
-    philox_block(words, uint64_t(b) / kPhiloxBlock, p.seed, p.step);
-    apply(y + b, x ? x + b : nullptr, words, std::min<int64_t>(kPhiloxBlock, end - b), threshold,
-          p.scale, keep_none);
+  alignas(64) uint32_t words[kPhiloxWords];
+  alignas(64) uint32_t high[kDropoutBlock];
+  const SplitThreshold split = split_threshold(p.threshold);
+  for (int64_t b = begin; b < end; b += kDropoutBlock) {
+    philox_block(words, uint64_t(b) / kDropoutBlock, p.seed, p.step);
+#pragma omp simd
+    for (int w = 0; w < kPhiloxWords; ++w) {
+      high[2 * w] = words[w] & 0xFFFF;
+      high[2 * w + 1] = words[w] >> 16;
+    }
+    const int64_t count = std::min<int64_t>(kDropoutBlock, end - b);
+    float* yb = y + b;
+    const float* xb = x ? x + b : nullptr;
+    if (select(yb, xb, high, count, split.bound, p.scale) == 0 || split.tie_low == 0) continue;
+    for (int64_t i = 0; i < count; ++i) {
+      if (high[i] == split.bound && tie_bits(uint64_t(b + i), p) >= split.tie_low) yb[i] = xb ? xb[i] * p.scale : p.scale;
+    }
   }
 }
 

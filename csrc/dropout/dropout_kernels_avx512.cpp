@@ -3,7 +3,8 @@
 // A block's 16 counter lanes (philox.h) are two zmm of 8 widened lanes
 // (see PhiloxHalf), a Philox round is one vpmuludq, one shift and one
 // vpternlogq per word pair and half, and the finished words are packed back
-// to 16 lanes in element order.
+// to 16 lanes. A packed word vector read as 32 16-bit halves holds the high
+// halves of 32 consecutive elements (dropout.h): one compare decides them.
 #if defined(PYCNN_X86)
 #include <immintrin.h>
 
@@ -39,8 +40,8 @@ inline void philox_round(PhiloxHalf& h, __m512i m0, __m512i m1, __m512i k0, __m5
 }
 
 void kernel(float* y, const float* x, int64_t begin, int64_t end, const DropoutParams& p) {
-  const bool keep_none = p.threshold > 0xFFFFFFFFull;
-  const __m512i threshold = _mm512_set1_epi32(int(uint32_t(std::min<uint64_t>(p.threshold, 0xFFFFFFFFull))));
+  const SplitThreshold split = split_threshold(p.threshold);
+  const __m512i bound = _mm512_set1_epi16(short(split.bound));
   const __m512 scale = _mm512_set1_ps(p.scale);
   const __m512i m0 = _mm512_set1_epi64(kPhiloxM0), m1 = _mm512_set1_epi64(kPhiloxM1);
   const __m512i lanes_lo = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
@@ -55,8 +56,8 @@ void kernel(float* y, const float* x, int64_t begin, int64_t end, const DropoutP
     keys0[round] = _mm512_set1_epi64(uint32_t(p.seed) + uint32_t(round) * kPhiloxW0);
     keys1[round] = _mm512_set1_epi64(uint32_t(p.seed >> 32) + uint32_t(round) * kPhiloxW1);
   }
-  for (int64_t b = begin; b < end; b += kPhiloxBlock) {
-    const uint64_t first = uint64_t(b) / kPhiloxBlock * kPhiloxLanes;
+  for (int64_t b = begin; b < end; b += kDropoutBlock) {
+    const uint64_t first = uint64_t(b) / kDropoutBlock * kPhiloxLanes;
     const __m512i first_lo = _mm512_set1_epi64(uint32_t(first)), first_hi = _mm512_set1_epi64(uint32_t(first >> 32));
     // 16 * block + l never carries into the high word (philox.h).
     PhiloxHalf a{_mm512_add_epi64(first_lo, lanes_lo), first_hi, step_lo, step_hi};
@@ -69,14 +70,23 @@ void kernel(float* y, const float* x, int64_t begin, int64_t end, const DropoutP
                               _mm512_permutex2var_epi32(a.c1, low_halves, h.c1),
                               _mm512_permutex2var_epi32(a.c2, low_halves, h.c2),
                               _mm512_permutex2var_epi32(a.c3, low_halves, h.c3)};
-    const int64_t count = std::min<int64_t>(kPhiloxBlock, end - b);
-    for (int j = 0; j < 4 && j * kPhiloxLanes < count; ++j) {
-      const int64_t off = b + j * kPhiloxLanes;
-      const int64_t left = std::min<int64_t>(kPhiloxLanes, count - j * kPhiloxLanes);
-      const __mmask16 in = left == kPhiloxLanes ? __mmask16(0xFFFF) : __mmask16((1u << left) - 1);
-      __mmask16 keep = keep_none ? __mmask16(0) : _mm512_cmpge_epu32_mask(words[j], threshold);
-      __m512 v = x ? _mm512_maskz_loadu_ps(in, x + off) : _mm512_set1_ps(1.f);
-      _mm512_mask_storeu_ps(y + off, in, _mm512_maskz_mul_ps(keep, v, scale));
+    const int64_t count = std::min<int64_t>(kDropoutBlock, end - b);
+    for (int j = 0; j < 4 && j * 32 < count; ++j) {
+      const int64_t off = b + j * 32;
+      const int64_t left = std::min<int64_t>(32, count - j * 32);
+      const __mmask32 in = left == 32 ? __mmask32(0xFFFFFFFFu) : __mmask32((1u << left) - 1);
+      __mmask32 keep = _mm512_cmpgt_epu16_mask(words[j], bound);
+      const __mmask32 ties = split.tie_low ? _mm512_mask_cmpeq_epu16_mask(in, words[j], bound) : __mmask32(0);
+      for (uint32_t t = ties; t; t &= t - 1) {  // probability 2^-16 an element
+        const int bit = __builtin_ctz(t);
+        if (tie_bits(uint64_t(off + bit), p) >= split.tie_low) keep |= __mmask32(1u << bit);
+      }
+      for (int half = 0; half < 2; ++half) {
+        const __mmask16 lanes = __mmask16(in >> (16 * half)), kept = __mmask16(keep >> (16 * half));
+        const float* xs = x ? x + off + 16 * half : nullptr;
+        const __m512 v = xs ? _mm512_maskz_loadu_ps(lanes, xs) : _mm512_set1_ps(1.f);
+        _mm512_mask_storeu_ps(y + off + 16 * half, lanes, _mm512_maskz_mul_ps(kept, v, scale));
+      }
     }
   }
 }

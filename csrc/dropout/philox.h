@@ -4,9 +4,10 @@
 // random number can be computed independently, in any order, on any thread.
 //
 // philox_block() fills the 64 words of one block of 16 counters in
-// structure-of-arrays order, which maps word j of counter lane l to element
-// j*16 + l of the block: a loop over the 16 lanes is one SIMD vector on
-// AVX-512 (two on AVX2) and the words land in element order, no transpose.
+// structure-of-arrays order, word j of counter lane l at j*16 + l: a loop
+// over the 16 lanes is one SIMD vector on AVX-512 (two on AVX2), and the
+// words land in the order the dropout mask reads them (dropout.h), no
+// transpose.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +17,7 @@ namespace pycnn {
 constexpr uint32_t kPhiloxM0 = 0xD2511F53u, kPhiloxM1 = 0xCD9E8D57u;
 constexpr uint32_t kPhiloxW0 = 0x9E3779B9u, kPhiloxW1 = 0xBB67AE85u;
 constexpr int kPhiloxLanes = 16;
-constexpr int kPhiloxBlock = 4 * kPhiloxLanes;  // elements per block
+constexpr int kPhiloxWords = 4 * kPhiloxLanes;  // words per block
 
 // Both functions are `static`: each translation unit, the per-ISA ones
 // included, keeps its own copy compiled with its own flags (a shared inline

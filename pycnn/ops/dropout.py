@@ -2,12 +2,19 @@
 
 Element ``i`` of the flattened (C-order) tensor is kept iff its uniform
 number ``u(seed, step, i) >= rate``, and kept elements are scaled by
-``1 / (1 - rate)``. ``u`` is a 32-bit Philox4x32-10 word times 2**-32: word
-``(i // 16) % 4`` of the counter ``(16 * (i // 64) + i % 16, step)`` under
-the key ``seed``. The mask is therefore a function of (seed, step, i) only —
-reproducible, independent of the thread count — and the backward regenerates
-it from the same (seed, step). Use a new ``step`` for every training step.
-``seed`` and ``step`` are ints in [0, 2**64).
+``1 / (1 - rate)``. ``u`` has 32 bits, ``u = (h * 2**16 + t) * 2**-32``,
+both halves taken from Philox4x32-10 under the key ``seed``:
+
+- ``h`` is half ``i % 2`` (0: the low 16 bits) of word ``(i // 32) % 4`` of
+  the counter ``(16 * (i // 128) + (i // 2) % 16, step)``;
+- ``t`` is the low half of word 0 of the counter ``(i + 2**63, step)``. It
+  can only matter when ``h == (ceil(rate * 2**32) - 1) >> 16``, so it is
+  drawn for about one element in 65,536.
+
+The mask is therefore a function of (seed, step, i) only — reproducible,
+independent of the thread count — and the backward regenerates it from the
+same (seed, step). Use a new ``step`` for every training step. ``seed`` and
+``step`` are ints in [0, 2**64).
 """
 
 import numbers

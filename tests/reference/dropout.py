@@ -19,18 +19,36 @@ def philox4x32_10(ctr, key):
     return np.stack([c0, c1, c2, c3])
 
 
-def uniform_words(n, seed, step):
-    """The 32-bit word of every element i < n: word (i//16)%4 of counter 16*(i//64) + i%16."""
-    i = np.arange(n, dtype=np.uint64)
-    g = (i // np.uint64(64)) * np.uint64(16) + i % np.uint64(16)
-    ctr = (g & MASK32, g >> np.uint64(32), np.full(n, step & 0xFFFFFFFF, np.uint64),
-           np.full(n, step >> 32, np.uint64))
+def _philox_word(counter, step, seed, word):
+    """Word `word` of Philox4x32-10 at counters (counter, step) under key seed, as uint64."""
+    counter = np.asarray(counter, np.uint64)
+    ctr = (counter & MASK32, counter >> np.uint64(32), np.full(counter.shape, step & 0xFFFFFFFF, np.uint64),
+           np.full(counter.shape, step >> 32, np.uint64))
     words = philox4x32_10(ctr, (seed & 0xFFFFFFFF, seed >> 32))
-    return words[((i // np.uint64(16)) % np.uint64(4)).astype(np.int64), np.arange(n)]
+    return words[np.asarray(word, np.int64), np.arange(counter.size)]
+
+
+def high_halves(n, seed, step):
+    """h of every element i < n: half i%2 of word (i//32)%4 of counter 16*(i//128) + (i//2)%16."""
+    i = np.arange(n, dtype=np.uint64)
+    counter = (i // np.uint64(128)) * np.uint64(16) + (i // np.uint64(2)) % np.uint64(16)
+    word = _philox_word(counter, step, seed, (i // np.uint64(32)) % np.uint64(4))
+    return (word >> (np.uint64(16) * (i % np.uint64(2)))) & np.uint64(0xFFFF)
+
+
+def low_halves(i, seed, step):
+    """t of elements i: the low half of word 0 of counter i with bit 63 set."""
+    counter = np.asarray(i, np.uint64) | np.uint64(1 << 63)
+    return _philox_word(counter, step, seed, np.zeros(counter.size, np.int64)) & np.uint64(0xFFFF)
+
+
+def uniform_words(n, seed, step):
+    """The 32-bit uniform u * 2**32 = h * 2**16 + t of every element i < n."""
+    return high_halves(n, seed, step) * np.uint64(1 << 16) + low_halves(np.arange(n), seed, step)
 
 
 def keep_mask(shape, rate, seed, step):
-    """Boolean: keep iff word * 2**-32 >= rate."""
+    """Boolean: keep iff u >= rate."""
     n = int(np.prod(shape))
     return (uniform_words(n, seed, step).astype(np.float64) * 2.0**-32 >= rate).reshape(shape)
 
