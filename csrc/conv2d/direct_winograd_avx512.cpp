@@ -270,6 +270,9 @@ void inverse_weight(float* dweight, const float* sums, const Conv2dShape& s) {
       float* g0 = dweight + ((r * 3 + 0) * C + c) * K;
       float* g1 = g0 + C * K;
       float* g2 = g1 + C * K;
+      // The sums and the weight never overlap; without the pragma GCC kept
+      // this loop scalar (4 % of cifar conv1's d-weight at 2 threads).
+#pragma omp simd
       for (int64_t k = 0; k < K; ++k) {
         const float half_sum = 0.5f * (s1[k] + s2[k]);
         g0[k] = s0[k] + half_sum;
