@@ -11,12 +11,12 @@
 //   y0 = m0 + m1 + m2,  y1 = m1 - m2 - m3.
 // The weight factors (U) are transformed once per call, the input factors
 // (the four differences) once per input row into a small ring of rows that
-// consecutive output rows share, computed for every column q with whole
-// vectors (the odd q are never read: cheaper than gathering the even ones).
+// consecutive output rows share (direct_winograd_rows.h).
 // The kernel then broadcasts the four input factors of a pair and multiplies
 // them into the four U vectors of a 16-channel block: 4 broadcasts and 4 FMAs
 // per pair, window row and channel (the direct kernel: 6 FMAs). d-weight,
-// the adjoint, is described above its kernel.
+// the adjoint, is described above its kernel; for 3x3 windows at stride 1,
+// F(2x2, 3x3) tiles take over (direct_winograd_tiles_avx512.cpp).
 #include "conv2d/direct.h"
 
 #if defined(PYCNN_X86)
@@ -26,74 +26,14 @@
 #include <vector>
 
 #include "common/parallel.h"
+#include "conv2d/direct_winograd_rows.h"
 
 namespace pycnn {
 namespace {
 
-// Software prefetching (of the next input row, the output gradient ahead in
-// d-weight, the next output row in the forward) pays only when the output
-// or its gradient streams from memory: face conv1's 10.5 MB, 1 thread, with
-// the other core streaming memory: d-weight 0.15-0.19 -> 0.10 ms per image.
-// On smaller layers it cost 3-11 % (mnist conv1's 5.5 MB d-weight 0.239 ->
-// 0.266 ms), their data already near.
-constexpr int64_t kStreamBytes = int64_t(8) << 20;
-bool streams(const Conv2dShape& s) { return s.n * s.oh * s.ow * s.k * int64_t(sizeof(float)) > kStreamBytes; }
-
-// Prefetches every cache line of `floats` floats from p on.
-void prefetch_floats(const float* p, int64_t floats) {
-  const char* bytes = reinterpret_cast<const char*>(p);
-  for (int64_t b = 0; b < int64_t(sizeof(float)) * floats; b += 64) _mm_prefetch(bytes + b, _MM_HINT_T0);
-}
-
-// The input factors of one input row: factor j of column q, channel c at
-// f[j * stride + q * C + c], q < the even output width.
-struct FactorRows {
-  const Conv2dShape& s;
-  int64_t even_ow, stride;  // floats per factor array (rounded to 16)
-  float* base;              // s.kh rows x 4 factors x stride, then one padded input row
-  bool prefetch;            // the next input row when a row is made (streams(s))
-  int64_t tag[16];          // (n * H + ih) held by each ring slot, -1 = empty
-
-  static int64_t even(const Conv2dShape& s) { return (s.ow + 1) / 2 * 2; }
-  static int64_t factor_stride(const Conv2dShape& s) { return (even(s) * s.c + 15) / 16 * 16; }
-  static int64_t floats(const Conv2dShape& s) { return s.kh * 4 * factor_stride(s) + (even(s) + 3) * s.c; }
-
-  FactorRows(const Conv2dShape& shape, float* scratch)
-      : s(shape), even_ow(even(shape)), stride(factor_stride(shape)), base(scratch), prefetch(streams(shape)) {
-    std::fill(tag, tag + 16, int64_t(-1));
-  }
-
-  // Factors of input row ih of image n (inside the image).
-  const float* row(const float* x, int64_t n, int64_t ih) {
-    const int64_t key = n * s.h + ih, slot = ih % s.kh;
-    float* f = base + slot * 4 * stride;
-    if (tag[slot] == key) return f;
-    tag[slot] = key;
-    const int64_t C = s.c, cols = even_ow + 3;  // input columns -pad_left ...
-    float* padded = base + s.kh * 4 * stride;
-    const float* src = x + (n * s.h + ih) * s.w * C;
-    const int64_t body = std::max<int64_t>(0, std::min(s.w, cols - s.pad_left));
-    std::fill(padded, padded + cols * C, 0.f);
-    std::copy(src, src + body * C, padded + s.pad_left * C);
-    // Rows are taken in order: start loading the next one, which the loop
-    // over this row's output rows would otherwise wait for.
-    if (prefetch && ih + 1 < s.h) prefetch_floats(src + s.w * C, s.w * C);
-    const int64_t len = even_ow * C;
-    float* f0 = f;
-    float* f1 = f + stride;
-    float* f2 = f + 2 * stride;
-    float* f3 = f + 3 * stride;
-#pragma omp simd
-    for (int64_t i = 0; i < len; ++i) {
-      const float d0 = padded[i], d1 = padded[i + C], d2 = padded[i + 2 * C], d3 = padded[i + 3 * C];
-      f0[i] = d0 - d2;
-      f1[i] = d1 + d2;
-      f2[i] = d2 - d1;
-      f3[i] = d1 - d3;
-    }
-    return f;
-  }
-};
+using f23::FactorRows;
+using f23::prefetch_floats;
+using f23::streams;
 
 // kPairs pairs of output pixels x kNb 16-channel blocks (the driver passes
 // one: 6 pairs of one block beat 2 pairs of two, and GCC keeps this form's
@@ -124,7 +64,7 @@ void pairs(float* y, int64_t K, const float* const* rows, int64_t stride, int64_
       for (int p = 0; p < kPairs; ++p)
 #pragma GCC unroll 8
         for (int j = 0; j < 4; ++j) {
-          const __m512 v = _mm512_set1_ps(f[j * stride + 2 * p * kC + c]);
+          const __m512 v = _mm512_set1_ps(f[j * stride + p * kC + c]);
 #pragma GCC unroll 2
           for (int b = 0; b < kNb; ++b) acc[p][j][b] = _mm512_fmadd_ps(v, w[j][b], acc[p][j][b]);
         }
@@ -289,7 +229,7 @@ void inverse_weight(float* dweight, const float* sums, const Conv2dShape& s) {
 constexpr int64_t kMaxFactorFloats = int64_t(1) << 22;  // 16 MiB
 
 bool direct_winograd_applies_avx512(const Conv2dShape& s) {
-  return direct_sliding_applies_avx512(s) && s.dh == 1 && s.kh <= 16 && FactorRows::floats(s) <= kMaxFactorFloats;
+  return direct_sliding_applies_avx512(s) && s.dh == 1 && s.kh < FactorRows::kMaxSlots && FactorRows::floats(s) <= kMaxFactorFloats;
 }
 
 void direct_winograd_forward_avx512(float* y, const float* x, const float* weight, const float* bias,
@@ -314,7 +254,7 @@ void direct_winograd_forward_avx512(float* y, const float* x, const float* weigh
                    for (int64_t p0 = 0; p0 < pairs_per_row; p0 += kGroupPairs) {
                      const int npairs = int(std::min<int64_t>(kGroupPairs, pairs_per_row - p0));
                      const float* at[16];
-                     for (int64_t r = 0; r < ihi - ilo; ++r) at[r] = rows[r] + 2 * p0 * C;
+                     for (int64_t r = 0; r < ihi - ilo; ++r) at[r] = rows[r] + p0 * C;
                      const int store = int(std::min<int64_t>(2 * npairs, s.ow - 2 * p0));
                      const PairsFn fn = pick(C, npairs);
                      // The same pixels of the next output row, so that its
@@ -330,6 +270,7 @@ void direct_winograd_forward_avx512(float* y, const float* x, const float* weigh
 }
 
 void direct_winograd_weight_avx512(float* dweight, const float* dy, const float* x, const Conv2dShape& s) {
+  if (direct_winograd_tiles_applies_avx512(s)) return direct_winograd_tiles_weight_avx512(dweight, dy, x, s);
   const int64_t K = s.k, C = s.c, wsize = s.kh * 3 * C * K, ssize = s.kh * C * 4 * K;
   const FixedChunks chunks = direct_weight_chunks(s);
   float* partial = chunks.count > 1 ? thread_scratch(kScratchPartial).floats(size_t((chunks.count - 1) * wsize))
@@ -356,7 +297,7 @@ void direct_winograd_weight_avx512(float* dweight, const float* dy, const float*
         for (int64_t i = 0; i < combos; ++i) at[i] = s_rows[i] + k0;
         for (int64_t i = 0; i < combos; i += kWeightCombos) {
           const int count = int(std::min<int64_t>(kWeightCombos, combos - i));
-          kWeightPairs[i == 0 && stream][count - 1](at + i, K, src + i, factors.stride, 2 * C, dy_row + k0, s.ow,
+          kWeightPairs[i == 0 && stream][count - 1](at + i, K, src + i, factors.stride, C, dy_row + k0, s.ow,
                                                     (s.n * s.oh - unit) * s.ow);
         }
       }

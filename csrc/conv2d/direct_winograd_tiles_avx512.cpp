@@ -1,0 +1,221 @@
+// direct_winograd_tiles_avx512.cpp — the first-layer d-weight for 3x3
+// windows at stride 1 by Winograd's F(2x2, 3x3): 16 products per 2x2 output
+// pixels and input channel, where F(2, 3) along the width alone
+// (direct_winograd_avx512.cpp) takes 24 and the direct sum 36. Called only
+// when active_isa() is kAvx512.
+//
+// A tile is 2x2 output pixels, its windows 4x4 inputs. Per axis the F(2, 3)
+// factors of 4 inputs are (d0 - d2, d1 + d2, d2 - d1, d1 - d3); the ring of
+// rows (direct_winograd_rows.h) holds them along the width (index b), and
+// the 16 tile factors F[a][b] apply them once more along the height (a).
+// The adjoint of the tile product: with e the output gradients of the tile,
+// T(e0, e1) = (e0, e0 + e1, e0 - e1, e1) applied along both axes gives
+// dm[a][b], and S[a][b] = sum over tiles of F[a][b] * dm[a][b]. Then
+// dg = G^T S G: along each axis g0 = S0 + (S1 + S2)/2, g1 = (S1 - S2)/2,
+// g2 = (S1 + S2)/2 - S3 (the minus: the adjoint's last component is -e1).
+#include "conv2d/direct.h"
+
+#if defined(PYCNN_X86)
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "common/parallel.h"
+#include "conv2d/direct_winograd_rows.h"
+
+namespace pycnn {
+namespace {
+
+using f23::FactorRows;
+
+// Height factors a of the rows' width factors: tiles[(a*4 + b)*stride + i]
+// from rows r[0..3] (each 4 arrays `stride` floats apart), i < len.
+void tile_factors(float* __restrict tiles, const float* const r[4], int64_t stride, int64_t len) {
+  for (int b = 0; b < 4; ++b) {
+    const float *r0 = r[0] + b * stride, *r1 = r[1] + b * stride, *r2 = r[2] + b * stride, *r3 = r[3] + b * stride;
+    float* t0 = tiles + b * stride;
+    float* t1 = tiles + (4 + b) * stride;
+    float* t2 = tiles + (8 + b) * stride;
+    float* t3 = tiles + (12 + b) * stride;
+#pragma omp simd
+    for (int64_t i = 0; i < len; ++i) {
+      t0[i] = r0[i] - r2[i];
+      t1[i] = r1[i] + r2[i];
+      t2[i] = r2[i] - r1[i];
+      t3[i] = r1[i] - r3[i];
+    }
+  }
+}
+
+// Height factors [kA0, kA0 + kA) of one 16-channel block over a row pair:
+// S[a][b][c] += F[a][b] at the tile's column, channel c, times dm[a][b].
+// sums: S of the block, ((a*kC + c)*4 + b)*K; dy0, dy1: the pair's gradient
+// rows at the block (dy1 pixels dy1_step floats apart: 0 reads the same
+// zeros for a missing second row); ahead: the next pair's first row or
+// nullptr, prefetched as this one is read.
+template <int kA0, int kA, int kC>
+void tile_row(float* sums, int64_t K, const float* tiles, int64_t stride, const float* dy0, const float* dy1,
+              int64_t dy1_step, int64_t ow, const float* ahead) {
+  __m512 acc[kA][4][kC];
+#pragma GCC unroll 4
+  for (int a = 0; a < kA; ++a)
+#pragma GCC unroll 4
+    for (int b = 0; b < 4; ++b)
+#pragma GCC unroll 4
+      for (int c = 0; c < kC; ++c) acc[a][b][c] = _mm512_setzero_ps();
+  const auto tile = [&](__m512 r00, __m512 r01, __m512 r10, __m512 r11, int64_t at) {
+#pragma GCC unroll 4
+    for (int a = 0; a < kA; ++a) {
+      const int height = kA0 + a;
+      const __m512 e0 = height == 0 ? r00 : height == 1 ? _mm512_add_ps(r00, r10) : height == 2 ? _mm512_sub_ps(r00, r10) : r10;
+      const __m512 e1 = height == 0 ? r01 : height == 1 ? _mm512_add_ps(r01, r11) : height == 2 ? _mm512_sub_ps(r01, r11) : r11;
+      const __m512 dm[4] = {e0, _mm512_add_ps(e0, e1), _mm512_sub_ps(e0, e1), e1};
+#pragma GCC unroll 4
+      for (int b = 0; b < 4; ++b)
+#pragma GCC unroll 4
+        for (int c = 0; c < kC; ++c) {
+          const __m512 factor = _mm512_set1_ps(tiles[(height * 4 + b) * stride + at + c]);
+          acc[a][b][c] = _mm512_fmadd_ps(factor, dm[b], acc[a][b][c]);
+        }
+    }
+  };
+  const int64_t full = ow / 2;
+  for (int64_t p = 0; p < full; ++p) {
+    if (ahead) {
+      _mm_prefetch(reinterpret_cast<const char*>(ahead + 2 * p * K), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(ahead + (2 * p + 1) * K), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(ahead + (ow + 2 * p) * K), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(ahead + (ow + 2 * p + 1) * K), _MM_HINT_T0);
+    }
+    tile(_mm512_loadu_ps(dy0 + 2 * p * K), _mm512_loadu_ps(dy0 + (2 * p + 1) * K),
+         _mm512_loadu_ps(dy1 + 2 * p * dy1_step), _mm512_loadu_ps(dy1 + (2 * p + 1) * dy1_step), p * kC);
+  }
+  // An odd last column pairs with a phantom one whose gradient is zero.
+  if (ow % 2) {
+    const __m512 zero = _mm512_setzero_ps();
+    tile(_mm512_loadu_ps(dy0 + (ow - 1) * K), zero, _mm512_loadu_ps(dy1 + (ow - 1) * dy1_step), zero, full * kC);
+  }
+#pragma GCC unroll 4
+  for (int a = 0; a < kA; ++a)
+#pragma GCC unroll 4
+    for (int c = 0; c < kC; ++c)
+#pragma GCC unroll 4
+      for (int b = 0; b < 4; ++b) {
+        float* out = sums + (((kA0 + a) * kC + c) * 4 + b) * K;
+        _mm512_storeu_ps(out, _mm512_add_ps(_mm512_loadu_ps(out), acc[a][b][c]));
+      }
+}
+
+using TileRowFn = decltype(&tile_row<0, 1, 1>);
+
+// Height factors per call, at most 16 accumulators (4 * heights * C) and the
+// registers for the gradients beside them: all four for one channel, two
+// for two, one for three or four.
+constexpr int heights_per_call(int c) { return c == 1 ? 4 : c == 2 ? 2 : 1; }
+
+template <int kC>
+TileRowFn pick_for(int a0) {
+  constexpr int kA = heights_per_call(kC);
+  switch (a0) {
+    case 1:
+      if constexpr (kA == 1) return &tile_row<1, 1, kC>;
+      break;
+    case 2:
+      if constexpr (kA <= 2) return &tile_row<2, kA, kC>;
+      break;
+    case 3:
+      if constexpr (kA == 1) return &tile_row<3, 1, kC>;
+      break;
+  }
+  return &tile_row<0, kA, kC>;
+}
+
+TileRowFn pick(int64_t c, int a0) {
+  switch (c) {
+    case 1: return pick_for<1>(a0);
+    case 2: return pick_for<2>(a0);
+    case 3: return pick_for<3>(a0);
+    default: return pick_for<4>(a0);
+  }
+}
+
+// dweight (3, 3, C, K) = G^T S G per channel pair (c, k).
+void inverse_tiles(float* __restrict dweight, const float* __restrict sums, const Conv2dShape& s) {
+  const int64_t C = s.c, K = s.k;
+  for (int64_t c = 0; c < C; ++c) {
+    const float* sc = sums + c * 4 * K;  // S[a][b] at sc[(a*C*4 + b)*K]
+#pragma omp simd
+    for (int64_t k = 0; k < K; ++k) {
+      float t[4][3];  // G^T along the width, per height factor
+      for (int a = 0; a < 4; ++a) {
+        const float* sa = sc + a * C * 4 * K + k;
+        const float half_sum = 0.5f * (sa[K] + sa[2 * K]);
+        t[a][0] = sa[0] + half_sum;
+        t[a][1] = 0.5f * (sa[K] - sa[2 * K]);
+        t[a][2] = half_sum - sa[3 * K];
+      }
+      for (int j = 0; j < 3; ++j) {
+        const float half_sum = 0.5f * (t[1][j] + t[2][j]);
+        dweight[((0 * 3 + j) * C + c) * K + k] = t[0][j] + half_sum;
+        dweight[((1 * 3 + j) * C + c) * K + k] = 0.5f * (t[1][j] - t[2][j]);
+        dweight[((2 * 3 + j) * C + c) * K + k] = half_sum - t[3][j];
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool direct_winograd_tiles_applies_avx512(const Conv2dShape& s) {
+  return direct_winograd_applies_avx512(s) && s.kh == 3 && s.sh == 1;
+}
+
+void direct_winograd_tiles_weight_avx512(float* dweight, const float* dy, const float* x, const Conv2dShape& s) {
+  const int64_t K = s.k, C = s.c, wsize = 9 * C * K, ssize = 16 * C * K;
+  // Units: the row pairs (n, 2t, 2t + 1); a fixed partition (parallel.h).
+  const int64_t pairs_h = (s.oh + 1) / 2, units = s.n * pairs_h;
+  const int64_t per_unit = std::max<int64_t>(1, 2 * s.ow * 9 * C * K);
+  const FixedChunks chunks = fixed_chunks(units, std::max<int64_t>((int64_t(1) << 15) / per_unit, (units + 63) / 64));
+  float* partial = chunks.count > 1 ? thread_scratch(kScratchPartial).floats(size_t((chunks.count - 1) * wsize))
+                                    : nullptr;
+  const bool stream = f23::streams(s);
+  const int64_t groups = 4 / heights_per_call(int(C));
+  parallel_for_chunks(chunks.count, [&](int64_t ci) {
+    float* sums = thread_scratch(kScratchIm2col).floats(size_t(ssize));
+    std::fill(sums, sums + ssize, 0.f);
+    // The ring, then the tile factors and a zero row (for windows past the
+    // image and a missing second output row).
+    const int64_t ring = FactorRows::floats(s), stride = FactorRows::factor_stride(s);
+    float* scratch = thread_scratch(kScratchMisc).floats(size_t(ring + 20 * stride));
+    FactorRows factors(s, scratch);
+    float* tiles = scratch + ring;
+    float* zeros = tiles + 16 * stride;
+    std::fill(zeros, zeros + 4 * stride, 0.f);
+    for (int64_t unit = chunks.begin(ci); unit < chunks.end(ci); ++unit) {
+      const int64_t n = unit / pairs_h, oh0 = 2 * (unit % pairs_h), ih0 = oh0 - s.pad_top;
+      const float* rows[4];
+      for (int64_t i = 0; i < 4; ++i) {
+        const int64_t ih = ih0 + i;
+        rows[i] = ih >= 0 && ih < s.h ? factors.row(x, n, ih) : zeros;
+      }
+      tile_factors(tiles, rows, stride, stride);
+      const float* dy0 = dy + (n * s.oh + oh0) * s.ow * K;
+      const bool second = oh0 + 1 < s.oh;
+      // The next pair's rows, when they exist and the gradient streams.
+      const bool ahead = stream && unit + 1 < units && oh0 + 3 < s.oh;
+      for (int64_t k0 = 0; k0 < K; k0 += 16) {
+        const float* dy1 = second ? dy0 + s.ow * K + k0 : zeros;
+        for (int64_t g = 0; g < groups; ++g) {
+          const int a0 = int(g * heights_per_call(int(C)));
+          pick(C, a0)(sums + k0, K, tiles, stride, dy0 + k0, dy1, second ? K : 0, s.ow,
+                      ahead && g == 0 ? dy0 + 2 * s.ow * K + k0 : nullptr);
+        }
+      }
+    }
+    inverse_tiles(ci == 0 ? dweight : partial + (ci - 1) * wsize, sums, s);
+  });
+  add_partials(dweight, partial, chunks.count - 1, wsize);
+}
+
+}  // namespace pycnn
+#endif
