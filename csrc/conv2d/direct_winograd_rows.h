@@ -44,6 +44,7 @@ struct FactorRows {
   float* base;                // slots(s) rows x 4 factors x stride, then the two parities
   bool prefetch;              // the next input row when a row is made (streams(s))
   __mmask16 even_lanes[3];    // floats of even columns in vector i of the padded row, i % 3
+  int even_count[3];          // and how many
   int64_t tag[kMaxSlots];     // (n * H + ih) held by each ring slot, -1 = empty
 
   static int64_t pairs_of(const Conv2dShape& s) { return (s.ow + 1) / 2; }
@@ -62,6 +63,7 @@ struct FactorRows {
       unsigned bits = 0;
       for (int j = 0; j < 16; ++j) bits |= unsigned((16 * i + j) / shape.c % 2 == 0) << j;
       even_lanes[i] = __mmask16(bits);
+      even_count[i] = __builtin_popcount(bits);
     }
   }
 
@@ -80,18 +82,18 @@ struct FactorRows {
     // place: masked loads at the borders (a fill and copy into a buffer made
     // every load wait on the stores before it).
     const float* src = x + (n * s.h + ih) * width;
-    float *e = even, *o = odd;
-    for (int64_t v = 0; v < row_floats / 16; ++v) {
+    int64_t ne = 0, no = 0;  // floats stored to each parity so far
+    for (int64_t v = 0, phase = 0; v < row_floats / 16; ++v, phase = phase == 2 ? 0 : phase + 1) {
       const int64_t at = 16 * v - s.pad_left * C;  // offset of lane 0 in the image row
       const int64_t lo = std::clamp<int64_t>(-at, 0, 16), hi = std::clamp<int64_t>(width - at, 0, 16);
       const __mmask16 inside = hi > lo ? __mmask16(((1u << hi) - 1) & ~((1u << lo) - 1)) : __mmask16(0);
       // Left of the image (lo > 0), the row's first floats go to lanes lo on.
       const __m512 in = lo > 0 ? _mm512_maskz_expandloadu_ps(inside, src) : _mm512_maskz_loadu_ps(inside, src + at);
-      const __mmask16 m = even_lanes[v % 3];
-      _mm512_storeu_ps(e, _mm512_maskz_compress_ps(m, in));
-      _mm512_storeu_ps(o, _mm512_maskz_compress_ps(__mmask16(~m), in));
-      e += __builtin_popcount(m);
-      o += 16 - __builtin_popcount(m);
+      const __mmask16 m = even_lanes[phase];
+      _mm512_storeu_ps(even + ne, _mm512_maskz_compress_ps(m, in));
+      _mm512_storeu_ps(odd + no, _mm512_maskz_compress_ps(__mmask16(~m), in));
+      ne += even_count[phase];
+      no += 16 - even_count[phase];
     }
     // Rows are taken in order: start loading the next one, which the loop
     // over this row's output rows would otherwise wait for.

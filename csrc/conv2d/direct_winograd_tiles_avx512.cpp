@@ -47,6 +47,34 @@ void tile_factors(float* __restrict tiles, const float* const r[4], int64_t stri
   }
 }
 
+// Per thread: the ring of factor rows, then the 16 tile factor arrays of
+// the current row pair and a zero row (for windows past the image and a
+// missing second output row).
+struct TileRows {
+  FactorRows factors;
+  int64_t stride;
+  float* tiles;
+  float* zeros;
+
+  static int64_t floats(const Conv2dShape& s) { return FactorRows::floats(s) + 20 * FactorRows::factor_stride(s); }
+
+  TileRows(const Conv2dShape& s, float* scratch)
+      : factors(s, scratch), stride(factors.stride), tiles(scratch + FactorRows::floats(s)), zeros(tiles + 16 * stride) {
+    std::fill(zeros, zeros + 4 * stride, 0.f);
+  }
+
+  // The tile factors of the row pair whose windows start at input row ih0 of image n.
+  const float* make(const float* x, int64_t n, int64_t ih0) {
+    const float* rows[4];
+    for (int64_t i = 0; i < 4; ++i) {
+      const int64_t ih = ih0 + i;
+      rows[i] = ih >= 0 && ih < factors.s.h ? factors.row(x, n, ih) : zeros;
+    }
+    tile_factors(tiles, rows, stride, stride);
+    return tiles;
+  }
+};
+
 // Height factors [kA0, kA0 + kA) of one 16-channel block over a row pair:
 // S[a][b][c] += F[a][b] at the tile's column, channel c, times dm[a][b].
 // sums: S of the block, ((a*kC + c)*4 + b)*K; dy0, dy1: the pair's gradient
@@ -183,31 +211,19 @@ void direct_winograd_tiles_weight_avx512(float* dweight, const float* dy, const 
   parallel_for_chunks(chunks.count, [&](int64_t ci) {
     float* sums = thread_scratch(kScratchIm2col).floats(size_t(ssize));
     std::fill(sums, sums + ssize, 0.f);
-    // The ring, then the tile factors and a zero row (for windows past the
-    // image and a missing second output row).
-    const int64_t ring = FactorRows::floats(s), stride = FactorRows::factor_stride(s);
-    float* scratch = thread_scratch(kScratchMisc).floats(size_t(ring + 20 * stride));
-    FactorRows factors(s, scratch);
-    float* tiles = scratch + ring;
-    float* zeros = tiles + 16 * stride;
-    std::fill(zeros, zeros + 4 * stride, 0.f);
+    TileRows rows(s, thread_scratch(kScratchMisc).floats(size_t(TileRows::floats(s))));
     for (int64_t unit = chunks.begin(ci); unit < chunks.end(ci); ++unit) {
-      const int64_t n = unit / pairs_h, oh0 = 2 * (unit % pairs_h), ih0 = oh0 - s.pad_top;
-      const float* rows[4];
-      for (int64_t i = 0; i < 4; ++i) {
-        const int64_t ih = ih0 + i;
-        rows[i] = ih >= 0 && ih < s.h ? factors.row(x, n, ih) : zeros;
-      }
-      tile_factors(tiles, rows, stride, stride);
+      const int64_t n = unit / pairs_h, oh0 = 2 * (unit % pairs_h);
+      const float* tiles = rows.make(x, n, oh0 - s.pad_top);
       const float* dy0 = dy + (n * s.oh + oh0) * s.ow * K;
       const bool second = oh0 + 1 < s.oh;
       // The next pair's rows, when they exist and the gradient streams.
       const bool ahead = stream && unit + 1 < units && oh0 + 3 < s.oh;
       for (int64_t k0 = 0; k0 < K; k0 += 16) {
-        const float* dy1 = second ? dy0 + s.ow * K + k0 : zeros;
+        const float* dy1 = second ? dy0 + s.ow * K + k0 : rows.zeros;
         for (int64_t g = 0; g < groups; ++g) {
           const int a0 = int(g * heights_per_call(int(C)));
-          pick(C, a0)(sums + k0, K, tiles, stride, dy0 + k0, dy1, second ? K : 0, s.ow,
+          pick(C, a0)(sums + k0, K, tiles, rows.stride, dy0 + k0, dy1, second ? K : 0, s.ow,
                       ahead && g == 0 ? dy0 + 2 * s.ow * K + k0 : nullptr);
         }
       }
