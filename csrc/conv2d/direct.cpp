@@ -53,6 +53,7 @@ void direct_forward(float* y, const float* x, const float* weight, const float* 
   if (active_isa() == Isa::kAvx512 && direct_winograd_applies_avx512(s))
     return direct_winograd_forward_avx512(y, x, weight, bias, s, act);
   if (active_isa() == Isa::kAvx512) row_kernel = direct_forward_row_avx512;
+  if (active_isa() == Isa::kAvx2) row_kernel = direct_forward_row_avx2;
 #endif
   parallel_for(s.n * s.oh, direct_row_grain(s),
                [&](int64_t u0, int64_t u1) {

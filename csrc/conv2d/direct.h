@@ -52,6 +52,8 @@ void direct_forward_row_portable(float* y_row, const float* x, const float* weig
 void direct_forward_row_avx512(float* y_row, const float* x, const float* weight,
                                const float* bias, const Conv2dShape& s, int64_t n, int64_t oh,
                                const ActivationSpec& act);
+void direct_forward_row_avx2(float* y_row, const float* x, const float* weight, const float* bias,
+                             const Conv2dShape& s, int64_t n, int64_t oh, const ActivationSpec& act);
 
 // The first-layer forward row kernel: groups == 1, at most 4 input
 // channels, 3-wide windows of width stride 1 undilated, K a multiple of 16

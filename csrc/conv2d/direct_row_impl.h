@@ -1,5 +1,6 @@
 // direct_row_impl.h — body of the direct forward row kernel, compiled once per
-// ISA (direct_row.cpp baseline, direct_row_avx512.cpp with AVX-512 flags).
+// ISA (direct_row.cpp baseline, direct_row_avx2.cpp and direct_row_avx512.cpp
+// with their flags).
 // Include only from those files: everything here has internal linkage.
 //
 // Interior pixels (whole window inside the width) go kPix at a time with

@@ -1,0 +1,18 @@
+// direct_row_avx2.cpp — the direct forward row kernel (direct_row_impl.h's
+// portable block) built with AVX2 and FMA: its 16-channel accumulator rows
+// become two ymm registers each. Called only when active_isa() is kAvx2.
+#include "conv2d/direct.h"
+
+#if defined(PYCNN_X86)
+#include "conv2d/direct_row_impl.h"
+
+namespace pycnn {
+
+void direct_forward_row_avx2(float* y_row, const float* x, const float* weight, const float* bias,
+                             const Conv2dShape& s, int64_t n, int64_t oh, const ActivationSpec& act) {
+  forward_row_impl<PortableBlock>(y_row, x, weight, bias, s, n, oh);
+  activate_inplace(y_row, s.ow * s.k, act);
+}
+
+}  // namespace pycnn
+#endif
