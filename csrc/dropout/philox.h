@@ -44,7 +44,11 @@ static inline void philox4x32_10(uint32_t out[4], const uint32_t ctr[4], const u
 // 32x32 -> 64 multiply (vpmuludq, pmuludq) then yields hi = p >> 32 and
 // lo = p at once, and reads only the low halves of its operands, so the
 // garbage the xors leave in the high halves never matters (the AVX-512
-// kernel does the same with 8 lanes a vector).
+// kernel does the same with 8 lanes a vector). In an unnamed namespace:
+// each translation unit's copy is built for its own instruction set, and a
+// shared inline member (count() has the same signature in all) could be
+// merged across them by the linker.
+namespace {
 struct WideLanes {
 #if defined(__AVX2__)
   using V = __m256i;
@@ -71,6 +75,7 @@ struct WideLanes {
   }
 #endif
 };
+}  // namespace
 #endif
 
 // The 64 words of block `block`: counter lane l is (16*block + l, step),
