@@ -141,22 +141,24 @@ void direct_backward_weight(float* dweight, const float* dy, const float* x, con
   float* partial = chunks.count > 1 ? thread_scratch(kScratchPartial).floats(size_t((chunks.count - 1) * wsize))
                                     : nullptr;
   // Interior pixels (whole window inside the width) and whole 16-channel
-  // blocks go to the register-blocked AVX-512 kernel when available.
-  bool blocked = false;
+  // blocks go to the register-blocked AVX-512 or AVX2 kernel when available.
+  bool avx512 = false, avx2 = false;
 #if defined(PYCNN_X86)
-  blocked = active_isa() == Isa::kAvx512;
+  avx512 = active_isa() == Isa::kAvx512;
+  avx2 = active_isa() == Isa::kAvx2;
 #endif
-  const int64_t len = s.kg == 1 ? K : s.kg, full = blocked ? len / 16 * 16 : 0;
+  const int64_t len = s.kg == 1 ? K : s.kg, full = avx512 || avx2 ? len / 16 * 16 : 0;
   const int64_t ow_lo = ceil_div(s.pad_left, s.sw);
   const int64_t last = s.w - 1 - (s.kw - 1) * s.dw + s.pad_left;
   const int64_t ow_hi = std::max(ow_lo, last < 0 ? int64_t(0) : std::min<int64_t>(s.ow, last / s.sw + 1));
   // Stride-1 3-wide windows with whole blocks: pad the window rows so every
   // pixel, borders included, takes the sliding kernel.
-  const bool padded = full > 0 && full == len && s.kg > 1 && s.kw == 3 && s.sw == 1 && s.dw == 1 && s.cg <= 4;
+  const bool padded =
+      avx512 && full == len && full > 0 && s.kg > 1 && s.kw == 3 && s.sw == 1 && s.dw == 1 && s.cg <= 4;
   const int64_t wp = s.ow + 2;
   bool sliding = false;
 #if defined(PYCNN_X86)
-  sliding = blocked && direct_weight_sliding_applies_avx512(s);
+  sliding = avx512 && direct_weight_sliding_applies_avx512(s);
 #endif
   parallel_for_chunks(chunks.count, [&](int64_t ci) {
     float* pw = ci == 0 ? dweight : partial + (ci - 1) * wsize;
@@ -176,7 +178,8 @@ void direct_backward_weight(float* dweight, const float* dy, const float* x, con
         direct_weight_row_padded_avx512(pw, buf, wp * s.c, dy_row, s, ilo, ihi, full);
         continue;
       }
-      if (full > 0) direct_weight_row_avx512(pw, x, dy_row, s, n, ih0, ilo, ihi, ow_lo, ow_hi, full);
+      if (full > 0 && avx512) direct_weight_row_avx512(pw, x, dy_row, s, n, ih0, ilo, ihi, ow_lo, ow_hi, full);
+      if (full > 0 && avx2) direct_weight_row_avx2(pw, x, dy_row, s, n, ih0, ilo, ihi, ow_lo, ow_hi, full);
 #endif
       for (int64_t ow = 0; ow < s.ow; ++ow) {
         int64_t from = (full > 0 && ow >= ow_lo && ow < ow_hi) ? full : 0;
