@@ -188,13 +188,6 @@ void train_statistics(float* mean, float* inv_std, float* scale, float* shift, f
   return beta ? run(No(), Yes()) : run(No(), No());
 }
 
-template <Activation kind>
-inline float activate(float v, float alpha) {
-  if constexpr (kind == Activation::kRelu) return v < 0.f ? 0.f : v;  // NaN propagates
-  if constexpr (kind == Activation::kLeakyRelu) return v < 0.f ? v * alpha : v;
-  return v;
-}
-
 template <Activation kind, int64_t kC>
 void normalize_rows(float* __restrict y, const float* __restrict x, const float* __restrict center,
                     const float* __restrict scale, const float* __restrict shift, int64_t rows,
