@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "common/channels.h"
 #include "common/check.h"
 #include "common/cpu_features.h"
 #include "common/parallel.h"
@@ -35,11 +36,11 @@ void activate_inplace(float* y, int64_t count, const ActivationSpec& act) {
     case Activation::kNone: return;
     case Activation::kRelu:
 #pragma omp simd
-      for (int64_t i = 0; i < count; ++i) y[i] = y[i] < 0.f ? 0.f : y[i];
+      for (int64_t i = 0; i < count; ++i) y[i] = activate<Activation::kRelu>(y[i], a);
       return;
     case Activation::kLeakyRelu:
 #pragma omp simd
-      for (int64_t i = 0; i < count; ++i) y[i] = y[i] < 0.f ? y[i] * a : y[i];
+      for (int64_t i = 0; i < count; ++i) y[i] = activate<Activation::kLeakyRelu>(y[i], a);
       return;
     default:
       for (int64_t i = 0; i < count; ++i) y[i] = apply_activation(y[i], act);
