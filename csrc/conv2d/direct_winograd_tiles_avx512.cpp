@@ -29,8 +29,8 @@ namespace {
 using f23::FactorRows;
 
 // Height factors a of the rows' width factors: tiles[(a*4 + b)*stride + i]
-// from rows r[0..3] (each 4 arrays `stride` floats apart), i < len.
-void tile_factors(float* __restrict tiles, const float* const r[4], int64_t stride, int64_t len) {
+// from rows r[0..3] (each 4 arrays `stride` floats apart), whole vectors.
+void tile_factors(float* __restrict tiles, const float* const r[4], int64_t stride) {
   for (int b = 0; b < 4; ++b) {
     const float *r0 = r[0] + b * stride, *r1 = r[1] + b * stride, *r2 = r[2] + b * stride, *r3 = r[3] + b * stride;
     float* t0 = tiles + b * stride;
@@ -38,7 +38,7 @@ void tile_factors(float* __restrict tiles, const float* const r[4], int64_t stri
     float* t2 = tiles + (8 + b) * stride;
     float* t3 = tiles + (12 + b) * stride;
 #pragma omp simd
-    for (int64_t i = 0; i < len; ++i) {
+    for (int64_t i = 0; i < stride; ++i) {
       t0[i] = r0[i] - r2[i];
       t1[i] = r1[i] + r2[i];
       t2[i] = r2[i] - r1[i];
@@ -70,10 +70,21 @@ struct TileRows {
       const int64_t ih = ih0 + i;
       rows[i] = ih >= 0 && ih < factors.s.h ? factors.row(x, n, ih) : zeros;
     }
-    tile_factors(tiles, rows, stride, stride);
+    tile_factors(tiles, rows, stride);
     return tiles;
   }
 };
+
+// The output gradients of height factor a from the pair's two rows: T's
+// components (top, top + bottom, top - bottom, bottom).
+inline __m512 along_height(int a, __m512 top, __m512 bottom) {
+  switch (a) {
+    case 0: return top;
+    case 1: return _mm512_add_ps(top, bottom);
+    case 2: return _mm512_sub_ps(top, bottom);
+    default: return bottom;
+  }
+}
 
 // Height factors [kA0, kA0 + kA) of one 16-channel block over a row pair:
 // S[a][b][c] += F[a][b] at the tile's column, channel c, times dm[a][b].
@@ -95,8 +106,7 @@ void tile_row(float* sums, int64_t K, const float* tiles, int64_t stride, const 
 #pragma GCC unroll 4
     for (int a = 0; a < kA; ++a) {
       const int height = kA0 + a;
-      const __m512 e0 = height == 0 ? r00 : height == 1 ? _mm512_add_ps(r00, r10) : height == 2 ? _mm512_sub_ps(r00, r10) : r10;
-      const __m512 e1 = height == 0 ? r01 : height == 1 ? _mm512_add_ps(r01, r11) : height == 2 ? _mm512_sub_ps(r01, r11) : r11;
+      const __m512 e0 = along_height(height, r00, r10), e1 = along_height(height, r01, r11);
       const __m512 dm[4] = {e0, _mm512_add_ps(e0, e1), _mm512_sub_ps(e0, e1), e1};
 #pragma GCC unroll 4
       for (int b = 0; b < 4; ++b)
