@@ -71,10 +71,11 @@ void kernel(float* y, const float* x, int64_t begin, int64_t end, const DropoutP
                               _mm512_permutex2var_epi32(a.c2, low_halves, h.c2),
                               _mm512_permutex2var_epi32(a.c3, low_halves, h.c3)};
     const int64_t count = std::min<int64_t>(kDropoutBlock, end - b);
-    for (int j = 0; j < 4 && j * 32 < count; ++j) {
-      const int64_t off = b + j * 32;
-      const int64_t left = std::min<int64_t>(32, count - j * 32);
-      const __mmask32 in = left == 32 ? __mmask32(0xFFFFFFFFu) : __mmask32((1u << left) - 1);
+    constexpr int kHalves = 32;  // elements decided by one word vector
+    for (int j = 0; j < 4 && j * kHalves < count; ++j) {
+      const int64_t off = b + j * kHalves;
+      const int64_t left = std::min<int64_t>(kHalves, count - j * kHalves);
+      const __mmask32 in = left == kHalves ? __mmask32(0xFFFFFFFFu) : __mmask32((1u << left) - 1);
       __mmask32 keep = _mm512_cmpgt_epu16_mask(words[j], bound);
       const __mmask32 ties = split.tie_low ? _mm512_mask_cmpeq_epu16_mask(in, words[j], bound) : __mmask32(0);
       for (uint32_t t = ties; t; t &= t - 1) {  // probability 2^-16 an element
