@@ -87,8 +87,11 @@ struct FactorRows {
       const int64_t at = 16 * v - s.pad_left * C;  // offset of lane 0 in the image row
       const int64_t lo = std::clamp<int64_t>(-at, 0, 16), hi = std::clamp<int64_t>(width - at, 0, 16);
       const __mmask16 inside = hi > lo ? __mmask16(((1u << hi) - 1) & ~((1u << lo) - 1)) : __mmask16(0);
-      // Left of the image (lo > 0), the row's first floats go to lanes lo on.
-      const __m512 in = lo > 0 ? _mm512_maskz_expandloadu_ps(inside, src) : _mm512_maskz_loadu_ps(inside, src + at);
+      // Left of the image (lo > 0), the row's first floats go to lanes lo on;
+      // right of it nothing is read (no address past the row is formed).
+      const __m512 in = inside == 0 ? _mm512_setzero_ps()
+                        : lo > 0    ? _mm512_maskz_expandloadu_ps(inside, src)
+                                    : _mm512_maskz_loadu_ps(inside, src + at);
       const __mmask16 m = even_lanes[phase];
       _mm512_storeu_ps(even + ne, _mm512_maskz_compress_ps(m, in));
       _mm512_storeu_ps(odd + no, _mm512_maskz_compress_ps(__mmask16(~m), in));
