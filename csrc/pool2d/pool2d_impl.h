@@ -178,7 +178,7 @@ int32_t disjoint_pixel(float* __restrict d, const float* __restrict g, const flo
 #pragma omp simd reduction(+ : hits)
   for (int64_t c = 0; c < C; ++c) {
     const bool hit = ar[c] == base + int32_t(c);
-    d[c] = hit ? through_activation<kind>(gr[c], yr[c], alpha) : 0.f;
+    d[c] = bit_select(hit, through_activation<kind>(gr[c], yr[c], alpha), 0.f);
     hits += hit ? 1 : 0;
   }
   return hits;
