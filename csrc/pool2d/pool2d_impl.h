@@ -32,16 +32,51 @@ inline void window(int64_t o, int64_t stride, int64_t pad, int64_t pool, int64_t
 
 // One output pixel (all channels) of the general loop: the window's first
 // real cell, then the others in row-major order (ties keep the first).
+// Whole blocks of kLanes channels keep their running maximum and argmax in
+// a vector register (a GCC vector type of the build's native width) across
+// the window; kept in yo / ao, each cell's compare waited on the previous
+// cell's stores (3x3 windows 3.5x slower on AVX-512). The channel tail goes
+// through yo / ao.
+#if defined(__AVX512F__)
+constexpr int kLanes = 16;
+#elif defined(__AVX__)
+constexpr int kLanes = 8;
+#else
+constexpr int kLanes = 4;
+#endif
+using Floats = float __attribute__((vector_size(4 * kLanes)));
+using Ints = int32_t __attribute__((vector_size(4 * kLanes)));
+
 template <bool kArgmax>
 void max_forward_pixel(float* __restrict yo, int32_t* __restrict ao, const float* __restrict xi,
                        const Pool2dShape& s, int64_t oh, int64_t ow) {
-  const int64_t C = s.c, W = s.w;
+  const int64_t C = s.c, W = s.w, whole = C / kLanes * kLanes;
   int64_t h0, h1, w0, w1;
   window(oh, s.stride_h, s.pad_top, s.pool_h, s.h, &h0, &h1);
   window(ow, s.stride_w, s.pad_left, s.pool_w, W, &w0, &w1);
   const int32_t first = int32_t((h0 * W + w0) * C);
+  Ints lane;
+  for (int i = 0; i < kLanes; ++i) lane[i] = i;
+  for (int64_t c0 = 0; c0 < whole; c0 += kLanes) {
+    Floats best;
+    std::memcpy(&best, xi + first + c0, sizeof best);
+    Ints at = int32_t(first + c0) + lane;
+    for (int64_t h = h0; h < h1; ++h) {
+      for (int64_t w = (h == h0 ? w0 + 1 : w0); w < w1; ++w) {
+        const int32_t base = int32_t((h * W + w) * C + c0);
+        Floats v;
+        std::memcpy(&v, xi + base, sizeof v);
+        const Ints gt = v > best;
+        best = gt ? v : best;
+        if constexpr (kArgmax) at = gt ? base + lane : at;
+      }
+    }
+    std::memcpy(yo + c0, &best, sizeof best);
+    if constexpr (kArgmax) std::memcpy(ao + c0, &at, sizeof at);
+  }
+  if (whole == C) return;
 #pragma omp simd
-  for (int64_t c = 0; c < C; ++c) {
+  for (int64_t c = whole; c < C; ++c) {
     yo[c] = xi[first + c];
     if constexpr (kArgmax) ao[c] = first + int32_t(c);
   }
@@ -50,7 +85,7 @@ void max_forward_pixel(float* __restrict yo, int32_t* __restrict ao, const float
       const int32_t base = int32_t((h * W + w) * C);
       const float* __restrict xr = xi + base;
 #pragma omp simd
-      for (int64_t c = 0; c < C; ++c) {
+      for (int64_t c = whole; c < C; ++c) {
         float v = xr[c];
         bool gt = v > yo[c];
         yo[c] = gt ? v : yo[c];
