@@ -356,17 +356,36 @@ void avg_forward(float* y, const float* x, const Pool2dShape& s) {
           float* __restrict yo = y + n * out_img + (oh * s.ow + ow) * C;
           const float inv = 1.f / float((h1 - h0) * (w1 - w0));
           const float* __restrict x0 = xi + (h0 * W + w0) * C;
+          // Whole blocks sum in a register across the window, as
+          // max_forward_pixel (AVX-512 3x3 windows 2.7x faster), the tail in
+          // yo; the same order of additions. Not with 4 lanes: the baseline
+          // build's 2x2 windows ran 1.4x slower than with yo.
+          const int64_t whole = kLanes >= 8 ? C / kLanes * kLanes : 0;
+          for (int64_t c0 = 0; c0 < whole; c0 += kLanes) {
+            Floats sum;
+            std::memcpy(&sum, x0 + c0, sizeof sum);
+            for (int64_t h = h0; h < h1; ++h) {
+              for (int64_t w = (h == h0 ? w0 + 1 : w0); w < w1; ++w) {
+                Floats v;
+                std::memcpy(&v, xi + (h * W + w) * C + c0, sizeof v);
+                sum += v;
+              }
+            }
+            sum *= inv;
+            std::memcpy(yo + c0, &sum, sizeof sum);
+          }
+          if (whole == C) continue;
 #pragma omp simd
-          for (int64_t c = 0; c < C; ++c) yo[c] = x0[c];
+          for (int64_t c = whole; c < C; ++c) yo[c] = x0[c];
           for (int64_t h = h0; h < h1; ++h) {
             for (int64_t w = (h == h0 ? w0 + 1 : w0); w < w1; ++w) {
               const float* __restrict xr = xi + (h * W + w) * C;
 #pragma omp simd
-              for (int64_t c = 0; c < C; ++c) yo[c] += xr[c];
+              for (int64_t c = whole; c < C; ++c) yo[c] += xr[c];
             }
           }
 #pragma omp simd
-          for (int64_t c = 0; c < C; ++c) yo[c] *= inv;
+          for (int64_t c = whole; c < C; ++c) yo[c] *= inv;
         }
       }
     }
