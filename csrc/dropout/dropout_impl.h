@@ -6,8 +6,8 @@
 // words split into their 16-bit halves, then one compare-and-select pass and,
 // in the rare block with a tie, a fix-up of the tied elements.
 #include <algorithm>
-#include <cstring>
 
+#include "common/channels.h"
 #include "dropout/dropout_kernels.h"
 #include "dropout/philox.h"
 
@@ -16,21 +16,18 @@ namespace PYCNN_DROPOUT_NS {
 namespace {
 
 // y = keep ? x * scale : 0 on the high halves h; returns the number of ties.
-// The product is masked with integer ands: written as a conditional, GCC 12
-// moved the multiply into a branch and left the loop scalar, mispredicted
-// half the time (4 ns an element on AVX2, 12-14 times the AVX-512 kernel). h and
-// bound are int32 (< 2^16), which AVX2 compares directly.
+// The product is selected by bit_select (common/channels.h): written as a
+// conditional, GCC 12 moved the multiply into a branch and left the loop
+// scalar, mispredicted half the time (4 ns an element on AVX2, 12-14 times
+// the AVX-512 kernel). h and bound are int32 (< 2^16), which AVX2 compares
+// directly.
 int select(float* __restrict y, const float* __restrict x, const int32_t* __restrict h, int64_t count, int32_t bound,
            float scale) {
   int ties = 0;
   if (x) {
 #pragma omp simd reduction(+ : ties)
     for (int64_t i = 0; i < count; ++i) {
-      const float kept = x[i] * scale;
-      uint32_t bits;
-      std::memcpy(&bits, &kept, sizeof bits);
-      bits &= 0u - uint32_t(h[i] > bound);  // all ones when kept
-      std::memcpy(y + i, &bits, sizeof bits);
+      y[i] = bit_select(h[i] > bound, x[i] * scale, 0.f);
       ties += h[i] == bound;
     }
   } else {
