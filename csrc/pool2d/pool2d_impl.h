@@ -30,6 +30,14 @@ inline void window(int64_t o, int64_t stride, int64_t pad, int64_t pool, int64_t
   *e = std::min<int64_t>(start + pool, in);
 }
 
+// f(cell) for the cells of window rows [h0, h1) x columns [w0, w1) after
+// the first, in row-major order, cell = h * W + w.
+template <typename F>
+inline void after_first_cell(int64_t h0, int64_t h1, int64_t w0, int64_t w1, int64_t W, F&& f) {
+  for (int64_t h = h0; h < h1; ++h)
+    for (int64_t w = (h == h0 ? w0 + 1 : w0); w < w1; ++w) f(h * W + w);
+}
+
 // One output pixel (all channels) of the general loop: the window's first
 // real cell, then the others in row-major order (ties keep the first).
 // Whole blocks of kLanes channels keep their running maximum and argmax in
@@ -61,16 +69,14 @@ void max_forward_pixel(float* __restrict yo, int32_t* __restrict ao, const float
     Floats best;
     std::memcpy(&best, xi + first + c0, sizeof best);
     Ints at = int32_t(first + c0) + lane;
-    for (int64_t h = h0; h < h1; ++h) {
-      for (int64_t w = (h == h0 ? w0 + 1 : w0); w < w1; ++w) {
-        const int32_t base = int32_t((h * W + w) * C + c0);
-        Floats v;
-        std::memcpy(&v, xi + base, sizeof v);
-        const Ints gt = v > best;
-        best = gt ? v : best;
-        if constexpr (kArgmax) at = gt ? base + lane : at;
-      }
-    }
+    after_first_cell(h0, h1, w0, w1, W, [&](int64_t cell) {
+      const int32_t base = int32_t(cell * C + c0);
+      Floats v;
+      std::memcpy(&v, xi + base, sizeof v);
+      const Ints gt = v > best;
+      best = gt ? v : best;
+      if constexpr (kArgmax) at = gt ? base + lane : at;
+    });
     std::memcpy(yo + c0, &best, sizeof best);
     if constexpr (kArgmax) std::memcpy(ao + c0, &at, sizeof at);
   }
@@ -80,19 +86,17 @@ void max_forward_pixel(float* __restrict yo, int32_t* __restrict ao, const float
     yo[c] = xi[first + c];
     if constexpr (kArgmax) ao[c] = first + int32_t(c);
   }
-  for (int64_t h = h0; h < h1; ++h) {
-    for (int64_t w = (h == h0 ? w0 + 1 : w0); w < w1; ++w) {
-      const int32_t base = int32_t((h * W + w) * C);
-      const float* __restrict xr = xi + base;
+  after_first_cell(h0, h1, w0, w1, W, [&](int64_t cell) {
+    const int32_t base = int32_t(cell * C);
+    const float* __restrict xr = xi + base;
 #pragma omp simd
-      for (int64_t c = whole; c < C; ++c) {
-        float v = xr[c];
-        bool gt = v > yo[c];
-        yo[c] = gt ? v : yo[c];
-        if constexpr (kArgmax) ao[c] = gt ? base + int32_t(c) : ao[c];
-      }
+    for (int64_t c = whole; c < C; ++c) {
+      float v = xr[c];
+      bool gt = v > yo[c];
+      yo[c] = gt ? v : yo[c];
+      if constexpr (kArgmax) ao[c] = gt ? base + int32_t(c) : ao[c];
     }
-  }
+  });
 }
 
 // 2x2 windows at stride 2 from the top-left corner (the seed networks'
@@ -364,26 +368,22 @@ void avg_forward(float* y, const float* x, const Pool2dShape& s) {
           for (int64_t c0 = 0; c0 < whole; c0 += kLanes) {
             Floats sum;
             std::memcpy(&sum, x0 + c0, sizeof sum);
-            for (int64_t h = h0; h < h1; ++h) {
-              for (int64_t w = (h == h0 ? w0 + 1 : w0); w < w1; ++w) {
-                Floats v;
-                std::memcpy(&v, xi + (h * W + w) * C + c0, sizeof v);
-                sum += v;
-              }
-            }
+            after_first_cell(h0, h1, w0, w1, W, [&](int64_t cell) {
+              Floats v;
+              std::memcpy(&v, xi + cell * C + c0, sizeof v);
+              sum += v;
+            });
             sum *= inv;
             std::memcpy(yo + c0, &sum, sizeof sum);
           }
           if (whole == C) continue;
 #pragma omp simd
           for (int64_t c = whole; c < C; ++c) yo[c] = x0[c];
-          for (int64_t h = h0; h < h1; ++h) {
-            for (int64_t w = (h == h0 ? w0 + 1 : w0); w < w1; ++w) {
-              const float* __restrict xr = xi + (h * W + w) * C;
+          after_first_cell(h0, h1, w0, w1, W, [&](int64_t cell) {
+            const float* __restrict xr = xi + cell * C;
 #pragma omp simd
-              for (int64_t c = whole; c < C; ++c) yo[c] += xr[c];
-            }
-          }
+            for (int64_t c = whole; c < C; ++c) yo[c] += xr[c];
+          });
 #pragma omp simd
           for (int64_t c = whole; c < C; ++c) yo[c] *= inv;
         }
