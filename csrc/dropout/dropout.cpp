@@ -14,7 +14,7 @@ namespace pycnn {
 namespace {
 
 // Elements per thread below which dropout stays serial. Philox makes it
-// compute-bound (~0.25 ns an element on one core, 4x a copy), so a fork pays
+// compute-bound (~0.3 ns an element on one core, 4x a copy), so a fork pays
 // off at far fewer elements than kSerialElementwise.
 constexpr int64_t kSerialDropout = 1 << 12;
 
