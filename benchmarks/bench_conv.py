@@ -12,6 +12,10 @@ use exactly that many threads.
 --cpu-time times with time.process_time (1 thread only): on a host shared
 with other jobs it counts only the cycles this process got, where wall
 clock also counts the time slices others took.
+
+--isa avx2 runs all three libraries as on an AVX2-only CPU: pycnn through
+_core.set_isa, PyTorch through ONEDNN_MAX_CPU_ISA and ATEN_CPU_CAPABILITY,
+OpenBLAS (the peak) through OPENBLAS_CORETYPE=Haswell.
 """
 
 import argparse
@@ -43,7 +47,11 @@ def cpu_time_medians(cases, repetitions, min_seconds):
     return {name: statistics.median(s) for name, s in samples.items()}
 
 
-def run_one(threads, reps, only, cpu_time=False, settle=0.0):
+# Environment that makes PyTorch (oneDNN, ATen) and OpenBLAS use at most AVX2.
+AVX2_ENV = {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "OPENBLAS_CORETYPE": "Haswell"}
+
+
+def run_one(threads, reps, only, cpu_time=False, settle=0.0, isa=None):
     import numpy as np
     import torch
 
@@ -54,6 +62,8 @@ def run_one(threads, reps, only, cpu_time=False, settle=0.0):
     from shapes import SEED_CONV, SEED_DENSE
 
     set_threads(threads)
+    if isa:
+        _core.set_isa(isa)
     a = np.random.default_rng(0).standard_normal((2048, 2048)).astype(np.float32)
     medians = cpu_time_medians if cpu_time else (lambda c, r, s: interleaved_medians(c, repetitions=r, min_seconds=s))
     peak = 2 * 2048**3 / medians({"sgemm": lambda: a @ a}, 3, 0.3)["sgemm"] / 1e9
@@ -143,18 +153,20 @@ def main():
     parser.add_argument("--cpu-time", action="store_true", help="time.process_time; 1 thread only")
     parser.add_argument("--settle", type=float, default=0.0,
                         help="pause (s) before each case, so the previous library's worker threads stop spinning")
+    parser.add_argument("--isa", choices=["avx2"], help="run pycnn, PyTorch and OpenBLAS at most at this ISA")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     opts = parser.parse_args()
     if opts.cpu_time and opts.threads != [1]:
         parser.error("--cpu-time needs --threads 1 (process time adds up every thread's time)")
     if opts.child:
-        return run_one(opts.threads[0], opts.reps, opts.only, opts.cpu_time, opts.settle)
+        return run_one(opts.threads[0], opts.reps, opts.only, opts.cpu_time, opts.settle, opts.isa)
     print(f"# conv2d / dense: pycnn vs torch channels_last, {time.strftime('%Y-%m-%d %H:%M')}")
     for t in opts.threads:
-        env = dict(os.environ, OMP_NUM_THREADS=str(t), OPENBLAS_NUM_THREADS=str(t), MKL_NUM_THREADS=str(t))
+        env = dict(os.environ, OMP_NUM_THREADS=str(t), OPENBLAS_NUM_THREADS=str(t), MKL_NUM_THREADS=str(t),
+                   **(AVX2_ENV if opts.isa == "avx2" else {}))
         subprocess.run([sys.executable, __file__, "--child", "--threads", str(t), "--reps", str(opts.reps),
-                        "--only", opts.only, "--settle", str(opts.settle)] + (["--cpu-time"] if opts.cpu_time else []),
-                       env=env, check=True)
+                        "--only", opts.only, "--settle", str(opts.settle)] + (["--cpu-time"] if opts.cpu_time else [])
+                       + (["--isa", opts.isa] if opts.isa else []), env=env, check=True)
 
 
 if __name__ == "__main__":

@@ -258,6 +258,38 @@ def test_direct_kernel_every_isa(case, isa, rng):
     _assert_close(dk, rdk, dy.size // case.k)
 
 
+# The implicit-GEMM tiles, the stride-2 phase decompositions and the Winograd
+# schemes on each ISA that has them (AVX-512 and AVX2 register tiles and
+# transforms; the baseline build's im2col + GEMM as the control), with a fused
+# relu or leaky_relu in the tile epilogues, and 1 vs 2 threads bitwise.
+TILED_CASES = IMPLICIT_EXTRA + STRIDED_EXTRA + WINOGRAD_EXTRA + STRIDED_WINOGRAD_EXTRA + F43_EXTRA
+
+
+@pytest.mark.parametrize("isa", [i for i in ("portable", "avx2", "avx512") if i in _core.supported_isas()])
+@pytest.mark.parametrize("case", TILED_CASES, ids=lambda c: c.id)
+def test_tiled_kernels_every_isa(case, isa, rng):
+    x, kernel, bias = _data(case, rng)
+    act, code, alpha = ("relu", 1, 0.0) if case.seed % 2 else ("leaky_relu", 2, 0.2)
+    before = pycnn.get_num_threads()
+    _core.set_isa(isa)
+    try:
+        runs = []
+        for threads in (1, 2):
+            pycnn.set_num_threads(threads)
+            runs.append(_run_nan_filled(case, x, kernel, bias, code, alpha))
+    finally:
+        _core.set_isa(None)
+        pycnn.set_num_threads(before)
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+    y, dy, dx, dk, db = runs[0]
+    sums = ref.conv2d(x, kernel, bias, **_ref_kwargs(case))
+    _assert_close(y, ref_activation(sums, act, alpha), case.kh * case.kw * case.c, sums)
+    rdx, rdk, _ = ref.conv2d_backward(dy, x, kernel, **_ref_kwargs(case))
+    _assert_close(dx, rdx, case.k * case.kh * case.kw)
+    _assert_close(dk, rdk, dy.size // case.k)
+
+
 def test_ops_accept_float64_int_and_noncontiguous(rng):
     x64 = rng.standard_normal((2, 9, 12, 6))
     x = x64[:, ::1, ::2, :]  # non-contiguous view, float64

@@ -64,7 +64,7 @@ int segments(int64_t* seg, int64_t* len, const ImplicitConv& g, int64_t p0, int6
 }
 
 bool usable(const ImplicitConv& g) {
-  if (active_isa() != Isa::kAvx512) return false;
+  if (!implicit_tiles_available()) return false;
   if (g.k % 16 != 0 || g.kh > 64 || g.kw > 64) return false;
   return padded_h(g) * padded_w(g) * g.c <= kMaxImageFloats;
 }
@@ -130,19 +130,26 @@ bool implicit_input_applies(const Conv2dShape& s) {
 
 #if defined(PYCNN_X86)
 
+bool implicit_tiles_available() { return active_isa() == Isa::kAvx512 || active_isa() == Isa::kAvx2; }
+
+const ImplicitTiles& implicit_tiles() {
+  return active_isa() == Isa::kAvx512 ? implicit_tiles_avx512() : implicit_tiles_avx2();
+}
+
 void implicit_forward(float* y, const float* x, const float* weight, const float* bias,
                       const ImplicitConv& g, const ActivationSpec& act) {
   const int64_t K = g.k, wp = padded_w(g), P = g.kh * g.kw * g.c;
   const int fused = act.kind == Activation::kRelu ? 1 : act.kind == Activation::kLeakyRelu ? 2 : 0;
   const bool post = act.kind != Activation::kNone && fused == 0;
   const int64_t max_seg = g.kh * g.kw + 2;
+  const ImplicitTiles& tiles = implicit_tiles();
   parallel_for(g.n, 1, [&](int64_t n0, int64_t n1) {
     std::vector<int64_t> seg(size_t(2 * max_seg));
     for (int64_t n = n0; n < n1; ++n) {
       const float* img = padded_image(x, g, n);
       float* yn = y + n * g.oh * g.ow * K;
-      for (int64_t k0 = 0; k0 < K; k0 += 64) {
-        const int nv = implicit_block_vectors(k0, K), mr_max = implicit_tile_rows(nv);
+      for (int64_t k0 = 0; k0 < K; k0 += tiles.block_channels()) {
+        const int nv = tiles.block_vectors(k0, K), mr_max = tiles.tile_rows(nv);
         const TilePlan plan = plan_tiles(g, mr_max);
         float* out = plan.virtual_rows ? thread_scratch(kScratchMisc).floats(size_t(plan.rows * K)) : yn;
         // Weight rows in balanced chunks of at most kWeightChunkFloats (L1).
@@ -158,9 +165,9 @@ void implicit_forward(float* y, const float* x, const float* weight, const float
               const int mr = int(plan.rows * (ti + 1) / plan.tiles - r0);
               // Row line*rows + r0 of `out`; its window origin in the padded image.
               const int64_t origin = plan.virtual_rows ? r0 : line * g.sh * wp + r0 * g.sw;
-              implicit_tile_forward_avx512(mr, nv, out + (line * plan.rows + r0) * K + k0, K, img + origin * g.c,
-                                           g.sw * g.c, seg.data(), seg.data() + max_seg, nseg, w, K, accumulate,
-                                           last, bias ? bias + k0 : nullptr, fused, act.alpha);
+              tiles.forward(mr, nv, out + (line * plan.rows + r0) * K + k0, K, img + origin * g.c, g.sw * g.c,
+                            seg.data(), seg.data() + max_seg, nseg, w, K, accumulate, last,
+                            bias ? bias + k0 : nullptr, fused, act.alpha);
             }
         }
         if (plan.virtual_rows) {
@@ -205,6 +212,7 @@ void implicit_backward_weight(float* dweight, const float* dy, const float* x, c
                                     : nullptr;
   // Rows of dweight per window-row (or tap) run: contiguous in the image.
   const int64_t run = g.dw == 1 ? g.kw * C : C, runs_per_row = g.dw == 1 ? 1 : g.kw;
+  const ImplicitTiles& tiles = implicit_tiles();
   parallel_for_chunks(chunks.count, [&](int64_t ci) {
     float* out = ci == 0 ? dweight : partial + (ci - 1) * wsize;
     for (int64_t n = chunks.begin(ci); n < chunks.end(ci); ++n) {
@@ -215,12 +223,12 @@ void implicit_backward_weight(float* dweight, const float* dy, const float* x, c
         for (int64_t jr = 0; jr < runs_per_row; ++jr) {
           const float* xr = img + (i * g.dh * wp + jr * g.dw) * C;
           float* dwr = out + ((i * g.kw + jr) * C) * K;
-          for (int64_t k0 = 0; k0 < K; k0 += 64) {
-            const int nv = implicit_block_vectors(k0, K), mr_max = implicit_tile_rows(nv);
+          for (int64_t k0 = 0; k0 < K; k0 += tiles.block_channels()) {
+            const int nv = tiles.block_vectors(k0, K), mr_max = tiles.tile_rows(nv);
             for (int64_t p0 = 0; p0 < run; p0 += mr_max) {
               const int mr = int(std::min<int64_t>(mr_max, run - p0));
-              implicit_tile_weight_avx512(mr, nv, dwr + p0 * K + k0, K, xr + p0, g.sh * wp * C, g.sw * C,
-                                          dyn + k0, g.ow * K, K, g.oh, g.ow, accumulate);
+              tiles.weight(mr, nv, dwr + p0 * K + k0, K, xr + p0, g.sh * wp * C, g.sw * C, dyn + k0, g.ow * K, K,
+                           g.oh, g.ow, accumulate);
             }
           }
         }
@@ -230,6 +238,8 @@ void implicit_backward_weight(float* dweight, const float* dy, const float* x, c
 }
 
 #else
+
+bool implicit_tiles_available() { return false; }
 
 void implicit_forward(float*, const float*, const float*, const float*, const ImplicitConv&,
                       const ActivationSpec&) {}

@@ -1,6 +1,6 @@
 // implicit.h — convolution as a GEMM whose A operand is read straight from a
-// zero-padded input image (no im2col matrix), with AVX-512 register tiles
-// owned by the conv family.
+// zero-padded input image (no im2col matrix), with AVX-512 and AVX2 register
+// tiles owned by the conv family.
 //
 // A padded image is one copy of the input per image (1x the input instead of
 // the KH*KW x of an im2col matrix) and stays in L2 while every pass over it
@@ -17,7 +17,8 @@
 //   d-weight  dweight_i[KW*C, K] = patch_i^T · dy, summed over pixels in
 //             registers, over fixed image chunks in partials (chunk order)
 //
-// Used for groups == 1, K (and C for d-input) a multiple of 16, AVX-512.
+// Used for groups == 1, K (and C for d-input) a multiple of 16, AVX-512 or
+// AVX2 + FMA.
 #pragma once
 
 #include <algorithm>
@@ -52,26 +53,38 @@ void implicit_forward(float* y, const float* x, const float* weight, const float
 void implicit_backward_input(float* dx, const float* dy, const float* weight, const Conv2dShape& s);
 void implicit_backward_weight(float* dweight, const float* dy, const float* x, const ImplicitConv& g);
 
-// AVX-512 tiles (implicit_avx512.cpp).
-//
-// Output channels go in blocks of up to 4 zmm columns (K = 16*v: blocks of
-// 4, then the rest); a block of nv columns takes tiles of up to
-// implicit_tile_rows(nv) rows (MR*NV <= 24 accumulators, 16 for NV = 1).
-inline int implicit_block_vectors(int64_t k0, int64_t k) { return int(std::min<int64_t>(4, (k - k0) / 16)); }
-inline int implicit_tile_rows(int nv) { return nv == 1 ? 16 : nv == 2 ? 12 : nv == 3 ? 8 : 6; }
-//
-// Forward tile: rows r < mr of C (ldc apart) over K columns [0, 16*nv):
-//   C[r] (=|+=) sum_t sum_{p < seglen[t]} a[r*lda + seg[t] + p] * w[(row(t) + p)*ldw]
-// where row(t) = seglen[0] + ... + seglen[t-1] (segments take consecutive weight rows)
-// then, when `last`, + bias and relu/leaky (act 1/2, slope alpha).
-void implicit_tile_forward_avx512(int mr, int nv, float* c, int64_t ldc, const float* a, int64_t lda,
-                                  const int64_t* seg, const int64_t* seglen, int nseg, const float* w,
-                                  int64_t ldw, bool accumulate, bool last, const float* bias, int act,
-                                  float alpha);
-// d-weight tile: rows r < mr of dw (ldw apart), columns [0, 16*nv):
-//   dw[r] (=|+=) sum_{q < rows} sum_{p < cols} x[q*xrow + p*xcol + r] * dy[q*dyrow + p*K]
-void implicit_tile_weight_avx512(int mr, int nv, float* dw, int64_t ldw, const float* x, int64_t xrow,
-                                 int64_t xcol, const float* dy, int64_t dyrow, int64_t K, int64_t rows,
-                                 int64_t cols, bool accumulate);
+// The register tiles of one ISA (implicit_avx512.cpp, implicit_avx2.cpp).
+// Output channels go in blocks of up to max_vectors 16-channel vectors
+// (K = 16*v: full blocks, then the rest); a block of nv vectors takes tiles
+// of up to tile_rows(nv) rows. AVX-512: 4 vectors, MR*NV <= 24 accumulators
+// (16 for NV = 1); AVX2: 2 vectors (4 ymm), 12 ymm accumulators.
+struct ImplicitTiles {
+  // Forward tile: rows r < mr of C (ldc apart) over K columns [0, 16*nv):
+  //   C[r] (=|+=) sum_t sum_{p < seglen[t]} a[r*lda + seg[t] + p] * w[(row(t) + p)*ldw]
+  // where row(t) = seglen[0] + ... + seglen[t-1] (segments take consecutive
+  // weight rows), then, when `last`, + bias and relu/leaky (act 1/2, slope alpha).
+  using Forward = void (*)(int mr, int nv, float* c, int64_t ldc, const float* a, int64_t lda, const int64_t* seg,
+                           const int64_t* seglen, int nseg, const float* w, int64_t ldw, bool accumulate, bool last,
+                           const float* bias, int act, float alpha);
+  // d-weight tile: rows r < mr of dw (ldw apart), columns [0, 16*nv):
+  //   dw[r] (=|+=) sum_{q < rows} sum_{p < cols} x[q*xrow + p*xcol + r] * dy[q*dyrow + p*K]
+  using Weight = void (*)(int mr, int nv, float* dw, int64_t ldw, const float* x, int64_t xrow, int64_t xcol,
+                          const float* dy, int64_t dyrow, int64_t K, int64_t rows, int64_t cols, bool accumulate);
+
+  int max_vectors;
+  int rows[4];  // most rows per tile for nv = 1 .. max_vectors
+  Forward forward;
+  Weight weight;
+
+  int64_t block_channels() const { return 16 * max_vectors; }
+  int block_vectors(int64_t k0, int64_t k) const { return int(std::min<int64_t>(max_vectors, (k - k0) / 16)); }
+  int tile_rows(int nv) const { return rows[nv - 1]; }
+};
+
+const ImplicitTiles& implicit_tiles_avx512();
+const ImplicitTiles& implicit_tiles_avx2();
+// The tiles of active_isa(); only where implicit_tiles_available().
+const ImplicitTiles& implicit_tiles();
+bool implicit_tiles_available();
 
 }  // namespace pycnn

@@ -78,27 +78,27 @@ void strided_forward(float* y, const float* x, const float* weight, const float*
     }
   const int fused = act.kind == Activation::kRelu ? 1 : act.kind == Activation::kLeakyRelu ? 2 : 0;
   const int64_t virtual_rows = (s.oh - 1) * wv + s.ow;
+  const ImplicitTiles& tiles = implicit_tiles();
   parallel_for(s.n, 1, [&](int64_t n0, int64_t n1) {
     for (int64_t n = n0; n < n1; ++n) {
       float* q = thread_scratch(kScratchIm2col).floats(size_t(2 * phase_floats));
       row_phase_image(q, x, s, n, 0);
       row_phase_image(q + phase_floats, x, s, n, 1);
       float* out = thread_scratch(kScratchMisc).floats(size_t(virtual_rows * K));
-      for (int64_t k0 = 0; k0 < K; k0 += 64) {
-        const int nv = implicit_block_vectors(k0, K), mr_max = implicit_tile_rows(nv);
-        const int64_t tiles = (virtual_rows + mr_max - 1) / mr_max;
+      for (int64_t k0 = 0; k0 < K; k0 += tiles.block_channels()) {
+        const int nv = tiles.block_vectors(k0, K), mr_max = tiles.tile_rows(nv);
+        const int64_t row_tiles = (virtual_rows + mr_max - 1) / mr_max;
         // Chunks of whole window rows, each at most kWeightChunkFloats of
         // weight (or one window row).
         for (int t0 = 0; t0 < nseg;) {
           int t1 = t0 + 1;
           while (t1 < nseg && (t1 + 1 - t0) * run * 16 * nv <= kWeightChunkFloats) ++t1;
           const bool first = t0 == 0, last = t1 == nseg;
-          for (int64_t ti = 0; ti < tiles; ++ti) {
-            const int64_t r0 = virtual_rows * ti / tiles;
-            const int mr = int(virtual_rows * (ti + 1) / tiles - r0);
-            implicit_tile_forward_avx512(mr, nv, out + r0 * K + k0, K, q + r0 * 2 * C, 2 * C, seg + t0, seglen + t0,
-                                         t1 - t0, sub + t0 * run * K + k0, K, !first, last,
-                                         bias ? bias + k0 : nullptr, fused, act.alpha);
+          for (int64_t ti = 0; ti < row_tiles; ++ti) {
+            const int64_t r0 = virtual_rows * ti / row_tiles;
+            const int mr = int(virtual_rows * (ti + 1) / row_tiles - r0);
+            tiles.forward(mr, nv, out + r0 * K + k0, K, q + r0 * 2 * C, 2 * C, seg + t0, seglen + t0, t1 - t0,
+                          sub + t0 * run * K + k0, K, !first, last, bias ? bias + k0 : nullptr, fused, act.alpha);
           }
           t0 = t1;
         }

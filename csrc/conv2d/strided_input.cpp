@@ -58,6 +58,7 @@ void strided_backward_input(float* dx, const float* dy, const float* weight, con
         }
       next += U * V * K * C;
     }
+  const ImplicitTiles& tiles = implicit_tiles();
   parallel_for(s.n, 1, [&](int64_t n0, int64_t n1) {
     // Window row u' of a phase pixel: V*K floats from u' padded rows below
     // its origin, against sub-kernel rows u'*V*K.. (consecutive, as the tile
@@ -85,19 +86,18 @@ void strided_backward_input(float* dx, const float* dy, const float* weight, con
           if (a_hi <= a_lo || b_hi <= b_lo) continue;
           const float* w_phase = sub_of[ph][pw];
           for (int64_t u2 = 0; u2 < U; ++u2) seg[u2] = u2 * wp * K, seglen[u2] = V * K;
-          for (int64_t k0 = 0; k0 < C; k0 += 64) {
-            const int nv = implicit_block_vectors(k0, C), mr_max = implicit_tile_rows(nv);
-            const int64_t count = b_hi - b_lo, tiles = (count + mr_max - 1) / mr_max;
+          for (int64_t k0 = 0; k0 < C; k0 += tiles.block_channels()) {
+            const int nv = tiles.block_vectors(k0, C), mr_max = tiles.tile_rows(nv);
+            const int64_t count = b_hi - b_lo, row_tiles = (count + mr_max - 1) / mr_max;
             for (int64_t a = a_lo; a < a_hi; ++a) {
               float* dx_row = dxn + ((2 * a + ph - s.pad_top) * s.w + 2 * b_lo + pw - s.pad_left) * C + k0;
-              for (int64_t ti = 0; ti < tiles; ++ti) {
-                const int64_t r0 = count * ti / tiles;
-                const int mr = int(count * (ti + 1) / tiles - r0);
+              for (int64_t ti = 0; ti < row_tiles; ++ti) {
+                const int64_t r0 = count * ti / row_tiles;
+                const int mr = int(count * (ti + 1) / row_tiles - r0);
                 const int64_t b = b_lo + r0;
                 // Pixel b's window starts at padded dy row a - (U-1) + bt.
                 const float* origin = pad + ((a - (U - 1) + bt) * wp + b - (V - 1) + bl) * K;
-                implicit_tile_forward_avx512(mr, nv, dx_row + r0 * 2 * C, 2 * C, origin, K, seg, seglen, int(U),
-                                             w_phase + k0, C, false, true, nullptr, 0, 0.f);
+                tiles.forward(mr, nv, dx_row + r0 * 2 * C, 2 * C, origin, K, seg, seglen, int(U), w_phase + k0, C, false, true, nullptr, 0, 0.f);
               }
             }
           }

@@ -1,6 +1,6 @@
 // winograd.cpp — drivers of the F(2x2, 3x3) and F(4x4, 3x3) convolutions
 // and of the stride-2 scheme (see winograd.h): weight transforms, tile
-// chunks, threads; the tile transforms are AVX-512 (winograd_avx512.cpp) and
+// chunks, threads; the tile transforms are per ISA (winograd_tiles_impl.h) and
 // the 16 (36, 25) GEMMs per chunk run on the implicit path's register tiles.
 //
 // A chunk of T tiles keeps V (P*T*C floats, P points) and M or D (P*T*K)
@@ -43,7 +43,7 @@ int64_t min_reduction() { return cpu_features().amd ? 16 : 32; }
 // fewest input channels worth a GEMM per transform point.
 bool geometry_fits(const ImplicitConv& g, int64_t stride, int64_t min_reduction) {
 #if defined(PYCNN_X86)
-  if (active_isa() != Isa::kAvx512) return false;
+  if (!implicit_tiles_available()) return false;
 #else
   return false;
 #endif
@@ -99,10 +99,14 @@ Tiling tiling(const ImplicitConv& g, int64_t size) {
 struct Scheme {
   int64_t axis, points, stride, tile;  // points = axis^2
   const float* g;                      // G (axis x 3): U = G g G^T
-  decltype(&winograd_input_tile_avx512) input_tile;
-  decltype(&winograd_output_tile_avx512) output_tile;
-  decltype(&winograd_grad_tile_avx512) grad_tile;
+  WinogradTransforms WinogradTiles::*transforms;  // its entry in each ISA's table
 };
+
+const WinogradTiles& winograd_tiles() {
+  return active_isa() == Isa::kAvx512 ? winograd_tiles_avx512() : winograd_tiles_avx2();
+}
+
+const WinogradTransforms& transforms_of(const Scheme& scheme) { return winograd_tiles().*scheme.transforms; }
 
 // Tiles per chunk: V and M of the chunk within kChunkFloats, a multiple of
 // 24 (whole register tiles of 6, 8 and 12 rows). A function of the shape.
@@ -182,19 +186,17 @@ constexpr float kG43[6 * 3] = {1.f / 4, 0, 0, -1.f / 6, -1.f / 6, -1.f / 6, -1.f
 // Input transforms of tiles [t0, t0 + count) into v (V_xi at v + xi*count*C).
 void transform_inputs(float* v, const float* x, const ImplicitConv& g, const Tiling& tl, int64_t t0, int64_t count,
                       const Scheme& scheme) {
+  const WinogradTransforms::Input input = transforms_of(scheme).input;
   for (int64_t t = 0; t < count; ++t) {
     const Tile tile = tl[t0 + t];
-    scheme.input_tile(v + t * g.c, count * g.c, x + tile.n * g.h * g.w * g.c, g.h, g.w, g.c,
+    input(v + t * g.c, count * g.c, x + tile.n * g.h * g.w * g.c, g.h, g.w, g.c,
                       scheme.stride * tile.oh - g.pt, scheme.stride * tile.ow - g.pl);
   }
 }
 
-constexpr Scheme kStride1{4, kPoints, 1, 2, kG22, &winograd_input_tile_avx512, &winograd_output_tile_avx512,
-                          &winograd_grad_tile_avx512};
-constexpr Scheme kStride2{5, kStridedPoints, 2, 2, kGStrided, &winograd_strided_input_tile_avx512,
-                          &winograd_strided_output_tile_avx512, &winograd_strided_grad_tile_avx512};
-constexpr Scheme kF43{6, kF43Points, 1, 4, kG43, &winograd_f43_input_tile_avx512, &winograd_f43_output_tile_avx512,
-                      &winograd_f43_grad_tile_avx512};
+constexpr Scheme kStride1{4, kPoints, 1, 2, kG22, &WinogradTiles::f22};
+constexpr Scheme kStride2{5, kStridedPoints, 2, 2, kGStrided, &WinogradTiles::strided};
+constexpr Scheme kF43{6, kF43Points, 1, 4, kG43, &WinogradTiles::f43};
 
 const Scheme& scheme_of(const Conv2dShape& s) { return strided(s) ? kStride2 : f43(s) ? kF43 : kStride1; }
 
@@ -202,9 +204,10 @@ const Scheme& scheme_of(const Conv2dShape& s) { return strided(s) ? kStride2 : f
 // d + xi*count*K).
 void transform_grads(float* d, const float* dy, const ImplicitConv& g, const Tiling& tl, int64_t t0, int64_t count,
                      const Scheme& scheme) {
+  const WinogradTransforms::Grad grad = transforms_of(scheme).grad;
   for (int64_t t = 0; t < count; ++t) {
     const Tile tile = tl[t0 + t];
-    scheme.grad_tile(d + t * g.k, count * g.k, dy + ((tile.n * g.oh + tile.oh) * g.ow + tile.ow) * g.k, g.ow * g.k,
+    grad(d + t * g.k, count * g.k, dy + ((tile.n * g.oh + tile.oh) * g.ow + tile.ow) * g.k, g.ow * g.k,
                      tile.rows, tile.cols, g.k);
   }
 }
@@ -216,16 +219,16 @@ void transform_grads(float* d, const float* dy, const ImplicitConv& g, const Til
 void point_gemms(float* out, const float* a, const float* u, int64_t points, int64_t count, int64_t depth,
                  int64_t width) {
   const int64_t seg = 0, seglen = depth;
+  const ImplicitTiles& tiles = implicit_tiles();
   for (int64_t xi = 0; xi < points; ++xi)
-    for (int64_t w0 = 0; w0 < width; w0 += 64) {
-      const int nv = implicit_block_vectors(w0, width), mr_max = implicit_tile_rows(nv);
+    for (int64_t w0 = 0; w0 < width; w0 += tiles.block_channels()) {
+      const int nv = tiles.block_vectors(w0, width), mr_max = tiles.tile_rows(nv);
       const int64_t row_tiles = (count + mr_max - 1) / mr_max;
       for (int64_t ti = 0; ti < row_tiles; ++ti) {
         const int64_t r0 = count * ti / row_tiles;
         const int mr = int(count * (ti + 1) / row_tiles - r0);
-        implicit_tile_forward_avx512(mr, nv, out + (xi * count + r0) * width + w0, width, a + (xi * count + r0) * depth,
-                                     depth, &seg, &seglen, 1, u + xi * depth * width + w0, width, false, false, nullptr,
-                                     0, 0.f);
+        tiles.forward(mr, nv, out + (xi * count + r0) * width + w0, width, a + (xi * count + r0) * depth, depth, &seg,
+                      &seglen, 1, u + xi * depth * width + w0, width, false, false, nullptr, 0, 0.f);
       }
     }
 }
@@ -235,6 +238,7 @@ void forward_geometry(float* y, const float* x, const float* u, const float* bia
   const int64_t C = g.c, K = g.k, points = scheme.points;
   const Tiling tl = tiling(g, scheme.tile);
   const int fused = act.kind == Activation::kRelu ? 1 : act.kind == Activation::kLeakyRelu ? 2 : 0;
+  const WinogradTransforms::Output output = transforms_of(scheme).output;
   // Each tile's outputs are its own: any partition gives the same bits (the
   // chunks need not be whole register tiles: point_gemms splits any count).
   const EvenChunks chunks = even_chunks(g.n * tl.per_image(), chunk_tiles(points, C, K));
@@ -246,7 +250,7 @@ void forward_geometry(float* y, const float* x, const float* u, const float* bia
     point_gemms(m, v, u, points, count, C, K);  // M_xi = V_xi · U_xi
     for (int64_t t = 0; t < count; ++t) {
       const Tile tile = tl[t0 + t];
-      scheme.output_tile(y + ((tile.n * g.oh + tile.oh) * g.ow + tile.ow) * K, g.ow * K, tile.rows, tile.cols,
+      output(y + ((tile.n * g.oh + tile.oh) * g.ow + tile.ow) * K, g.ow * K, tile.rows, tile.cols,
                          m + t * K, count * K, K, bias, fused, act.alpha);
     }
   });
@@ -319,6 +323,7 @@ void strided_input_geometry(float* dx, const float* dy, const float* weight, con
   const Tiling tl = tiling(g, kStride2.tile);
   const int64_t per_chunk = chunk_tiles(kStridedPoints, K, C);
   const FixedChunks images = fixed_chunks(g.n, std::max<int64_t>(1, per_chunk / tl.per_image()));
+  const auto adjoint = winograd_tiles().strided_input_adjoint;
   parallel_for_chunks(images.count, [&](int64_t ci) {
     std::fill(dx + images.begin(ci) * image, dx + images.end(ci) * image, 0.f);
     const int64_t last = images.end(ci) * tl.per_image();
@@ -330,7 +335,7 @@ void strided_input_geometry(float* dx, const float* dy, const float* weight, con
       point_gemms(m, d, u, kStridedPoints, count, K, C);  // M_xi = D_xi · U_xi^T
       for (int64_t t = 0; t < count; ++t) {
         const Tile tile = tl[t0 + t];
-        winograd_strided_input_adjoint_avx512(dx + tile.n * image, g.h, g.w, C, 2 * tile.oh - g.pt, 2 * tile.ow - g.pl,
+        adjoint(dx + tile.n * image, g.h, g.w, C, 2 * tile.oh - g.pt, 2 * tile.ow - g.pl,
                                               m + t * C, count * C);
       }
     }
@@ -362,6 +367,7 @@ void winograd_backward_weight(float* dweight, const float* dy, const float* x, c
   const FixedChunks images = fixed_chunks(g.n, (g.n + 7) / 8);
   float* du = thread_scratch(kScratchPartial).floats(size_t(images.count * usize));
   const int64_t per_chunk = std::max<int64_t>(kMinWeightChunk, chunk_tiles(points, C, K));
+  const ImplicitTiles& tiles = implicit_tiles();
   parallel_for_chunks(images.count, [&](int64_t ci) {
     float* out = du + ci * usize;
     const int64_t first = images.begin(ci) * tl.per_image(), last = images.end(ci) * tl.per_image();
@@ -373,13 +379,13 @@ void winograd_backward_weight(float* dweight, const float* dy, const float* x, c
       transform_grads(d, dy, g, tl, t0, count, scheme);
       const bool accumulate = t0 > first;
       for (int64_t xi = 0; xi < points; ++xi)
-        for (int64_t k0 = 0; k0 < K; k0 += 64) {
-          const int nv = implicit_block_vectors(k0, K), mr_max = implicit_tile_rows(nv);
+        for (int64_t k0 = 0; k0 < K; k0 += tiles.block_channels()) {
+          const int nv = tiles.block_vectors(k0, K), mr_max = tiles.tile_rows(nv);
           for (int64_t c0 = 0; c0 < C; c0 += mr_max) {
             const int mr = int(std::min<int64_t>(mr_max, C - c0));
             // dU_xi[c0.., k0..] (+)= V_xi[tiles, c0..]^T · D_xi[tiles, k0..]
-            implicit_tile_weight_avx512(mr, nv, out + (xi * C + c0) * K + k0, K, v + xi * count * C + c0, 0, C,
-                                        d + xi * count * K + k0, 0, K, 1, count, accumulate);
+            tiles.weight(mr, nv, out + (xi * C + c0) * K + k0, K, v + xi * count * C + c0, 0, C,
+                         d + xi * count * K + k0, 0, K, 1, count, accumulate);
           }
         }
     }

@@ -19,7 +19,8 @@
 // identical for any thread count.
 //
 // Used for groups == 1, undilated 3x3 windows at stride 1, C and K multiples
-// of 16, AVX-512; the GEMMs run on the implicit path's register tiles.
+// of 16, AVX-512 or AVX2 + FMA; the GEMMs run on the implicit path's
+// register tiles.
 //
 // F(4x4, 3x3) (stride 1, wherever its 36*C*K-float weight fits; F(2x2, 3x3)
 // above that): the same drivers with 6x6 patches 4 pixels apart, 36 points
@@ -72,41 +73,39 @@ void winograd_forward(float* y, const float* x, const float* weight, const float
 void winograd_backward_input(float* dx, const float* dy, const float* weight, const Conv2dShape& s);
 void winograd_backward_weight(float* dweight, const float* dy, const float* x, const Conv2dShape& s);
 
-// AVX-512 transforms (winograd_avx512.cpp), C and K multiples of 16.
-//
-// V_xi[c] = (B^T d B)[xi] for the 4x4 patch at (ih0, iw0) of an h x w x C
-// image: d[i][j][c] = image[((ih0 + i)*w + iw0 + j)*C + c], zero outside the
-// image; V_xi is written at v + xi*vstride.
-void winograd_input_tile_avx512(float* v, int64_t vstride, const float* image, int64_t h, int64_t w, int64_t C,
-                                int64_t ih0, int64_t iw0);
-// The rows x cols (<= 2x2) valid outputs of (A^T M A)[r][q][k] + bias[k], then
-// relu/leaky (act 1/2, slope alpha), to y[r*yrow + q*K + k]; M_xi at m + xi*mstride.
-void winograd_output_tile_avx512(float* y, int64_t yrow, int rows, int cols, const float* m, int64_t mstride,
-                                 int64_t K, const float* bias, int act, float alpha);
-// The stride-2 scheme's transforms: the 5x5 patch at (ih0, iw0) into 25
-// points, 25 points into the rows x cols (<= 2x2) outputs, and a 2x2 output
-// gradient into 25 points (same arguments as above).
-void winograd_strided_input_tile_avx512(float* v, int64_t vstride, const float* image, int64_t h, int64_t w,
-                                        int64_t C, int64_t ih0, int64_t iw0);
-void winograd_strided_output_tile_avx512(float* y, int64_t yrow, int rows, int cols, const float* m,
-                                         int64_t mstride, int64_t K, const float* bias, int act, float alpha);
-void winograd_strided_grad_tile_avx512(float* d, int64_t dstride, const float* dy, int64_t dyrow, int rows, int cols,
-                                       int64_t K);
-// F(4x4, 3x3): the 6x6 patch at (ih0, iw0) into 36 points, 36 points into the
-// rows x cols (<= 4x4) outputs, and a 4x4 output gradient into 36 points.
-void winograd_f43_input_tile_avx512(float* v, int64_t vstride, const float* image, int64_t h, int64_t w, int64_t C,
-                                    int64_t ih0, int64_t iw0);
-void winograd_f43_output_tile_avx512(float* y, int64_t yrow, int rows, int cols, const float* m, int64_t mstride,
-                                     int64_t K, const float* bias, int act, float alpha);
-void winograd_f43_grad_tile_avx512(float* d, int64_t dstride, const float* dy, int64_t dyrow, int rows, int cols,
-                                   int64_t K);
-// d-input: (B M B^T) of the 25 points M_xi[c] = m[xi*mstride + c] added into
-// the 5x5 patch at (ih0, iw0) of an h x w x C image (pixels inside only).
-void winograd_strided_input_adjoint_avx512(float* image, int64_t h, int64_t w, int64_t C, int64_t ih0,
-                                            int64_t iw0, const float* m, int64_t mstride);
-// D_xi[k] = (A e A^T)[xi] for the 2x2 output gradient e[r][q][k] =
-// dy[r*dyrow + q*K + k] (zero outside rows x cols), written at d + xi*dstride.
-void winograd_grad_tile_avx512(float* d, int64_t dstride, const float* dy, int64_t dyrow, int rows, int cols,
-                               int64_t K);
+// The tile transforms of one ISA (winograd_avx512.cpp, winograd_avx2.cpp;
+// winograd_tiles_impl.h), C and K multiples of 16, per scheme:
+struct WinogradTransforms {
+  // V_xi[c] = (B^T d B)[xi] for the P x P patch at (ih0, iw0) of an h x w x C
+  // image: d[i][j][c] = image[((ih0 + i)*w + iw0 + j)*C + c], zero outside
+  // the image; V_xi is written at v + xi*vstride.
+  using Input = void (*)(float* v, int64_t vstride, const float* image, int64_t h, int64_t w, int64_t C,
+                         int64_t ih0, int64_t iw0);
+  // The rows x cols (<= T x T) valid outputs of (A^T M A)[r][q][k] + bias[k],
+  // then relu/leaky (act 1/2, slope alpha), to y[r*yrow + q*K + k]; M_xi at
+  // m + xi*mstride.
+  using Output = void (*)(float* y, int64_t yrow, int rows, int cols, const float* m, int64_t mstride, int64_t K,
+                          const float* bias, int act, float alpha);
+  // D_xi[k] = (A e A^T)[xi] for the T x T output gradient e[r][q][k] =
+  // dy[r*dyrow + q*K + k] (zero outside rows x cols), written at d + xi*dstride.
+  using Grad = void (*)(float* d, int64_t dstride, const float* dy, int64_t dyrow, int rows, int cols, int64_t K);
+  Input input;
+  Output output;
+  Grad grad;
+};
+
+struct WinogradTiles {
+  WinogradTransforms f22;      // F(2x2, 3x3): 4x4 patches, 2x2 outputs
+  WinogradTransforms strided;  // stride 2: 5x5 patches, 2x2 outputs
+  WinogradTransforms f43;      // F(4x4, 3x3): 6x6 patches, 4x4 outputs
+  // The stride-2 d-input: (B M B^T) of the 25 points M_xi[c] =
+  // m[xi*mstride + c] added into the 5x5 patch at (ih0, iw0) of an h x w x C
+  // image (pixels inside only).
+  void (*strided_input_adjoint)(float* image, int64_t h, int64_t w, int64_t C, int64_t ih0, int64_t iw0,
+                                const float* m, int64_t mstride);
+};
+
+const WinogradTiles& winograd_tiles_avx512();
+const WinogradTiles& winograd_tiles_avx2();
 
 }  // namespace pycnn

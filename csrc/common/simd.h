@@ -1,0 +1,63 @@
+// simd.h — one vector register of floats per ISA, for kernels written once
+// as templates over it (the implicit-GEMM tiles, the Winograd transforms) and
+// compiled in each ISA's translation unit: Avx512Vec (16 lanes) where the
+// unit is built with AVX-512, Avx2Vec (8 lanes) where it has AVX2 + FMA.
+//
+// In an unnamed namespace: each translation unit keeps its own copy (an
+// inline function compiled with AVX-512 flags could otherwise be picked by
+// the linker for the AVX2 unit too), as in activation.h.
+#pragma once
+
+#if defined(PYCNN_X86)
+#include <immintrin.h>
+
+namespace pycnn {
+namespace {
+
+#if defined(__AVX512F__)
+struct Avx512Vec {
+  using V = __m512;
+  static constexpr int kLanes = 16;
+  static V zero() { return _mm512_setzero_ps(); }
+  static V set1(float x) { return _mm512_set1_ps(x); }
+  static V load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+  static V add(V a, V b) { return _mm512_add_ps(a, b); }
+  static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
+  static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }    // a*b + c
+  static V fnmadd(V a, V b, V c) { return _mm512_fnmadd_ps(a, b, c); }  // c - a*b
+  // relu (act 1) or leaky_relu of slope (act 2) of v, else v. A compare is
+  // false for NaN, so NaN propagates.
+  static V activate(V v, int act, V slope) {
+    const __mmask16 negative = _mm512_cmp_ps_mask(v, zero(), _CMP_LT_OQ);
+    if (act == 1) return _mm512_mask_mov_ps(v, negative, zero());
+    if (act == 2) return _mm512_mask_mul_ps(v, negative, v, slope);
+    return v;
+  }
+};
+#endif
+
+#if defined(__AVX2__) && defined(__FMA__)
+struct Avx2Vec {
+  using V = __m256;
+  static constexpr int kLanes = 8;
+  static V zero() { return _mm256_setzero_ps(); }
+  static V set1(float x) { return _mm256_set1_ps(x); }
+  static V load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
+  static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
+  static V fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V fnmadd(V a, V b, V c) { return _mm256_fnmadd_ps(a, b, c); }
+  static V activate(V v, int act, V slope) {
+    const V negative = _mm256_cmp_ps(v, zero(), _CMP_LT_OQ);
+    if (act == 1) return _mm256_blendv_ps(v, zero(), negative);
+    if (act == 2) return _mm256_blendv_ps(v, _mm256_mul_ps(v, slope), negative);
+    return v;
+  }
+};
+#endif
+
+}  // namespace
+}  // namespace pycnn
+#endif
