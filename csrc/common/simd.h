@@ -1,18 +1,54 @@
 // simd.h — one vector register of floats per ISA, for kernels written once
 // as templates over it (the implicit-GEMM tiles, the Winograd transforms) and
 // compiled in each ISA's translation unit: Avx512Vec (16 lanes) where the
-// unit is built with AVX-512, Avx2Vec (8 lanes) where it has AVX2 + FMA.
+// unit is built with AVX-512, Avx2Vec (8 lanes) where it has AVX2 + FMA,
+// PortableVec (4 lanes: SSE2 on x86-64, NEON on Arm) everywhere.
 //
 // In an unnamed namespace: each translation unit keeps its own copy (an
 // inline function compiled with AVX-512 flags could otherwise be picked by
 // the linker for the AVX2 unit too), as in activation.h.
 #pragma once
 
+#include <cstdint>
+#include <cstring>
+
 #if defined(PYCNN_X86)
 #include <immintrin.h>
+#endif
 
 namespace pycnn {
 namespace {
+
+// GCC's vector extension (also Clang's): the compiler lowers it to the
+// target's 128-bit registers.
+typedef float PortableFloats __attribute__((vector_size(16)));
+typedef int32_t PortableInts __attribute__((vector_size(16)));
+
+struct PortableVec {
+  using V = PortableFloats;
+  static constexpr int kLanes = 4;
+  static V zero() { return V{0.f, 0.f, 0.f, 0.f}; }
+  static V set1(float x) { return V{x, x, x, x}; }
+  static V load(const float* p) {
+    V v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
+  static void store(float* p, V v) { std::memcpy(p, &v, sizeof v); }
+  static V add(V a, V b) { return a + b; }
+  static V sub(V a, V b) { return a - b; }
+  static V fmadd(V a, V b, V c) { return c + a * b; }
+  static V fnmadd(V a, V b, V c) { return c - a * b; }
+  // Selected by bitwise ands: a conditional per lane may become a branch.
+  static V activate(V v, int act, V slope) {
+    if (act != 1 && act != 2) return v;
+    const PortableInts negative = v < zero();  // all ones where v < 0; false for NaN
+    const V other = act == 1 ? zero() : v * slope;
+    return V((PortableInts(v) & ~negative) | (PortableInts(other) & negative));
+  }
+};
+
+#if defined(PYCNN_X86)
 
 #if defined(__AVX512F__)
 struct Avx512Vec {
@@ -58,6 +94,7 @@ struct Avx2Vec {
 };
 #endif
 
+#endif  // PYCNN_X86
+
 }  // namespace
 }  // namespace pycnn
-#endif

@@ -64,7 +64,6 @@ int segments(int64_t* seg, int64_t* len, const ImplicitConv& g, int64_t p0, int6
 }
 
 bool usable(const ImplicitConv& g) {
-  if (!implicit_tiles_available()) return false;
   if (g.k % 16 != 0 || g.kh > 64 || g.kw > 64) return false;
   return padded_h(g) * padded_w(g) * g.c <= kMaxImageFloats;
 }
@@ -102,20 +101,15 @@ ImplicitConv implicit_input_geometry(const Conv2dShape& s) {
 }
 
 bool implicit_forward_applies(const Conv2dShape& s) {
-#if defined(PYCNN_X86)
   // Below 64 output pixels per image the weight streams from L2 for a few
   // tiles per image; im2col over the batch amortises it better (measured).
   return s.groups == 1 && !s.direct() && !s.pointwise() && s.oh * s.ow >= kMinPixels &&
          usable(implicit_forward_geometry(s));
-#else
-  return false;
-#endif
 }
 
 bool implicit_weight_applies(const Conv2dShape& s) { return implicit_forward_applies(s); }
 
 bool implicit_input_applies(const Conv2dShape& s) {
-#if defined(PYCNN_X86)
   if (s.groups != 1 || s.direct() || s.pointwise() || s.sh != 1 || s.sw != 1) return false;
   const ImplicitConv g = implicit_input_geometry(s);
   // The transposed form multiplies the zero border too: H*W outputs of a
@@ -123,17 +117,14 @@ bool implicit_input_applies(const Conv2dShape& s) {
   // 3x3 conv on a 13x13 image: 1.4x) GEMM + col2im wins (measured).
   return g.pt >= 0 && g.pb >= 0 && g.pl >= 0 && g.pr >= 0 && s.h * s.w >= kMinPixels &&
          4 * s.h * s.w <= 5 * s.oh * s.ow && usable(g);
-#else
-  return false;
-#endif
 }
 
-#if defined(PYCNN_X86)
-
-bool implicit_tiles_available() { return active_isa() == Isa::kAvx512 || active_isa() == Isa::kAvx2; }
-
 const ImplicitTiles& implicit_tiles() {
-  return active_isa() == Isa::kAvx512 ? implicit_tiles_avx512() : implicit_tiles_avx2();
+#if defined(PYCNN_X86)
+  if (active_isa() == Isa::kAvx512) return implicit_tiles_avx512();
+  if (active_isa() == Isa::kAvx2) return implicit_tiles_avx2();
+#endif
+  return implicit_tiles_portable();
 }
 
 void implicit_forward(float* y, const float* x, const float* weight, const float* bias,
@@ -236,16 +227,5 @@ void implicit_backward_weight(float* dweight, const float* dy, const float* x, c
   });
   add_partials(dweight, partial, chunks.count - 1, wsize);
 }
-
-#else
-
-bool implicit_tiles_available() { return false; }
-
-void implicit_forward(float*, const float*, const float*, const float*, const ImplicitConv&,
-                      const ActivationSpec&) {}
-void implicit_backward_input(float*, const float*, const float*, const Conv2dShape&) {}
-void implicit_backward_weight(float*, const float*, const float*, const ImplicitConv&) {}
-
-#endif
 
 }  // namespace pycnn

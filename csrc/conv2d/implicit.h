@@ -1,6 +1,6 @@
 // implicit.h — convolution as a GEMM whose A operand is read straight from a
-// zero-padded input image (no im2col matrix), with AVX-512 and AVX2 register
-// tiles owned by the conv family.
+// zero-padded input image (no im2col matrix), with register tiles per ISA
+// owned by the conv family.
 //
 // A padded image is one copy of the input per image (1x the input instead of
 // the KH*KW x of an im2col matrix) and stays in L2 while every pass over it
@@ -17,8 +17,7 @@
 //   d-weight  dweight_i[KW*C, K] = patch_i^T · dy, summed over pixels in
 //             registers, over fixed image chunks in partials (chunk order)
 //
-// Used for groups == 1, K (and C for d-input) a multiple of 16, AVX-512 or
-// AVX2 + FMA.
+// Used for groups == 1, K (and C for d-input) a multiple of 16, on every ISA.
 #pragma once
 
 #include <algorithm>
@@ -57,7 +56,8 @@ void implicit_backward_weight(float* dweight, const float* dy, const float* x, c
 // Output channels go in blocks of up to max_vectors 16-channel vectors
 // (K = 16*v: full blocks, then the rest); a block of nv vectors takes tiles
 // of up to tile_rows(nv) rows. AVX-512: 4 vectors, MR*NV <= 24 accumulators
-// (16 for NV = 1); AVX2: 2 vectors (4 ymm), 12 ymm accumulators.
+// (16 for NV = 1); AVX2: 2 vectors (4 ymm), 12 ymm accumulators; portable:
+// 1 vector (4 registers of 4 floats), 3 rows.
 struct ImplicitTiles {
   // Forward tile: rows r < mr of C (ldc apart) over K columns [0, 16*nv):
   //   C[r] (=|+=) sum_t sum_{p < seglen[t]} a[r*lda + seg[t] + p] * w[(row(t) + p)*ldw]
@@ -83,8 +83,8 @@ struct ImplicitTiles {
 
 const ImplicitTiles& implicit_tiles_avx512();
 const ImplicitTiles& implicit_tiles_avx2();
-// The tiles of active_isa(); only where implicit_tiles_available().
+const ImplicitTiles& implicit_tiles_portable();
+// The tiles of active_isa().
 const ImplicitTiles& implicit_tiles();
-bool implicit_tiles_available();
 
 }  // namespace pycnn

@@ -32,17 +32,11 @@ inline int64_t phase_taps(int64_t window, int64_t phase) { return (window - phas
 constexpr int64_t kStridedMaxWindow = 16;
 constexpr int64_t kStridedMaxImageFloats = int64_t(1) << 22;  // per-thread image scratch (16 MiB)
 
-// What both decompositions need: the implicit tiles (AVX-512 or AVX2), groups 1, stride 2x2, undilated,
-// windows of 2x2 to 16x16 (every phase has a tap), not a direct or
-// pointwise shape.
+// What both decompositions need: groups 1, stride 2x2, undilated, windows
+// of 2x2 to 16x16 (every phase has a tap), not a direct or pointwise shape.
 inline bool strided_shape_fits(const Conv2dShape& s) {
-#if defined(PYCNN_X86)
-  return implicit_tiles_available() && s.groups == 1 && s.sh == 2 && s.sw == 2 && s.dh == 1 && s.dw == 1 &&
-         !s.direct() && !s.pointwise() && s.kh >= 2 && s.kw >= 2 && s.kh <= kStridedMaxWindow &&
-         s.kw <= kStridedMaxWindow;
-#else
-  return false;
-#endif
+  return s.groups == 1 && s.sh == 2 && s.sw == 2 && s.dh == 1 && s.dw == 1 && !s.direct() && !s.pointwise() &&
+         s.kh >= 2 && s.kw >= 2 && s.kh <= kStridedMaxWindow && s.kw <= kStridedMaxWindow;
 }
 
 // strided_shape_fits and, forward: K a multiple of 16 and >= 64 output

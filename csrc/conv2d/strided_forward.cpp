@@ -59,8 +59,6 @@ bool strided_forward_applies(const Conv2dShape& s) {
   return image <= kStridedMaxImageFloats && out <= kStridedMaxImageFloats;
 }
 
-#if defined(PYCNN_X86)
-
 void strided_forward(float* y, const float* x, const float* weight, const float* bias, const Conv2dShape& s,
                      const ActivationSpec& act) {
   const int64_t C = s.c, K = s.k, wp = padded_w(s), wv = wp / 2, phase_floats = phase_h(s) * wp * C;
@@ -110,11 +108,5 @@ void strided_forward(float* y, const float* x, const float* weight, const float*
     }
   });
 }
-
-#else
-
-void strided_forward(float*, const float*, const float*, const float*, const Conv2dShape&, const ActivationSpec&) {}
-
-#endif
 
 }  // namespace pycnn

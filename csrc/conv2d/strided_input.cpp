@@ -35,8 +35,6 @@ bool strided_input_applies(const Conv2dShape& s) {
   return hp * wp * s.k <= kStridedMaxImageFloats;
 }
 
-#if defined(PYCNN_X86)
-
 void strided_backward_input(float* dx, const float* dy, const float* weight, const Conv2dShape& s) {
   const int64_t C = s.c, K = s.k, bt = border(s.kh), bl = border(s.kw);
   const int64_t hp = s.oh + 2 * bt, wp = s.ow + 2 * bl;
@@ -105,11 +103,5 @@ void strided_backward_input(float* dx, const float* dy, const float* weight, con
     }
   });
 }
-
-#else
-
-void strided_backward_input(float*, const float*, const float*, const Conv2dShape&) {}
-
-#endif
 
 }  // namespace pycnn

@@ -42,11 +42,6 @@ int64_t min_reduction() { return cpu_features().amd ? 16 : 32; }
 // The scheme of `stride` (1: 16 points, 2: 25) fits g; `min_reduction`: the
 // fewest input channels worth a GEMM per transform point.
 bool geometry_fits(const ImplicitConv& g, int64_t stride, int64_t min_reduction) {
-#if defined(PYCNN_X86)
-  if (!implicit_tiles_available()) return false;
-#else
-  return false;
-#endif
   const int64_t points = stride == 1 ? kPoints : kStridedPoints;
   return g.kh == 3 && g.kw == 3 && g.sh == stride && g.sw == stride && g.dh == 1 && g.dw == 1 && g.pt >= 0 &&
          g.pb >= 0 && g.pl >= 0 && g.pr >= 0 && g.c % 16 == 0 && g.k % 16 == 0 &&
@@ -67,8 +62,6 @@ bool f43_fits(const ImplicitConv& g) {
 }
 
 bool f43(const Conv2dShape& s) { return !strided(s) && f43_fits(implicit_forward_geometry(s)); }
-
-#if defined(PYCNN_X86)
 
 // Tile t of the batch: image n, output rows oh .. oh + size - 1 (rows of
 // them inside the output) and columns ow .. (cols inside).
@@ -103,7 +96,11 @@ struct Scheme {
 };
 
 const WinogradTiles& winograd_tiles() {
-  return active_isa() == Isa::kAvx512 ? winograd_tiles_avx512() : winograd_tiles_avx2();
+#if defined(PYCNN_X86)
+  if (active_isa() == Isa::kAvx512) return winograd_tiles_avx512();
+  if (active_isa() == Isa::kAvx2) return winograd_tiles_avx2();
+#endif
+  return winograd_tiles_portable();
 }
 
 const WinogradTransforms& transforms_of(const Scheme& scheme) { return winograd_tiles().*scheme.transforms; }
@@ -259,8 +256,6 @@ void forward_geometry(float* y, const float* x, const float* u, const float* bia
                  [&](int64_t e0, int64_t e1) { activate_inplace(y + e0, e1 - e0, act); });
 }
 
-#endif
-
 }  // namespace
 
 bool winograd_forward_applies(const Conv2dShape& s) {
@@ -287,8 +282,6 @@ bool winograd_weight_applies(const Conv2dShape& s) {
   const ImplicitConv g = implicit_forward_geometry(s);
   return shape_fits(s) && (geometry_fits(g, 1, 16) || geometry_fits(g, 2, 16));
 }
-
-#if defined(PYCNN_X86)
 
 int64_t winograd_weight_floats(const Conv2dShape& s) { return scheme_of(s).points * s.c * s.k; }
 
@@ -393,17 +386,5 @@ void winograd_backward_weight(float* dweight, const float* dy, const float* x, c
   add_partials(du, du + usize, images.count - 1, usize);
   inverse_weight(dweight, du, C, K, scheme);
 }
-
-#else
-
-int64_t winograd_weight_floats(const Conv2dShape&) { return 0; }
-void winograd_transform_weight(float*, const float*, const Conv2dShape&) {}
-void winograd_forward_transformed(float*, const float*, const float*, const float*, const Conv2dShape&,
-                                  const ActivationSpec&) {}
-void winograd_forward(float*, const float*, const float*, const float*, const Conv2dShape&, const ActivationSpec&) {}
-void winograd_backward_input(float*, const float*, const float*, const Conv2dShape&) {}
-void winograd_backward_weight(float*, const float*, const float*, const Conv2dShape&) {}
-
-#endif
 
 }  // namespace pycnn

@@ -19,8 +19,7 @@
 // identical for any thread count.
 //
 // Used for groups == 1, undilated 3x3 windows at stride 1, C and K multiples
-// of 16, AVX-512 or AVX2 + FMA; the GEMMs run on the implicit path's
-// register tiles.
+// of 16, on every ISA; the GEMMs run on the implicit path's register tiles.
 //
 // F(4x4, 3x3) (stride 1, wherever its 36*C*K-float weight fits; F(2x2, 3x3)
 // above that): the same drivers with 6x6 patches 4 pixels apart, 36 points
@@ -73,8 +72,8 @@ void winograd_forward(float* y, const float* x, const float* weight, const float
 void winograd_backward_input(float* dx, const float* dy, const float* weight, const Conv2dShape& s);
 void winograd_backward_weight(float* dweight, const float* dy, const float* x, const Conv2dShape& s);
 
-// The tile transforms of one ISA (winograd_avx512.cpp, winograd_avx2.cpp;
-// winograd_tiles_impl.h), C and K multiples of 16, per scheme:
+// The tile transforms of one ISA (winograd_avx512.cpp, winograd_avx2.cpp,
+// winograd_portable.cpp; winograd_tiles_impl.h), C and K multiples of 16, per scheme:
 struct WinogradTransforms {
   // V_xi[c] = (B^T d B)[xi] for the P x P patch at (ih0, iw0) of an h x w x C
   // image: d[i][j][c] = image[((ih0 + i)*w + iw0 + j)*C + c], zero outside
@@ -107,5 +106,6 @@ struct WinogradTiles {
 
 const WinogradTiles& winograd_tiles_avx512();
 const WinogradTiles& winograd_tiles_avx2();
+const WinogradTiles& winograd_tiles_portable();
 
 }  // namespace pycnn
