@@ -15,7 +15,9 @@ clock also counts the time slices others took.
 
 --isa avx2 runs all three libraries as on an AVX2-only CPU: pycnn through
 _core.set_isa, PyTorch through ONEDNN_MAX_CPU_ISA and ATEN_CPU_CAPABILITY,
-OpenBLAS (the peak) through OPENBLAS_CORETYPE=Haswell.
+OpenBLAS (the peak) through OPENBLAS_CORETYPE=Haswell. --isa portable runs
+pycnn's baseline build (SSE2 on x86-64) against PyTorch limited to SSE4.1
+and OpenBLAS's Nehalem kernels.
 """
 
 import argparse
@@ -47,8 +49,11 @@ def cpu_time_medians(cases, repetitions, min_seconds):
     return {name: statistics.median(s) for name, s in samples.items()}
 
 
-# Environment that makes PyTorch (oneDNN, ATen) and OpenBLAS use at most AVX2.
-AVX2_ENV = {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "OPENBLAS_CORETYPE": "Haswell"}
+# Environment that makes PyTorch (oneDNN, ATen) and OpenBLAS use at most the ISA.
+ISA_ENV = {
+    "avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "OPENBLAS_CORETYPE": "Haswell"},
+    "portable": {"ONEDNN_MAX_CPU_ISA": "SSE41", "ATEN_CPU_CAPABILITY": "default", "OPENBLAS_CORETYPE": "Nehalem"},
+}
 
 
 def run_one(threads, reps, only, cpu_time=False, settle=0.0, isa=None):
@@ -153,7 +158,7 @@ def main():
     parser.add_argument("--cpu-time", action="store_true", help="time.process_time; 1 thread only")
     parser.add_argument("--settle", type=float, default=0.0,
                         help="pause (s) before each case, so the previous library's worker threads stop spinning")
-    parser.add_argument("--isa", choices=["avx2"], help="run pycnn, PyTorch and OpenBLAS at most at this ISA")
+    parser.add_argument("--isa", choices=sorted(ISA_ENV), help="run pycnn, PyTorch and OpenBLAS at most at this ISA")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     opts = parser.parse_args()
     if opts.cpu_time and opts.threads != [1]:
@@ -163,7 +168,7 @@ def main():
     print(f"# conv2d / dense: pycnn vs torch channels_last, {time.strftime('%Y-%m-%d %H:%M')}")
     for t in opts.threads:
         env = dict(os.environ, OMP_NUM_THREADS=str(t), OPENBLAS_NUM_THREADS=str(t), MKL_NUM_THREADS=str(t),
-                   **(AVX2_ENV if opts.isa == "avx2" else {}))
+                   **ISA_ENV.get(opts.isa, {}))
         subprocess.run([sys.executable, __file__, "--child", "--threads", str(t), "--reps", str(opts.reps),
                         "--only", opts.only, "--settle", str(opts.settle)] + (["--cpu-time"] if opts.cpu_time else [])
                        + (["--isa", opts.isa] if opts.isa else []), env=env, check=True)

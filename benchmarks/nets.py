@@ -24,6 +24,12 @@ on 2 threads, passive OpenMP waiting) is timed before and after every timed
 repetition: the run waits while the canary is slow and redoes a repetition
 after which it was slow.
 
+--isa avx2 times the training and inference steps as on an AVX2-only CPU:
+pycnn through _core.set_isa, PyTorch through ONEDNN_MAX_CPU_ISA and
+ATEN_CPU_CAPABILITY (Keras is left out: TensorFlow's own kernels cannot be
+limited). --isa portable: pycnn's baseline build against PyTorch limited to
+SSE4.1.
+
     python benchmarks/nets.py --quick
     python benchmarks/nets.py --keras-python PATH/TO/python --markdown nets.md
 """
@@ -48,6 +54,7 @@ NETS = ("mnist", "cifar10", "faces")
 FRAMEWORK_CONFIGS = {"pycnn": ("pycnn",), "torch": ("torch", "torch_tuned"), "keras": ("keras",)}
 IMPORTS = {"pycnn": "pycnn", "torch": "torch", "keras": "keras"}
 LARGE_BATCH = 256
+ISA = None  # --isa
 
 
 class Worker:
@@ -151,6 +158,10 @@ def worker_env(threads, keep_wait_policy):
     env["KERAS_BACKEND"] = "tensorflow"
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(HERE)] + [p for p in [env.get("PYTHONPATH")] if p])
+    if ISA == "avx2":
+        env.update(PYCNN_BENCH_ISA="avx2", ONEDNN_MAX_CPU_ISA="AVX2", ATEN_CPU_CAPABILITY="avx2")
+    elif ISA == "portable":
+        env.update(PYCNN_BENCH_ISA="portable", ONEDNN_MAX_CPU_ISA="SSE41", ATEN_CPU_CAPABILITY="default")
     return env
 
 
@@ -275,7 +286,11 @@ def parse_args(argv=None):
                         help="smoke run: 2 repetitions of 0.05 s, 1 warm-up, 5 RSS steps, 1 import, "
                              "canary waits of at most 5 s and 1 redo")
     parser.add_argument("--markdown", help="also write the report to this file")
+    parser.add_argument("--isa", choices=["avx2", "portable"],
+                        help="run pycnn and PyTorch at most at this ISA (no Keras)")
     args = parser.parse_args(argv)
+    if args.isa:
+        args.no_keras = True
     if args.quick:
         args.reps, args.min_seconds, args.warmup, args.rss_steps, args.import_reps = 2, 0.05, 1, 5, 1
     if min(args.threads) < 1 or args.reps < 1 or args.rss_steps < 2:
@@ -284,7 +299,9 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
+    global ISA
     args = parse_args(argv)
+    ISA = args.isa
     import nets_report
 
     user_wait_policy = os.environ.get("OMP_WAIT_POLICY")

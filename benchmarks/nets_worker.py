@@ -41,6 +41,8 @@ def _setup_pycnn(spec, threads):
     from pycnn.applications import bench
 
     pycnn.set_num_threads(threads)
+    if os.environ.get("PYCNN_BENCH_ISA"):  # nets.py --isa
+        pycnn._core.set_isa(os.environ["PYCNN_BENCH_ISA"])
     cases, params = {}, {}
     for net, cfg in spec["nets"].items():
         step, model = bench.pycnn_training_step(net, cfg["batch"])

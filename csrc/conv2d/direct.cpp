@@ -142,13 +142,13 @@ void direct_backward_weight(float* dweight, const float* dy, const float* x, con
   float* partial = chunks.count > 1 ? thread_scratch(kScratchPartial).floats(size_t((chunks.count - 1) * wsize))
                                     : nullptr;
   // Interior pixels (whole window inside the width) and whole 16-channel
-  // blocks go to the register-blocked AVX-512 or AVX2 kernel when available.
+  // blocks go to the ISA's register-blocked kernel.
   bool avx512 = false, avx2 = false;
 #if defined(PYCNN_X86)
   avx512 = active_isa() == Isa::kAvx512;
   avx2 = active_isa() == Isa::kAvx2;
 #endif
-  const int64_t len = s.kg == 1 ? K : s.kg, full = avx512 || avx2 ? len / 16 * 16 : 0;
+  const int64_t len = s.kg == 1 ? K : s.kg, full = len / 16 * 16;
   const int64_t ow_lo = ceil_div(s.pad_left, s.sw);
   const int64_t last = s.w - 1 - (s.kw - 1) * s.dw + s.pad_left;
   const int64_t ow_hi = std::max(ow_lo, last < 0 ? int64_t(0) : std::min<int64_t>(s.ow, last / s.sw + 1));
@@ -182,6 +182,8 @@ void direct_backward_weight(float* dweight, const float* dy, const float* x, con
       if (full > 0 && avx512) direct_weight_row_avx512(pw, x, dy_row, s, n, ih0, ilo, ihi, ow_lo, ow_hi, full);
       if (full > 0 && avx2) direct_weight_row_avx2(pw, x, dy_row, s, n, ih0, ilo, ihi, ow_lo, ow_hi, full);
 #endif
+      if (full > 0 && !avx512 && !avx2)
+        direct_weight_row_portable(pw, x, dy_row, s, n, ih0, ilo, ihi, ow_lo, ow_hi, full);
       for (int64_t ow = 0; ow < s.ow; ++ow) {
         int64_t from = (full > 0 && ow >= ow_lo && ow < ow_hi) ? full : 0;
         if (from < len) weight_pixel(pw, x, dy_row + ow * K, s, n, ih0, ilo, ihi, ow, from);

@@ -91,6 +91,8 @@ void direct_weight_row_avx512(float* pw, const float* x, const float* dy_row, co
                               int64_t ow_hi, int64_t full);
 void direct_weight_row_avx2(float* pw, const float* x, const float* dy_row, const Conv2dShape& s, int64_t n,
                             int64_t ih0, int64_t ilo, int64_t ihi, int64_t ow_lo, int64_t ow_hi, int64_t full);
+void direct_weight_row_portable(float* pw, const float* x, const float* dy_row, const Conv2dShape& s, int64_t n,
+                                int64_t ih0, int64_t ilo, int64_t ihi, int64_t ow_lo, int64_t ow_hi, int64_t full);
 
 // d-input of one dx row (n, ih) for 3-wide, width-stride-1, undilated
 // windows with C/G <= 4 and K/G a multiple of 16 (direct_input_applies).

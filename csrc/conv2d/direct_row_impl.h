@@ -1,6 +1,6 @@
 // direct_row_impl.h — body of the direct forward row kernel, compiled once per
 // ISA (direct_row.cpp baseline, direct_row_avx2.cpp and direct_row_avx512.cpp
-// with their flags).
+// with their flags), and the portable register block (VecBlock).
 // Include only from those files: everything here has internal linkage.
 //
 // Interior pixels (whole window inside the width) go kPix at a time with
@@ -15,6 +15,7 @@
 #include "common/check.h"
 #include "common/workspace.h"
 #include "conv2d/conv2d.h"
+#include "common/simd.h"
 #include "conv2d/direct.h"
 
 namespace pycnn {
@@ -67,48 +68,64 @@ inline void pixel_generic(float* yp, const float* w, const float* bias, const Co
   }
 }
 
-// kPix interior pixels from ow, output channel block starting at k0; when
-// kg > 1 every lane reads the same input channel c. The portable block; an
-// ISA file may pass its own with the same signature to forward_row_impl.
-struct PortableBlock {
-template <bool kPerChannel, int kPix, int kNb>
-static void run(float* y_row, const float* w, const float* bias, const Conv2dShape& s,
-                const RowWindow& rw, int64_t ow, int64_t k0, int64_t g) {
-  for (int b = 0; b < kNb; ++b) run_one<kPerChannel, kPix>(y_row, w, bias, s, rw, ow, k0 + b * kBlock, g);
-}
-template <bool kPerChannel, int kPix>
-static void run_one(float* y_row, const float* w, const float* bias, const Conv2dShape& s,
-                    const RowWindow& rw, int64_t ow, int64_t k0, int64_t g) {
-  const int64_t K = s.k, C = s.c, cg = kPerChannel ? 1 : s.cg;
-  float acc[kPix][kBlock];
-  for (int p = 0; p < kPix; ++p)
-    for (int t = 0; t < kBlock; ++t) acc[p][t] = bias ? bias[k0 + t] : 0.f;
-  int64_t off[kPix];
-  for (int p = 0; p < kPix; ++p)
-    off[p] = ((ow + p) * s.sw - rw.pad_left) * C + (kPerChannel ? k0 : g * cg);
-  for (int64_t i = rw.ilo; i < rw.ihi; ++i) {
-    const float* row = rw.row(i);
-    for (int64_t j = 0; j < s.kw; ++j) {
-      const float* xj = row + j * s.dw * C;
-      for (int64_t ci = 0; ci < cg; ++ci) {
-        const float* wp = w + ((i * s.kw + j) * cg + ci) * K + k0;
-        for (int p = 0; p < kPix; ++p) {
-          const float* xp = xj + off[p] + ci;
-          if (kPerChannel) {
-            for (int t = 0; t < kBlock; ++t) acc[p][t] += xp[t] * wp[t];
-          } else {
-            const float xv = xp[0];
-            for (int t = 0; t < kBlock; ++t) acc[p][t] += xv * wp[t];
+// kPix interior pixels from ow, output channel block starting at k0 (kNb
+// blocks of 16); when kg > 1 every lane reads the same input channel. A
+// 16-channel row is 16 / Vec::kLanes registers; pixels go 8 registers of
+// accumulators at a time (2 pixels of four 4-float vectors in the portable
+// build), held across the whole window. The AVX2 and AVX-512 files pass
+// their own blocks with the same signature to forward_row_impl (VecBlock
+// on ymm ran mnist conv1's forward 15 % slower than Avx2Block: 0.74-0.81
+// against 0.64-0.66 ms, the inner loops alike).
+template <typename Vec>
+struct VecBlock {
+  static constexpr int kRegs = kBlock / Vec::kLanes;
+  static constexpr int kMaxStep = 8 / kRegs;
+
+  template <bool kPerChannel, int kPix, int kNb>
+  static void run(float* y_row, const float* w, const float* bias, const Conv2dShape& s, const RowWindow& rw,
+                  int64_t ow, int64_t k0, int64_t g) {
+    constexpr int kStep = kPix < kMaxStep ? kPix : kMaxStep;
+    for (int b = 0; b < kNb; ++b)
+      for (int p0 = 0; p0 < kPix; p0 += kStep)
+        run_pixels<kPerChannel, kStep>(y_row, w, bias, s, rw, ow + p0, k0 + kBlock * b, g);
+  }
+
+  template <bool kPerChannel, int kPix>
+  static void run_pixels(float* y_row, const float* w, const float* bias, const Conv2dShape& s,
+                         const RowWindow& rw, int64_t ow, int64_t k0, int64_t g) {
+    constexpr int L = Vec::kLanes;
+    const int64_t K = s.k, C = s.c, cg = kPerChannel ? 1 : s.cg;
+    typename Vec::V acc[kPix][kRegs];
+    for (int h = 0; h < kRegs; ++h) {
+      const typename Vec::V init = bias ? Vec::load(bias + k0 + L * h) : Vec::zero();
+      for (int p = 0; p < kPix; ++p) acc[p][h] = init;
+    }
+    const int64_t step = s.sw * C;
+    const int64_t x0 = (ow * s.sw - rw.pad_left) * C + (kPerChannel ? k0 : g * cg);
+    for (int64_t i = rw.ilo; i < rw.ihi; ++i) {
+      const float* row = rw.row(i) + x0;
+      const float* wrow = w + i * s.kw * cg * K + k0;
+      for (int64_t j = 0; j < s.kw; ++j) {
+        const float* xj = row + j * s.dw * C;
+        for (int64_t ci = 0; ci < cg; ++ci) {
+          const float* wp = wrow + (j * cg + ci) * K;
+          typename Vec::V wv[kRegs];
+          for (int h = 0; h < kRegs; ++h) wv[h] = Vec::load(wp + L * h);
+          const float* xp = xj + ci;
+          for (int p = 0; p < kPix; ++p) {
+            if (kPerChannel) {
+              for (int h = 0; h < kRegs; ++h) acc[p][h] = Vec::fmadd(Vec::load(xp + p * step + L * h), wv[h], acc[p][h]);
+            } else {
+              const typename Vec::V xv = Vec::set1(xp[p * step]);
+              for (int h = 0; h < kRegs; ++h) acc[p][h] = Vec::fmadd(xv, wv[h], acc[p][h]);
+            }
           }
         }
       }
     }
+    for (int p = 0; p < kPix; ++p)
+      for (int h = 0; h < kRegs; ++h) Vec::store(y_row + (ow + p) * K + k0 + L * h, acc[p][h]);
   }
-  for (int p = 0; p < kPix; ++p) {
-    float* yp = y_row + (ow + p) * K + k0;
-    for (int t = 0; t < kBlock; ++t) yp[t] = acc[p][t];
-  }
-}
 };
 
 template <typename Block>
