@@ -15,21 +15,10 @@ std::pair<ForwardTile, WeightTile> pick(int mr, int nv) {
   return tiles_of_rows<Avx2Vec, 4>(mr, std::make_integer_sequence<int, 3>());
 }
 
-void forward(int mr, int nv, float* c, int64_t ldc, const float* a, int64_t lda, const int64_t* seg,
-             const int64_t* seglen, int nseg, const float* w, int64_t ldw, bool accumulate, bool last,
-             const float* bias, int act, float alpha) {
-  pick(mr, nv).first(c, ldc, a, lda, seg, seglen, nseg, w, ldw, accumulate, last, bias, act, alpha);
-}
-
-void weight(int mr, int nv, float* dw, int64_t ldw, const float* x, int64_t xrow, int64_t xcol, const float* dy,
-            int64_t dyrow, int64_t K, int64_t rows, int64_t cols, bool accumulate) {
-  pick(mr, nv).second(dw, ldw, x, xrow, xcol, dy, dyrow, K, rows, cols, accumulate);
-}
-
 }  // namespace
 
 const ImplicitTiles& implicit_tiles_avx2() {
-  static const ImplicitTiles tiles{2, {6, 3}, &forward, &weight};
+  static const ImplicitTiles tiles{2, {6, 3}, &forward_of<pick>, &weight_of<pick>};
   return tiles;
 }
 

@@ -111,5 +111,19 @@ std::pair<ForwardTile, WeightTile> tiles_of_rows(int mr, std::integer_sequence<i
   return out;
 }
 
+// ImplicitTiles' entry points over an ISA's pick(mr, nv) of its tiles.
+template <std::pair<ForwardTile, WeightTile> (*kPick)(int, int)>
+void forward_of(int mr, int nv, float* c, int64_t ldc, const float* a, int64_t lda, const int64_t* seg,
+                const int64_t* seglen, int nseg, const float* w, int64_t ldw, bool accumulate, bool last,
+                const float* bias, int act, float alpha) {
+  kPick(mr, nv).first(c, ldc, a, lda, seg, seglen, nseg, w, ldw, accumulate, last, bias, act, alpha);
+}
+
+template <std::pair<ForwardTile, WeightTile> (*kPick)(int, int)>
+void weight_of(int mr, int nv, float* dw, int64_t ldw, const float* x, int64_t xrow, int64_t xcol, const float* dy,
+               int64_t dyrow, int64_t K, int64_t rows, int64_t cols, bool accumulate) {
+  kPick(mr, nv).second(dw, ldw, x, xrow, xcol, dy, dyrow, K, rows, cols, accumulate);
+}
+
 }  // namespace
 }  // namespace pycnn
