@@ -14,6 +14,7 @@ time, where the minimum over steps says more than the median when other
 processes compete for the cores. The op table is the mean over the steps.
 
     python tools/profile_step.py mnist --threads 1 --steps 50 --torch
+    python tools/profile_step.py faces --isa avx2
 """
 
 import argparse
@@ -198,7 +199,11 @@ def main(argv=None):
     parser.add_argument("--torch", action="store_true", help="time the PyTorch twin in the same run")
     parser.add_argument("--predict", type=int, default=0, metavar="BATCH",
                         help="also time inference at this batch size")
+    parser.add_argument("--isa", choices=("avx512", "avx2", "portable"),
+                        help="force pycnn's kernels onto this instruction set (PyTorch is not limited)")
     args = parser.parse_args(argv)
+    if args.isa:
+        pycnn._core.set_isa(args.isa)
     for threads in args.threads:
         for name in args.networks:
             profile(name, threads, args.steps, args.torch, args.predict)
