@@ -14,8 +14,9 @@ with other jobs it counts only the cycles this process got, where wall
 clock also counts the time slices others took.
 
 --isa avx2 runs all three libraries as on an AVX2-only CPU: pycnn through
-_core.set_isa, PyTorch through ONEDNN_MAX_CPU_ISA and ATEN_CPU_CAPABILITY,
-OpenBLAS (the peak) through OPENBLAS_CORETYPE=Haswell. --isa portable runs
+_core.set_isa, PyTorch through ONEDNN_MAX_CPU_ISA, ATEN_CPU_CAPABILITY and
+MKL_ENABLE_INSTRUCTIONS (its dense layers run on MKL), OpenBLAS (the peak)
+through OPENBLAS_CORETYPE=Haswell. --isa portable runs
 pycnn's baseline build (SSE2 on x86-64) against PyTorch limited to SSE4.1
 and OpenBLAS's Nehalem kernels.
 """
@@ -51,8 +52,10 @@ def cpu_time_medians(cases, repetitions, min_seconds):
 
 # Environment that makes PyTorch (oneDNN, ATen) and OpenBLAS use at most the ISA.
 ISA_ENV = {
-    "avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "OPENBLAS_CORETYPE": "Haswell"},
-    "portable": {"ONEDNN_MAX_CPU_ISA": "SSE41", "ATEN_CPU_CAPABILITY": "default", "OPENBLAS_CORETYPE": "Nehalem"},
+    "avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+             "OPENBLAS_CORETYPE": "Haswell"},
+    "portable": {"ONEDNN_MAX_CPU_ISA": "SSE41", "ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
+                 "OPENBLAS_CORETYPE": "Nehalem"},
 }
 
 

@@ -25,8 +25,8 @@ repetition: the run waits while the canary is slow and redoes a repetition
 after which it was slow.
 
 --isa avx2 times the training and inference steps as on an AVX2-only CPU:
-pycnn through _core.set_isa, PyTorch through ONEDNN_MAX_CPU_ISA and
-ATEN_CPU_CAPABILITY (Keras is left out: TensorFlow's own kernels cannot be
+pycnn through _core.set_isa, PyTorch through ONEDNN_MAX_CPU_ISA,
+ATEN_CPU_CAPABILITY and MKL_ENABLE_INSTRUCTIONS (Keras is left out: TensorFlow's own kernels cannot be
 limited). --isa portable: pycnn's baseline build against PyTorch limited to
 SSE4.1.
 
@@ -159,9 +159,11 @@ def worker_env(threads, keep_wait_policy):
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(HERE)] + [p for p in [env.get("PYTHONPATH")] if p])
     if ISA == "avx2":
-        env.update(PYCNN_BENCH_ISA="avx2", ONEDNN_MAX_CPU_ISA="AVX2", ATEN_CPU_CAPABILITY="avx2")
+        env.update(PYCNN_BENCH_ISA="avx2", ONEDNN_MAX_CPU_ISA="AVX2", ATEN_CPU_CAPABILITY="avx2",
+                   MKL_ENABLE_INSTRUCTIONS="AVX2")
     elif ISA == "portable":
-        env.update(PYCNN_BENCH_ISA="portable", ONEDNN_MAX_CPU_ISA="SSE41", ATEN_CPU_CAPABILITY="default")
+        env.update(PYCNN_BENCH_ISA="portable", ONEDNN_MAX_CPU_ISA="SSE41", ATEN_CPU_CAPABILITY="default",
+                   MKL_ENABLE_INSTRUCTIONS="SSE4_2")
     return env
 
 

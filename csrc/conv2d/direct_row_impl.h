@@ -114,7 +114,8 @@ struct VecBlock {
           const float* xp = xj + ci;
           for (int p = 0; p < kPix; ++p) {
             if (kPerChannel) {
-              for (int h = 0; h < kRegs; ++h) acc[p][h] = Vec::fmadd(Vec::load(xp + p * step + L * h), wv[h], acc[p][h]);
+              for (int h = 0; h < kRegs; ++h)
+                acc[p][h] = Vec::fmadd(Vec::load(xp + p * step + L * h), wv[h], acc[p][h]);
             } else {
               const typename Vec::V xv = Vec::set1(xp[p * step]);
               for (int h = 0; h < kRegs; ++h) acc[p][h] = Vec::fmadd(xv, wv[h], acc[p][h]);

@@ -100,7 +100,8 @@ struct VecWeightTaps {
   template <bool kPerChannel>
   static void accumulate_any(int taps, float* pw, int64_t K, const float* x0, const int64_t* xoff, int64_t px_step,
                              const float* dy0, int64_t npix) {
-    accumulate_taps<kPerChannel>(taps, pw, K, x0, xoff, px_step, dy0, npix, std::make_integer_sequence<int, kMaxTaps>());
+    accumulate_taps<kPerChannel>(taps, pw, K, x0, xoff, px_step, dy0, npix,
+                                 std::make_integer_sequence<int, kMaxTaps>());
   }
 
   // The interior pixels [ow_lo, ow_hi) of output row (n, oh), whole blocks [0, full).

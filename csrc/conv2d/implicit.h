@@ -52,7 +52,8 @@ void implicit_forward(float* y, const float* x, const float* weight, const float
 void implicit_backward_input(float* dx, const float* dy, const float* weight, const Conv2dShape& s);
 void implicit_backward_weight(float* dweight, const float* dy, const float* x, const ImplicitConv& g);
 
-// The register tiles of one ISA (implicit_avx512.cpp, implicit_avx2.cpp).
+// The register tiles of one ISA (implicit_avx512.cpp, implicit_avx2.cpp,
+// implicit_portable.cpp; implicit_tiles_impl.h).
 // Output channels go in blocks of up to max_vectors 16-channel vectors
 // (K = 16*v: full blocks, then the rest); a block of nv vectors takes tiles
 // of up to tile_rows(nv) rows. AVX-512: 4 vectors, MR*NV <= 24 accumulators

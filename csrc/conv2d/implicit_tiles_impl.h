@@ -1,9 +1,9 @@
 // implicit_tiles_impl.h — the register tiles of the implicit-GEMM convolution
 // (implicit.h), written once over a vector type Vec (common/simd.h) and
-// included by implicit_avx512.cpp and implicit_avx2.cpp: MR rows x NV
-// vectors of accumulators, A broadcast from the padded image in place, B
-// (weight or dy) loaded as rows. NV counts Vec registers (16 channels are one
-// zmm or two ymm).
+// included by implicit_avx512.cpp, implicit_avx2.cpp and
+// implicit_portable.cpp: MR rows x NV vectors of accumulators, A broadcast
+// from the padded image in place, B (weight or dy) loaded as rows. NV counts
+// Vec registers (16 channels are one zmm, two ymm or four 128-bit registers).
 #pragma once
 
 #include <cstdint>

@@ -95,7 +95,8 @@ void strided_backward_input(float* dx, const float* dy, const float* weight, con
                 const int64_t b = b_lo + r0;
                 // Pixel b's window starts at padded dy row a - (U-1) + bt.
                 const float* origin = pad + ((a - (U - 1) + bt) * wp + b - (V - 1) + bl) * K;
-                tiles.forward(mr, nv, dx_row + r0 * 2 * C, 2 * C, origin, K, seg, seglen, int(U), w_phase + k0, C, false, true, nullptr, 0, 0.f);
+                tiles.forward(mr, nv, dx_row + r0 * 2 * C, 2 * C, origin, K, seg, seglen, int(U), w_phase + k0, C,
+                              false, true, nullptr, 0, 0.f);
               }
             }
           }

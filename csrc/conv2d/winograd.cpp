@@ -106,7 +106,7 @@ const WinogradTiles& winograd_tiles() {
 const WinogradTransforms& transforms_of(const Scheme& scheme) { return winograd_tiles().*scheme.transforms; }
 
 // Tiles per chunk: V and M of the chunk within kChunkFloats, a multiple of
-// 24 (whole register tiles of 6, 8 and 12 rows). A function of the shape.
+// 24 (whole register tiles of 3, 6, 8 and 12 rows). A function of the shape.
 int64_t chunk_tiles(int64_t points, int64_t C, int64_t K) {
   return std::max<int64_t>(24, kChunkFloats / (points * (C + K)) / 24 * 24);
 }
@@ -186,8 +186,8 @@ void transform_inputs(float* v, const float* x, const ImplicitConv& g, const Til
   const WinogradTransforms::Input input = transforms_of(scheme).input;
   for (int64_t t = 0; t < count; ++t) {
     const Tile tile = tl[t0 + t];
-    input(v + t * g.c, count * g.c, x + tile.n * g.h * g.w * g.c, g.h, g.w, g.c,
-                      scheme.stride * tile.oh - g.pt, scheme.stride * tile.ow - g.pl);
+    input(v + t * g.c, count * g.c, x + tile.n * g.h * g.w * g.c, g.h, g.w, g.c, scheme.stride * tile.oh - g.pt,
+          scheme.stride * tile.ow - g.pl);
   }
 }
 
@@ -204,8 +204,8 @@ void transform_grads(float* d, const float* dy, const ImplicitConv& g, const Til
   const WinogradTransforms::Grad grad = transforms_of(scheme).grad;
   for (int64_t t = 0; t < count; ++t) {
     const Tile tile = tl[t0 + t];
-    grad(d + t * g.k, count * g.k, dy + ((tile.n * g.oh + tile.oh) * g.ow + tile.ow) * g.k, g.ow * g.k,
-                     tile.rows, tile.cols, g.k);
+    grad(d + t * g.k, count * g.k, dy + ((tile.n * g.oh + tile.oh) * g.ow + tile.ow) * g.k, g.ow * g.k, tile.rows,
+         tile.cols, g.k);
   }
 }
 
@@ -247,8 +247,8 @@ void forward_geometry(float* y, const float* x, const float* u, const float* bia
     point_gemms(m, v, u, points, count, C, K);  // M_xi = V_xi · U_xi
     for (int64_t t = 0; t < count; ++t) {
       const Tile tile = tl[t0 + t];
-      output(y + ((tile.n * g.oh + tile.oh) * g.ow + tile.ow) * K, g.ow * K, tile.rows, tile.cols,
-                         m + t * K, count * K, K, bias, fused, act.alpha);
+      output(y + ((tile.n * g.oh + tile.oh) * g.ow + tile.ow) * K, g.ow * K, tile.rows, tile.cols, m + t * K,
+             count * K, K, bias, fused, act.alpha);
     }
   });
   if (act.kind != Activation::kNone && fused == 0)
@@ -328,8 +328,7 @@ void strided_input_geometry(float* dx, const float* dy, const float* weight, con
       point_gemms(m, d, u, kStridedPoints, count, K, C);  // M_xi = D_xi · U_xi^T
       for (int64_t t = 0; t < count; ++t) {
         const Tile tile = tl[t0 + t];
-        adjoint(dx + tile.n * image, g.h, g.w, C, 2 * tile.oh - g.pt, 2 * tile.ow - g.pl,
-                                              m + t * C, count * C);
+        adjoint(dx + tile.n * image, g.h, g.w, C, 2 * tile.oh - g.pt, 2 * tile.ow - g.pl, m + t * C, count * C);
       }
     }
   });

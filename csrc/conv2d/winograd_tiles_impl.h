@@ -1,7 +1,8 @@
 // winograd_tiles_impl.h — the tile transforms of the Winograd schemes
 // (winograd.h), written once over a vector type Vec (common/simd.h) and
-// included by winograd_avx512.cpp (16 channels per zmm) and winograd_avx2.cpp
-// (8 per ymm). Channel counts are multiples of 16.
+// included by winograd_avx512.cpp (16 channels per zmm), winograd_avx2.cpp
+// (8 per ymm) and winograd_portable.cpp (4 per 128-bit register). Channel
+// counts are multiples of 16.
 #pragma once
 
 #include <cstdint>
@@ -239,7 +240,8 @@ void strided_input_adjoint(float* image, int64_t h, int64_t w, int64_t C, int64_
 template <typename Vec>
 WinogradTiles winograd_tiles_of() {
   WinogradTiles t;
-  t.f22 = {&input_tile<Vec, 4, input_1d<Vec>>, &output_tile<Vec, 4, 2, output_1d<Vec>>, &grad_tile<Vec, 4, 2, grad_1d<Vec>>};
+  t.f22 = {&input_tile<Vec, 4, input_1d<Vec>>, &output_tile<Vec, 4, 2, output_1d<Vec>>,
+           &grad_tile<Vec, 4, 2, grad_1d<Vec>>};
   t.strided = {&input_tile<Vec, 5, strided_input_1d<Vec>>, &output_tile<Vec, 5, 2, strided_output_1d<Vec>>,
                &grad_tile<Vec, 5, 2, strided_grad_1d<Vec>>};
   t.f43 = {&input_tile<Vec, 6, f43_input_1d<Vec>>, &output_tile<Vec, 6, 4, f43_output_1d<Vec>>,
