@@ -29,6 +29,9 @@ struct PortableVec {
   static constexpr int kLanes = 4;
   static V zero() { return V{0.f, 0.f, 0.f, 0.f}; }
   static V set1(float x) { return V{x, x, x, x}; }
+  // *p in every lane, read from memory (a set1 of a loaded float can cost
+  // GCC its pointer increments: direct_row_impl.h).
+  static V broadcast(const float* p) { return set1(*p); }
   static V load(const float* p) {
     V v;
     std::memcpy(&v, p, sizeof v);
@@ -56,6 +59,7 @@ struct Avx512Vec {
   static constexpr int kLanes = 16;
   static V zero() { return _mm512_setzero_ps(); }
   static V set1(float x) { return _mm512_set1_ps(x); }
+  static V broadcast(const float* p) { return _mm512_set1_ps(*p); }
   static V load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
   static V add(V a, V b) { return _mm512_add_ps(a, b); }
@@ -79,6 +83,7 @@ struct Avx2Vec {
   static constexpr int kLanes = 8;
   static V zero() { return _mm256_setzero_ps(); }
   static V set1(float x) { return _mm256_set1_ps(x); }
+  static V broadcast(const float* p) { return _mm256_broadcast_ss(p); }
   static V load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
   static V add(V a, V b) { return _mm256_add_ps(a, b); }

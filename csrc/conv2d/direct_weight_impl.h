@@ -2,8 +2,8 @@
 // interior pixels, shared by direct_weight_avx512.cpp, direct_weight_avx2.cpp
 // and direct_weight_portable.cpp: the window's taps go kMaxTaps at a time to
 // the ISA's accumulate kernels (kPerChannel for one channel per group,
-// kShared for a group's channels against its outputs), and the portable
-// accumulate kernels, written over a vector type. Include only from those
+// kShared for a group's channels against its outputs), and the AVX2 and
+// portable accumulate kernels, written over a vector type. Include only from those
 // files: everything here has internal linkage.
 #pragma once
 
@@ -55,9 +55,8 @@ void weight_row_taps(float* pw, const float* x, const float* dy_row, const Conv2
 
 // For one output row and one 16-channel block (16 / kLanes registers), up to
 // kMaxTaps taps accumulate in registers across the interior pixels, then add
-// once into the partial: 12 accumulators (portable: 3 taps of four 4-float
-// vectors). direct_weight_avx2.cpp keeps its hand-written twin, which read
-// cifar conv1's d-weight at 0.86-0.90 ms against 1.06-1.09 for this one on ymm.
+// once into the partial: 12 accumulators (AVX2: 6 taps of two ymm;
+// portable: 3 taps of four 4-float vectors).
 template <typename Vec>
 struct VecWeightTaps {
   static constexpr int kRegs = 16 / Vec::kLanes;
@@ -79,7 +78,7 @@ struct VecWeightTaps {
         if (kPerChannel) {
           for (int h = 0; h < kRegs; ++h) acc[t][h] = Vec::fmadd(Vec::load(xb + xoff[t] + L * h), dyv[h], acc[t][h]);
         } else {
-          const typename Vec::V xv = Vec::set1(xb[xoff[t]]);
+          const typename Vec::V xv = Vec::broadcast(xb + xoff[t]);
           for (int h = 0; h < kRegs; ++h) acc[t][h] = Vec::fmadd(xv, dyv[h], acc[t][h]);
         }
       }
