@@ -143,10 +143,12 @@ void direct_backward_weight(float* dweight, const float* dy, const float* x, con
                                     : nullptr;
   // Interior pixels (whole window inside the width) and whole 16-channel
   // blocks go to the ISA's register-blocked kernel.
-  bool avx512 = false, avx2 = false;
+  auto weight_row = direct_weight_row_portable;
+  bool avx512 = false;
 #if defined(PYCNN_X86)
   avx512 = active_isa() == Isa::kAvx512;
-  avx2 = active_isa() == Isa::kAvx2;
+  if (avx512) weight_row = direct_weight_row_avx512;
+  if (active_isa() == Isa::kAvx2) weight_row = direct_weight_row_avx2;
 #endif
   const int64_t len = s.kg == 1 ? K : s.kg, full = len / 16 * 16;
   const int64_t ow_lo = ceil_div(s.pad_left, s.sw);
@@ -179,11 +181,8 @@ void direct_backward_weight(float* dweight, const float* dy, const float* x, con
         direct_weight_row_padded_avx512(pw, buf, wp * s.c, dy_row, s, ilo, ihi, full);
         continue;
       }
-      if (full > 0 && avx512) direct_weight_row_avx512(pw, x, dy_row, s, n, ih0, ilo, ihi, ow_lo, ow_hi, full);
-      if (full > 0 && avx2) direct_weight_row_avx2(pw, x, dy_row, s, n, ih0, ilo, ihi, ow_lo, ow_hi, full);
 #endif
-      if (full > 0 && !avx512 && !avx2)
-        direct_weight_row_portable(pw, x, dy_row, s, n, ih0, ilo, ihi, ow_lo, ow_hi, full);
+      if (full > 0) weight_row(pw, x, dy_row, s, n, ih0, ilo, ihi, ow_lo, ow_hi, full);
       for (int64_t ow = 0; ow < s.ow; ++ow) {
         int64_t from = (full > 0 && ow >= ow_lo && ow < ow_hi) ? full : 0;
         if (from < len) weight_pixel(pw, x, dy_row + ow * K, s, n, ih0, ilo, ihi, ow, from);
