@@ -27,6 +27,8 @@ import subprocess
 import sys
 import time
 
+from harness import ISA_ENV
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -48,15 +50,6 @@ def cpu_time_medians(cases, repetitions, min_seconds):
                     break
             samples[name].append(elapsed / calls)
     return {name: statistics.median(s) for name, s in samples.items()}
-
-
-# Environment that makes PyTorch (oneDNN, ATen) and OpenBLAS use at most the ISA.
-ISA_ENV = {
-    "avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
-             "OPENBLAS_CORETYPE": "Haswell"},
-    "portable": {"ONEDNN_MAX_CPU_ISA": "SSE41", "ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
-                 "OPENBLAS_CORETYPE": "Nehalem"},
-}
 
 
 def run_one(threads, reps, only, cpu_time=False, settle=0.0, isa=None):

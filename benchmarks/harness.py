@@ -12,6 +12,15 @@ import time
 
 import numpy as np
 
+# Environment that makes PyTorch (oneDNN, ATen, MKL) and OpenBLAS use at most
+# the given ISA (bench_conv.py and nets.py --isa).
+ISA_ENV = {
+    "avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+             "OPENBLAS_CORETYPE": "Haswell"},
+    "portable": {"ONEDNN_MAX_CPU_ISA": "SSE41", "ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2",
+                 "OPENBLAS_CORETYPE": "Nehalem"},
+}
+
 
 def set_threads(n):
     """Use n threads in pycnn and, if importable, PyTorch (intra and inter-op)."""

@@ -47,6 +47,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness import ISA_ENV
+
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 WORKER = HERE / "nets_worker.py"
@@ -158,12 +160,8 @@ def worker_env(threads, keep_wait_policy):
     env["KERAS_BACKEND"] = "tensorflow"
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(HERE)] + [p for p in [env.get("PYTHONPATH")] if p])
-    if ISA == "avx2":
-        env.update(PYCNN_BENCH_ISA="avx2", ONEDNN_MAX_CPU_ISA="AVX2", ATEN_CPU_CAPABILITY="avx2",
-                   MKL_ENABLE_INSTRUCTIONS="AVX2")
-    elif ISA == "portable":
-        env.update(PYCNN_BENCH_ISA="portable", ONEDNN_MAX_CPU_ISA="SSE41", ATEN_CPU_CAPABILITY="default",
-                   MKL_ENABLE_INSTRUCTIONS="SSE4_2")
+    if ISA:
+        env.update(ISA_ENV[ISA], PYCNN_BENCH_ISA=ISA)
     return env
 
 
@@ -288,7 +286,7 @@ def parse_args(argv=None):
                         help="smoke run: 2 repetitions of 0.05 s, 1 warm-up, 5 RSS steps, 1 import, "
                              "canary waits of at most 5 s and 1 redo")
     parser.add_argument("--markdown", help="also write the report to this file")
-    parser.add_argument("--isa", choices=["avx2", "portable"],
+    parser.add_argument("--isa", choices=sorted(ISA_ENV),
                         help="run pycnn and PyTorch at most at this ISA (no Keras)")
     args = parser.parse_args(argv)
     if args.isa:
