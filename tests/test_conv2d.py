@@ -135,8 +135,24 @@ F43_EXTRA = [
     ConvCase(1, 38, 37, 32, 16, 3, 3, (1, 1), "same", seed=1407),
     ConvCase(1, 40, 38, 32, 16, 3, 3, (2, 2), "same", seed=1408),
 ]
+# First layers with 3x3 windows at stride 1 (C 1..4, K a multiple of 16),
+# which AVX-512 runs by F(2x2, 3x3) tiles in both the forward and d-weight:
+# odd and even output heights and widths (a missing second row or column in
+# the last tile), 1-3 tiles in the last group of a row, one to three
+# 16-channel blocks, explicit pads (taller than the window: row pairs of
+# zeros only), a 1x1 output, and an output over 8 MiB (prefetched rows).
+FIRST_TILES_EXTRA = [
+    ConvCase(2, 9, 11, 3, 16, 3, 3, (1, 1), "same", seed=1500),
+    ConvCase(1, 12, 10, 1, 32, 3, 3, (1, 1), "valid", seed=1501),
+    ConvCase(3, 7, 8, 2, 48, 3, 3, (1, 1), ((2, 0), (0, 3)), seed=1502),
+    ConvCase(1, 10, 7, 4, 16, 3, 3, (1, 1), "same", seed=1503),
+    ConvCase(2, 3, 3, 3, 32, 3, 3, (1, 1), "valid", seed=1504),
+    ConvCase(1, 4, 14, 3, 16, 3, 3, (1, 1), ((3, 4), (1, 1)), seed=1505),
+    ConvCase(2, 70, 60, 2, 256, 3, 3, (1, 1), "same", seed=1506),
+    ConvCase(1, 13, 17, 4, 16, 3, 3, (1, 1), "valid", seed=1507),
+]
 CASES = (random_conv_cases(220) + small_seed_conv(2) + DIRECT_EXTRA + SLIDING_EXTRA + IMPLICIT_EXTRA + STRIDED_EXTRA
-         + WINOGRAD_EXTRA + STRIDED_WINOGRAD_EXTRA + F43_EXTRA)
+         + WINOGRAD_EXTRA + STRIDED_WINOGRAD_EXTRA + F43_EXTRA + FIRST_TILES_EXTRA)
 ACTIVATIONS = [None, "relu", "leaky_relu", "elu", "sigmoid", "tanh"]
 
 
@@ -260,9 +276,10 @@ def test_direct_kernel_every_isa(case, isa, rng):
 
 # The implicit-GEMM tiles, the stride-2 phase decompositions and the Winograd
 # schemes on each ISA that has them (AVX-512 and AVX2 register tiles and
-# transforms; the baseline build's im2col + GEMM as the control), with a fused
-# relu or leaky_relu in the tile epilogues, and 1 vs 2 threads bitwise.
-TILED_CASES = IMPLICIT_EXTRA + STRIDED_EXTRA + WINOGRAD_EXTRA + STRIDED_WINOGRAD_EXTRA + F43_EXTRA
+# transforms; the baseline build's im2col + GEMM as the control), and the
+# first-layer tiles (AVX-512; the direct blocks elsewhere), with a fused relu
+# or leaky_relu in the tile epilogues, and 1 vs 2 threads bitwise.
+TILED_CASES = IMPLICIT_EXTRA + STRIDED_EXTRA + WINOGRAD_EXTRA + STRIDED_WINOGRAD_EXTRA + F43_EXTRA + FIRST_TILES_EXTRA
 
 
 @pytest.mark.parametrize("isa", [i for i in ("portable", "avx2", "avx512") if i in _core.supported_isas()])

@@ -71,10 +71,12 @@ bool direct_winograd_applies_avx512(const Conv2dShape& s);
 void direct_winograd_forward_avx512(float* y, const float* x, const float* weight, const float* bias,
                                     const Conv2dShape& s, const ActivationSpec& act);
 void direct_winograd_weight_avx512(float* dweight, const float* dy, const float* x, const Conv2dShape& s);
-// The d-weight of those with 3x3 windows at stride 1 by F(2x2, 3x3)
-// (direct_winograd_tiles_avx512.cpp); direct_winograd_weight_avx512 hands
-// them over.
+// The forward and d-weight of those with 3x3 windows at stride 1 by
+// F(2x2, 3x3) (direct_winograd_tiles_avx512.cpp); the F(2, 3) entry points
+// above hand them over.
 bool direct_winograd_tiles_applies_avx512(const Conv2dShape& s);
+void direct_winograd_tiles_forward_avx512(float* y, const float* x, const float* weight, const float* bias,
+                                          const Conv2dShape& s, const ActivationSpec& act);
 void direct_winograd_tiles_weight_avx512(float* dweight, const float* dy, const float* x, const Conv2dShape& s);
 
 // The first-layer d-weight of output row (n, oh) (window rows [ilo, ihi)),

@@ -234,6 +234,8 @@ bool direct_winograd_applies_avx512(const Conv2dShape& s) {
 
 void direct_winograd_forward_avx512(float* y, const float* x, const float* weight, const float* bias,
                                     const Conv2dShape& s, const ActivationSpec& act) {
+  if (direct_winograd_tiles_applies_avx512(s))
+    return direct_winograd_tiles_forward_avx512(y, x, weight, bias, s, act);
   const int64_t K = s.k, C = s.c;
   std::vector<float> u(size_t(s.kh * C * 4 * K));
   transform_weight(u.data(), weight, s);

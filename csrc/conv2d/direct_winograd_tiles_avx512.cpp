@@ -19,6 +19,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "common/parallel.h"
 #include "conv2d/direct_winograd_rows.h"
@@ -144,6 +145,126 @@ void tile_row(float* sums, int64_t K, const float* tiles, int64_t stride, const 
       }
 }
 
+// The forward of kT tiles of one 16-channel block: per tile and input
+// channel, the 16 products V[a][b] * U[a][b] (V: the tile factors, U: the
+// weight's), summed over the channels into M[a][b]. Each height factor a is
+// folded as soon as its 4 sums are complete: along the width into
+// z = (M[a][0] + M[a][1] + M[a][2], M[a][1] - M[a][2] - M[a][3]), the tile's
+// two pixels, then along the height into the top row (a = 0, 1, 2) and the
+// bottom row (+ for a = 1, - for a = 2, 3). So 4 sums per tile are live, not
+// 16: with the 2 x 2 outputs, 8 vectors a tile, and 3 tiles share each U
+// load. y0, y1: the pair's rows at the first tile and block (y1 unused
+// unless `second`); the first `store` pixels of each row are stored.
+template <int kC, int kT>
+void tile_forward(float* y0, float* y1, int64_t K, const float* tiles, int64_t stride, const float* u,
+                  const float* bias, int store, bool second, int act, float alpha) {
+  __m512 top[kT][2], bottom[kT][2];
+#pragma GCC unroll 4
+  for (int a = 0; a < 4; ++a) {
+    __m512 m[kT][4];
+#pragma GCC unroll 4
+    for (int c = 0; c < kC; ++c) {
+      __m512 w[4];
+#pragma GCC unroll 4
+      for (int b = 0; b < 4; ++b) {
+        w[b] = _mm512_loadu_ps(u + ((a * kC + c) * 4 + b) * K);
+        // Keeps U in a register: else GCC folds its loads into the FMAs and
+        // broadcasts the factors instead, kT loads of 64 bytes per U.
+        asm("" : "+v"(w[b]));
+      }
+#pragma GCC unroll 4
+      for (int t = 0; t < kT; ++t)
+#pragma GCC unroll 4
+        for (int b = 0; b < 4; ++b) {
+          const __m512 v = _mm512_set1_ps(tiles[(a * 4 + b) * stride + t * kC + c]);
+          m[t][b] = c == 0 ? _mm512_mul_ps(v, w[b]) : _mm512_fmadd_ps(v, w[b], m[t][b]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < kT; ++t) {
+      const __m512 z0 = _mm512_add_ps(_mm512_add_ps(m[t][0], m[t][1]), m[t][2]);
+      const __m512 z1 = _mm512_sub_ps(_mm512_sub_ps(m[t][1], m[t][2]), m[t][3]);
+      if (a == 0) {
+        top[t][0] = z0, top[t][1] = z1;
+      } else if (a == 1) {
+        top[t][0] = _mm512_add_ps(top[t][0], z0), top[t][1] = _mm512_add_ps(top[t][1], z1);
+        bottom[t][0] = z0, bottom[t][1] = z1;
+      } else if (a == 2) {
+        top[t][0] = _mm512_add_ps(top[t][0], z0), top[t][1] = _mm512_add_ps(top[t][1], z1);
+        bottom[t][0] = _mm512_sub_ps(bottom[t][0], z0), bottom[t][1] = _mm512_sub_ps(bottom[t][1], z1);
+      } else {
+        bottom[t][0] = _mm512_sub_ps(bottom[t][0], z0), bottom[t][1] = _mm512_sub_ps(bottom[t][1], z1);
+      }
+    }
+  }
+  const __m512 zero = _mm512_setzero_ps(), slope = _mm512_set1_ps(alpha);
+  const __m512 bv = bias ? _mm512_loadu_ps(bias) : zero;
+  const auto put = [&](float* out, __m512 o) {
+    o = _mm512_add_ps(o, bv);
+    const __mmask16 negative = _mm512_cmp_ps_mask(o, zero, _CMP_LT_OQ);  // false for NaN: it propagates
+    if (act == 1) o = _mm512_mask_mov_ps(o, negative, zero);
+    else if (act == 2) o = _mm512_mask_mul_ps(o, negative, o, slope);
+    _mm512_storeu_ps(out, o);
+  };
+#pragma GCC unroll 4
+  for (int t = 0; t < kT; ++t)
+#pragma GCC unroll 2
+    for (int q = 0; q < 2; ++q) {
+      if (2 * t + q >= store) break;
+      put(y0 + (2 * t + q) * K, top[t][q]);
+      if (second) put(y1 + (2 * t + q) * K, bottom[t][q]);
+    }
+}
+
+using TileForwardFn = decltype(&tile_forward<1, 1>);
+
+// 3 tiles per call: 24 sums and outputs, 4 U vectors (Zen 4's 32 registers).
+constexpr int kForwardTiles = 3;
+
+template <int kC>
+TileForwardFn pick_forward_for(int tiles) {
+  switch (tiles) {
+    case 1: return &tile_forward<kC, 1>;
+    case 2: return &tile_forward<kC, 2>;
+    default: return &tile_forward<kC, 3>;
+  }
+}
+
+TileForwardFn pick_forward(int64_t c, int tiles) {
+  switch (c) {
+    case 1: return pick_forward_for<1>(tiles);
+    case 2: return pick_forward_for<2>(tiles);
+    case 3: return pick_forward_for<3>(tiles);
+    default: return pick_forward_for<4>(tiles);
+  }
+}
+
+// U[a][b][c][k] = (G g G^T)[a][b] per channel pair, laid out
+// ((a*C + c)*4 + b)*K, from the weight (3, 3, C, K). Along each axis
+// G = (g0, (g0 + g1 + g2)/2, (g0 - g1 + g2)/2, g2).
+void transform_tiles_weight(float* u, const float* weight, const Conv2dShape& s) {
+  const int64_t C = s.c, K = s.k;
+  const auto g_of = [&](int64_t i, int64_t j, int64_t c) { return weight + ((i * 3 + j) * C + c) * K; };
+  for (int64_t c = 0; c < C; ++c)
+    for (int64_t k = 0; k < K; ++k) {
+      float t[3][4];  // G along the width, per window row
+      for (int64_t i = 0; i < 3; ++i) {
+        const float g0 = g_of(i, 0, c)[k], g1 = g_of(i, 1, c)[k], g2 = g_of(i, 2, c)[k];
+        t[i][0] = g0;
+        t[i][1] = 0.5f * (g0 + g1 + g2);
+        t[i][2] = 0.5f * (g0 - g1 + g2);
+        t[i][3] = g2;
+      }
+      for (int64_t b = 0; b < 4; ++b) {
+        const float g0 = t[0][b], g1 = t[1][b], g2 = t[2][b];
+        u[((0 * C + c) * 4 + b) * K + k] = g0;
+        u[((1 * C + c) * 4 + b) * K + k] = 0.5f * (g0 + g1 + g2);
+        u[((2 * C + c) * 4 + b) * K + k] = 0.5f * (g0 - g1 + g2);
+        u[((3 * C + c) * 4 + b) * K + k] = g2;
+      }
+    }
+}
+
 using TileRowFn = decltype(&tile_row<0, 1, 1>);
 
 // Height factors per call, at most 16 accumulators (4 * heights * C) and the
@@ -206,6 +327,42 @@ void inverse_tiles(float* __restrict dweight, const float* __restrict sums, cons
 
 bool direct_winograd_tiles_applies_avx512(const Conv2dShape& s) {
   return direct_winograd_applies_avx512(s) && s.kh == 3 && s.sh == 1;
+}
+
+void direct_winograd_tiles_forward_avx512(float* y, const float* x, const float* weight, const float* bias,
+                                          const Conv2dShape& s, const ActivationSpec& act) {
+  const int64_t K = s.k, C = s.c;
+  std::vector<float> u(size_t(16 * C * K));
+  transform_tiles_weight(u.data(), weight, s);
+  const int fused = act.kind == Activation::kRelu ? 1 : act.kind == Activation::kLeakyRelu ? 2 : 0;
+  // Units: the row pairs (n, 2t, 2t + 1).
+  const int64_t pairs_h = (s.oh + 1) / 2, units = s.n * pairs_h, tiles_per_row = (s.ow + 1) / 2;
+  const bool prefetch_y = f23::streams(s);
+  parallel_for(units, std::max<int64_t>(1, direct_row_grain(s) / 2), [&](int64_t u0, int64_t u1) {
+    TileRows rows(s, thread_scratch(kScratchMisc).floats(size_t(TileRows::floats(s))));
+    for (int64_t unit = u0; unit < u1; ++unit) {
+      const int64_t n = unit / pairs_h, oh0 = 2 * (unit % pairs_h);
+      const float* tiles = rows.make(x, n, oh0 - s.pad_top);
+      float* y0 = y + (n * s.oh + oh0) * s.ow * K;
+      const bool second = oh0 + 1 < s.oh;
+      float* y1 = y0 + s.ow * K;  // written only when `second`
+      for (int64_t t0 = 0; t0 < tiles_per_row; t0 += kForwardTiles) {
+        const int count = int(std::min<int64_t>(kForwardTiles, tiles_per_row - t0));
+        const int store = int(std::min<int64_t>(2 * count, s.ow - 2 * t0));
+        // The same pixels of the next pair's rows, so that their stores do
+        // not wait for their lines (all of them at once stalled the loads).
+        if (prefetch_y && unit + 1 < u1) {
+          f23::prefetch_floats(y0 + (2 * s.ow + 2 * t0) * K, store * K);
+          f23::prefetch_floats(y0 + (3 * s.ow + 2 * t0) * K, store * K);
+        }
+        const TileForwardFn fn = pick_forward(C, count);
+        for (int64_t k0 = 0; k0 < K; k0 += 16)
+          fn(y0 + 2 * t0 * K + k0, y1 + 2 * t0 * K + k0, K, tiles + t0 * C, rows.stride, u.data() + k0,
+             bias ? bias + k0 : nullptr, store, second, fused, act.alpha);
+      }
+      if (act.kind != Activation::kNone && fused == 0) activate_inplace(y0, (second ? 2 : 1) * s.ow * K, act);
+    }
+  });
 }
 
 void direct_winograd_tiles_weight_avx512(float* dweight, const float* dy, const float* x, const Conv2dShape& s) {
