@@ -15,8 +15,9 @@
 // The kernel then broadcasts the four input factors of a pair and multiplies
 // them into the four U vectors of a 16-channel block: 4 broadcasts and 4 FMAs
 // per pair, window row and channel (the direct kernel: 6 FMAs). d-weight,
-// the adjoint, is described above its kernel; for 3x3 windows at stride 1,
-// F(2x2, 3x3) tiles take over (direct_winograd_tiles_avx512.cpp).
+// the adjoint, is described above its kernel. For 3x3 windows at stride 1,
+// F(2x2, 3x3) tiles take over both (direct_winograd_tiles_avx512.cpp); these
+// rows remain for other window heights and height strides.
 #include "conv2d/direct.h"
 
 #if defined(PYCNN_X86)

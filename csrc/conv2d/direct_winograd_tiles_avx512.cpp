@@ -1,6 +1,6 @@
-// direct_winograd_tiles_avx512.cpp — the first-layer d-weight for 3x3
-// windows at stride 1 by Winograd's F(2x2, 3x3): 16 products per 2x2 output
-// pixels and input channel, where F(2, 3) along the width alone
+// direct_winograd_tiles_avx512.cpp — the first-layer forward and d-weight
+// for 3x3 windows at stride 1 by Winograd's F(2x2, 3x3): 16 products per 2x2
+// output pixels and input channel, where F(2, 3) along the width alone
 // (direct_winograd_avx512.cpp) takes 24 and the direct sum 36. Called only
 // when active_isa() is kAvx512.
 //
