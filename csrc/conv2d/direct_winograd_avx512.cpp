@@ -112,12 +112,7 @@ PairsFn pick_for(int npairs) {
 }
 
 PairsFn pick(int64_t c, int npairs) {
-  switch (c) {
-    case 1: return pick_for<1>(npairs);
-    case 2: return pick_for<2>(npairs);
-    case 3: return pick_for<3>(npairs);
-    default: return pick_for<4>(npairs);
-  }
+  return f23::by_channels(c, [&](auto kc) { return pick_for<decltype(kc)::value>(npairs); });
 }
 
 // U[r][c][j][k] from the weight (KH, 3, C, K).

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "conv2d/conv2d.h"
 
@@ -27,6 +28,18 @@ inline bool streams(const Conv2dShape& s) { return s.n * s.oh * s.ow * s.k * int
 inline void prefetch_floats(const float* p, int64_t floats) {
   const char* bytes = reinterpret_cast<const char*>(p);
   for (int64_t b = 0; b < int64_t(sizeof(float)) * floats; b += 64) _mm_prefetch(bytes + b, _MM_HINT_T0);
+}
+
+// pick(std::integral_constant<int, kC>()) for kC = c, 1..4 (more read as
+// 4): the kernels are compiled per channel count.
+template <typename Pick>
+auto by_channels(int64_t c, Pick&& pick) {
+  switch (c) {
+    case 1: return pick(std::integral_constant<int, 1>());
+    case 2: return pick(std::integral_constant<int, 2>());
+    case 3: return pick(std::integral_constant<int, 3>());
+    default: return pick(std::integral_constant<int, 4>());
+  }
 }
 
 // The input factors of one input row: factor j of the output pair p (the

@@ -237,12 +237,7 @@ TileForwardFn pick_forward_for(int tiles) {
 }
 
 TileForwardFn pick_forward(int64_t c, int tiles) {
-  switch (c) {
-    case 1: return pick_forward_for<1>(tiles);
-    case 2: return pick_forward_for<2>(tiles);
-    case 3: return pick_forward_for<3>(tiles);
-    default: return pick_forward_for<4>(tiles);
-  }
+  return f23::by_channels(c, [&](auto kc) { return pick_forward_for<decltype(kc)::value>(tiles); });
 }
 
 // U[a][b][c][k] = (G g G^T)[a][b] per channel pair, laid out
@@ -296,12 +291,7 @@ TileRowFn pick_for(int a0) {
 }
 
 TileRowFn pick(int64_t c, int a0) {
-  switch (c) {
-    case 1: return pick_for<1>(a0);
-    case 2: return pick_for<2>(a0);
-    case 3: return pick_for<3>(a0);
-    default: return pick_for<4>(a0);
-  }
+  return f23::by_channels(c, [&](auto kc) { return pick_for<decltype(kc)::value>(a0); });
 }
 
 // dweight (3, 3, C, K) = G^T S G per channel pair (c, k).
