@@ -58,7 +58,7 @@ auto by_channels(int64_t c, Pick&& pick) {
 struct FactorRows {
   static constexpr int kMaxSlots = 17;
   const Conv2dShape& s;
-  int64_t pairs, stride;      // output pairs per row; floats per factor array (rounded to 16)
+  int64_t stride;             // floats per factor array: the output pairs' channels, rounded to 16
   float* base;                // slots(s) rows x 4 factors x stride
   bool prefetch;              // the next input row when a row is made (streams(s))
   __m512i gather[3];          // the permutation for vector v, v % 3
@@ -71,7 +71,7 @@ struct FactorRows {
   static int64_t floats(const Conv2dShape& s) { return slots(s) * 4 * factor_stride(s) + 64; }
 
   FactorRows(const Conv2dShape& shape, float* scratch)
-      : s(shape), pairs(pairs_of(shape)), stride(factor_stride(shape)), base(scratch), prefetch(streams(shape)) {
+      : s(shape), stride(factor_stride(shape)), base(scratch), prefetch(streams(shape)) {
     std::fill(tag, tag + kMaxSlots, int64_t(-1));
     const int C = int(shape.c);
     for (int v = 0; v < 3; ++v) {

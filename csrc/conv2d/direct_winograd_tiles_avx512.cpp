@@ -333,24 +333,27 @@ void direct_winograd_tiles_forward_avx512(float* y, const float* x, const float*
   const int fused = act.kind == Activation::kRelu ? 1 : act.kind == Activation::kLeakyRelu ? 2 : 0;
   // Units: the row pairs (n, 2t, 2t + 1).
   const int64_t pairs_h = (s.oh + 1) / 2, units = s.n * pairs_h, tiles_per_row = (s.ow + 1) / 2;
+  // Row pair u's first output row, and whether it has a second.
+  const auto row_of = [&](int64_t u) { return y + (u / pairs_h * s.oh + 2 * (u % pairs_h)) * s.ow * K; };
+  const auto has_second = [&](int64_t u) { return 2 * (u % pairs_h) + 1 < s.oh; };
   const bool prefetch_y = f23::streams(s);
   parallel_for(units, std::max<int64_t>(1, direct_row_grain(s) / 2), [&](int64_t u0, int64_t u1) {
     TileRows rows(s, thread_scratch(kScratchMisc).floats(size_t(TileRows::floats(s))));
     for (int64_t unit = u0; unit < u1; ++unit) {
       const int64_t n = unit / pairs_h, oh0 = 2 * (unit % pairs_h);
       const float* tiles = rows.make(x, n, oh0 - s.pad_top);
-      float* y0 = y + (n * s.oh + oh0) * s.ow * K;
-      const bool second = oh0 + 1 < s.oh;
-      float* y1 = y0 + s.ow * K;  // written only when `second`
+      float* y0 = row_of(unit);
+      const bool second = has_second(unit);
+      float* y1 = second ? y0 + s.ow * K : y0;  // written only when `second`
+      // The next pair's rows, prefetched group by group (all of them at once
+      // stalled the loads), so that their stores do not wait for their lines.
+      const float* next = prefetch_y && unit + 1 < u1 ? row_of(unit + 1) : nullptr;
+      const bool next_second = next && has_second(unit + 1);
       for (int64_t t0 = 0; t0 < tiles_per_row; t0 += kForwardTiles) {
         const int count = int(std::min<int64_t>(kForwardTiles, tiles_per_row - t0));
         const int store = int(std::min<int64_t>(2 * count, s.ow - 2 * t0));
-        // The same pixels of the next pair's rows, so that their stores do
-        // not wait for their lines (all of them at once stalled the loads).
-        if (prefetch_y && unit + 1 < u1) {
-          f23::prefetch_floats(y0 + (2 * s.ow + 2 * t0) * K, store * K);
-          f23::prefetch_floats(y0 + (3 * s.ow + 2 * t0) * K, store * K);
-        }
+        if (next) f23::prefetch_floats(next + 2 * t0 * K, store * K);
+        if (next_second) f23::prefetch_floats(next + (s.ow + 2 * t0) * K, store * K);
         const TileForwardFn fn = pick_forward(C, count);
         for (int64_t k0 = 0; k0 < K; k0 += 16)
           fn(y0 + 2 * t0 * K + k0, y1 + 2 * t0 * K + k0, K, tiles, t0 * C, u.data() + k0,
