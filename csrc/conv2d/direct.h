@@ -108,6 +108,10 @@ void direct_input_row_avx512(float* dx_row, const float* dy, const float* weight
 void direct_weight_row_padded_avx512(float* pw, const float* rows, int64_t row_stride,
                                      const float* dy_row, const Conv2dShape& s, int64_t ilo,
                                      int64_t ihi, int64_t full);
+void direct_weight_row_padded_avx2(float* pw, const float* rows, int64_t row_stride, const float* dy_row,
+                                   const Conv2dShape& s, int64_t ilo, int64_t ihi, int64_t full);
+void direct_weight_row_padded_portable(float* pw, const float* rows, int64_t row_stride, const float* dy_row,
+                                       const Conv2dShape& s, int64_t ilo, int64_t ihi, int64_t full);
 
 // Copies input rows ih0 + i*dh, i in [ilo, ihi), of image n into buf with
 // pad_left zero columns in front and zeros after, wp columns per row.

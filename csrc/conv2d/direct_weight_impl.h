@@ -22,27 +22,26 @@ namespace {
 using AccumulateFn = void (*)(int taps, float* pw, int64_t K, const float* x0, const int64_t* xoff,
                               int64_t px_step, const float* dy0, int64_t npix);
 
-// Output row (n, oh) (window rows [ilo, ihi), ih0 its first input row),
-// interior pixels [ow_lo, ow_lo + npix), whole 16-channel blocks [0, full);
+// One output row over window rows [ilo, ihi): x0 is its first pixel's
+// window origin in window row ilo, window rows lie row_stride floats apart;
+// npix pixels from dy0 (dy of that pixel), whole 16-channel blocks [0, full);
 // npix, full and ihi - ilo positive.
 template <int kMaxTaps, AccumulateFn kPerChannel, AccumulateFn kShared>
-void weight_row_taps(float* pw, const float* x, const float* dy_row, const Conv2dShape& s, int64_t n,
-                     int64_t ih0, int64_t ilo, int64_t ihi, int64_t ow_lo, int64_t npix, int64_t full) {
+void weight_row_taps(float* pw, const float* x0, int64_t row_stride, const float* dy0, const Conv2dShape& s,
+                     int64_t ilo, int64_t ihi, int64_t npix, int64_t full) {
   const int64_t K = s.k, C = s.c, kg = s.kg, cg = s.cg;
   // Virtual taps t = (i*KW + j)*cg + ci over window rows [ilo, ihi): pw row
-  // t, x offset from the first interior pixel's window origin.
+  // t, x offset from x0.
   int64_t xoff[kMaxTaps];
   const int64_t t0 = ilo * s.kw * cg, taps = (ihi - ilo) * s.kw * cg;
-  const float* x0 = x + ((n * s.h + ih0 + ilo * s.dh) * s.w + ow_lo * s.sw - s.pad_left) * C;
   const int64_t px_step = s.sw * C;
   for (int64_t tb = 0; tb < taps; tb += kMaxTaps) {
     const int cnt = int(std::min<int64_t>(kMaxTaps, taps - tb));
     for (int t = 0; t < cnt; ++t) {
       const int64_t v = tb + t, ci = v % cg, tap = v / cg, i = tap / s.kw, j = tap % s.kw;
-      xoff[t] = (i * s.dh * s.w + j * s.dw) * C + ci;
+      xoff[t] = i * row_stride + j * s.dw * C + ci;
     }
     float* pt = pw + (t0 + tb) * K;
-    const float* dy0 = dy_row + ow_lo * K;
     if (kg == 1) {
       for (int64_t k0 = 0; k0 < full; k0 += 16) kPerChannel(cnt, pt + k0, K, x0 + k0, xoff, px_step, dy0 + k0, npix);
     } else {
@@ -51,6 +50,16 @@ void weight_row_taps(float* pw, const float* x, const float* dy_row, const Conv2
           kShared(cnt, pt + g * kg + m0, K, x0 + g * cg, xoff, px_step, dy0 + g * kg + m0, npix);
     }
   }
+}
+
+// Output row (n, oh) (window rows [ilo, ihi), ih0 its first input row) of
+// the input itself, interior pixels [ow_lo, ow_lo + npix).
+template <int kMaxTaps, AccumulateFn kPerChannel, AccumulateFn kShared>
+void weight_row_taps(float* pw, const float* x, const float* dy_row, const Conv2dShape& s, int64_t n,
+                     int64_t ih0, int64_t ilo, int64_t ihi, int64_t ow_lo, int64_t npix, int64_t full) {
+  const float* x0 = x + ((n * s.h + ih0 + ilo * s.dh) * s.w + ow_lo * s.sw - s.pad_left) * s.c;
+  weight_row_taps<kMaxTaps, kPerChannel, kShared>(pw, x0, s.dh * s.w * s.c, dy_row + ow_lo * s.k, s, ilo, ihi,
+                                                  npix, full);
 }
 
 // For one output row and one 16-channel block (16 / kLanes registers), up to
@@ -110,6 +119,15 @@ struct VecWeightTaps {
     if (npix <= 0 || full <= 0 || ihi <= ilo) return;
     weight_row_taps<kMaxTaps, accumulate_any<true>, accumulate_any<false>>(pw, x, dy_row, s, n, ih0, ilo, ihi,
                                                                            ow_lo, npix, full);
+  }
+
+  // Every pixel of the output row, from its window rows zero-padded
+  // (direct_weight_row_padded's contract, direct.h).
+  static void padded_row(float* pw, const float* rows, int64_t row_stride, const float* dy_row,
+                         const Conv2dShape& s, int64_t ilo, int64_t ihi, int64_t full) {
+    if (s.ow <= 0 || full <= 0 || ihi <= ilo) return;
+    weight_row_taps<kMaxTaps, accumulate_any<true>, accumulate_any<false>>(pw, rows, row_stride, dy_row, s, ilo,
+                                                                           ihi, s.ow, full);
   }
 };
 
