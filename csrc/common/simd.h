@@ -42,6 +42,7 @@ struct PortableVec {
   static V sub(V a, V b) { return a - b; }
   static V fmadd(V a, V b, V c) { return c + a * b; }
   static V fnmadd(V a, V b, V c) { return c - a * b; }
+  static float reduce_add(V v) { return (v[0] + v[2]) + (v[1] + v[3]); }
   // Selected by bitwise ands: a conditional per lane may become a branch.
   static V activate(V v, int act, V slope) {
     if (act != 1 && act != 2) return v;
@@ -90,6 +91,12 @@ struct Avx2Vec {
   static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
   static V fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static V fnmadd(V a, V b, V c) { return _mm256_fnmadd_ps(a, b, c); }
+  // The sum of the 8 lanes: halves, then pairs, then the last two.
+  static float reduce_add(V v) {
+    __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    x = _mm_add_ps(x, _mm_movehl_ps(x, x));
+    return _mm_cvtss_f32(_mm_add_ss(x, _mm_movehdup_ps(x)));
+  }
   static V activate(V v, int act, V slope) {
     const V negative = _mm256_cmp_ps(v, zero(), _CMP_LT_OQ);
     if (act == 1) return _mm256_blendv_ps(v, zero(), negative);

@@ -79,17 +79,20 @@ void conv2d_backward_input(float* dx, const float* dy, const float* weight, cons
   const int64_t M = s.rows(), P = s.patch(), K = s.k;
   if (M == 0) return;
   if (s.direct_input()) return direct_backward_input(dx, dy, weight, s);
-#if defined(PYCNN_X86)
   // First layers (C/G <= 4, 3-wide): dcols would be a thin GEMM plus a
   // scatter of KH*KW*C/G floats per pixel; the direct row kernel is cheaper.
-  if (s.direct() && active_isa() == Isa::kAvx512 && direct_input_applies_avx512(s)) {
+  if (s.direct() && direct_input_applies(s)) {
+    auto input_row = direct_input_row_portable;
+#if defined(PYCNN_X86)
+    if (active_isa() == Isa::kAvx512) input_row = direct_input_row_avx512;
+    if (active_isa() == Isa::kAvx2) input_row = direct_input_row_avx2;
+#endif
     const int64_t row = s.w * s.c;
     parallel_for(s.n * s.h, 4, [&](int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1; ++r) direct_input_row_avx512(dx + r * row, dy, weight, s, r / s.h, r % s.h);
+      for (int64_t r = r0; r < r1; ++r) input_row(dx + r * row, dy, weight, s, r / s.h, r % s.h);
     });
     return;
   }
-#endif
   if (winograd_input_applies(s)) return winograd_backward_input(dx, dy, weight, s);
   if (implicit_input_applies(s)) return implicit_backward_input(dx, dy, weight, s);
   if (strided_input_applies(s)) return strided_backward_input(dx, dy, weight, s);

@@ -97,10 +97,15 @@ void direct_weight_row_portable(float* pw, const float* x, const float* dy_row, 
                                 int64_t ih0, int64_t ilo, int64_t ihi, int64_t ow_lo, int64_t ow_hi, int64_t full);
 
 // d-input of one dx row (n, ih) for 3-wide, width-stride-1, undilated
-// windows with C/G <= 4 and K/G a multiple of 16 (direct_input_applies).
-bool direct_input_applies_avx512(const Conv2dShape& s);
+// windows with C/G <= 4 and K/G a multiple of 16 (direct_input_applies;
+// direct_input_impl.h), per ISA.
+bool direct_input_applies(const Conv2dShape& s);
 void direct_input_row_avx512(float* dx_row, const float* dy, const float* weight, const Conv2dShape& s,
                              int64_t n, int64_t ih);
+void direct_input_row_avx2(float* dx_row, const float* dy, const float* weight, const Conv2dShape& s, int64_t n,
+                           int64_t ih);
+void direct_input_row_portable(float* dx_row, const float* dy, const float* weight, const Conv2dShape& s,
+                               int64_t n, int64_t ih);
 
 // The same for a stride-1, 3-wide window over zero-padded window rows:
 // row r of `rows` (row_stride floats apart) is window row ilo + r, its column
