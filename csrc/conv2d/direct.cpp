@@ -145,10 +145,12 @@ void direct_backward_weight(float* dweight, const float* dy, const float* x, con
   // blocks go to the ISA's register-blocked kernel.
   auto weight_row = direct_weight_row_portable;
   auto weight_row_padded = direct_weight_row_padded_portable;
-  bool avx512 = false;
+  [[maybe_unused]] bool sliding = false;  // AVX-512's sliding rows, every pixel
 #if defined(PYCNN_X86)
-  avx512 = active_isa() == Isa::kAvx512;
-  if (avx512) weight_row = direct_weight_row_avx512, weight_row_padded = direct_weight_row_padded_avx512;
+  if (active_isa() == Isa::kAvx512) {
+    weight_row = direct_weight_row_avx512, weight_row_padded = direct_weight_row_padded_avx512;
+    sliding = direct_weight_sliding_applies_avx512(s);
+  }
   if (active_isa() == Isa::kAvx2) weight_row = direct_weight_row_avx2, weight_row_padded = direct_weight_row_padded_avx2;
 #endif
   const int64_t len = s.kg == 1 ? K : s.kg, full = len / 16 * 16;
@@ -161,10 +163,6 @@ void direct_backward_weight(float* dweight, const float* dy, const float* x, con
   // time).
   const bool padded = full == len && full > 0 && s.kg > 1 && s.kw == 3 && s.sw == 1 && s.dw == 1 && s.cg <= 4;
   const int64_t wp = s.ow + 2;
-  bool sliding = false;
-#if defined(PYCNN_X86)
-  sliding = avx512 && direct_weight_sliding_applies_avx512(s);
-#endif
   parallel_for_chunks(chunks.count, [&](int64_t ci) {
     float* pw = ci == 0 ? dweight : partial + (ci - 1) * wsize;
     std::memset(pw, 0, sizeof(float) * wsize);
