@@ -18,6 +18,10 @@ DIRECT_EXTRA = [
     ConvCase(1, 7, 30, 2, 16, 2, 4, (1, 1), "valid", (2, 1), seed=904),
     ConvCase(2, 9, 10, 2, 32, 3, 3, (2, 1), ((1, 2), (0, 1)), (2, 1), seed=905),
     ConvCase(1, 6, 5, 4, 16, 3, 3, (1, 1), "same", groups=2, seed=906),
+    # Groups of 2 and 3 channels against 16 and 32 outputs: the first-layer
+    # d-input's group offsets, with a height stride and dilation.
+    ConvCase(2, 8, 13, 6, 64, 3, 3, (1, 1), "same", groups=2, seed=907),
+    ConvCase(1, 11, 9, 8, 64, 3, 3, (2, 1), "same", (2, 1), groups=4, seed=908),
 ]
 # First-layer shapes (groups 1, C 1..4, 3-wide windows at width stride 1,
 # K a multiple of 16: the sliding kernel): 16-pixel groups (K 16) and
