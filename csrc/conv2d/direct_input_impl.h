@@ -59,7 +59,7 @@ void first_layer_input_row(float* dx_row, const float* dy, const float* w, const
     const int64_t shift = s.pad_left - 2;  // output column of buffer column 0
     const int64_t b0 = std::clamp<int64_t>(-shift, 0, blen), b1 = std::clamp<int64_t>(s.ow - shift, b0, blen);
     std::memset(dst, 0, sizeof(float) * b0 * K);
-    std::memcpy(dst + b0 * K, src + (b0 + shift) * K, sizeof(float) * (b1 - b0) * K);
+    if (b1 > b0) std::memcpy(dst + b0 * K, src + (b0 + shift) * K, sizeof(float) * (b1 - b0) * K);
     std::memset(dst + b1 * K, 0, sizeof(float) * (blen - b1) * K);
     dy_rows[r] = dst;
   }
