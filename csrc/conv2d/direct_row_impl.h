@@ -85,18 +85,69 @@ struct VecBlock {
   template <bool kPerChannel, int kPix, int kNb>
   static void run(float* y_row, const float* w, const float* bias, const Conv2dShape& s, const RowWindow& rw,
                   int64_t ow, int64_t k0, int64_t g) {
-    // First layers (3-wide windows, 1 or 3 channels) with compile-time
-    // loops: with runtime trip counts the loop control and address
-    // arithmetic around each tap's 8 multiply-adds outnumbered them (AVX2
-    // mnist conv1 0.63 -> 0.40 ms). For 3 channels only the channel loop is
-    // unrolled: unrolled taps share broadcasts between pixels, which GCC
-    // then kept live and spilled (cifar conv1 1.02 ms, 0.63 this way). The
-    // baseline build's 2-pixel blocks ran 3 channels 5-10 % slower so.
+    // First layers: one group of 1 or 3 channels, 3-wide windows at width
+    // stride 1. AVX2 (two registers a block) takes run_sliding; the baseline
+    // build has no registers to spare for its weights and runs 1 channel on
+    // compile-time loops (with run-time trip counts the loop control and
+    // address arithmetic outnumbered the multiply-adds: mnist conv1 1.43 ->
+    // 1.02 ms), 3 channels as any other shape (with its channel loop
+    // unrolled they ran 5-10 % slower).
     if (!kPerChannel && s.groups == 1 && s.kw == 3 && s.sw == 1 && s.dw == 1) {
+      if (kRegs <= 2 && (s.c == 1 || s.c == 3)) {
+        constexpr int kStep = kPix < kMaxStep ? kPix : kMaxStep;
+        for (int b = 0; b < kNb; ++b)
+          for (int p0 = 0; p0 < kPix; p0 += kStep) {
+            if (s.c == 1) run_sliding<kStep, 1>(y_row, w, bias, s, rw, ow + p0, k0 + kBlock * b);
+            else run_sliding<kStep, 3>(y_row, w, bias, s, rw, ow + p0, k0 + kBlock * b);
+          }
+        return;
+      }
       if (s.c == 1) return run_blocks<false, kPix, kNb, 3, 1>(y_row, w, bias, s, rw, ow, k0, g);
-      if (s.c == 3 && kRegs <= 2) return run_blocks<false, kPix, kNb, 0, 3>(y_row, w, bias, s, rw, ow, k0, g);
     }
     run_blocks<kPerChannel, kPix, kNb, 0, 0>(y_row, w, bias, s, rw, ow, k0, g);
+  }
+
+  // kPix pixels from ow of a first layer (above): each input value's
+  // broadcast feeds the up to 3 taps that read it, against the window row's
+  // 3 x kRegs weight vectors held in registers, so half a load per
+  // multiply-add where run_pixels takes 0.75 (AVX2 cifar conv1 0.61-0.62 ->
+  // 0.58-0.59 ms, face conv1 1.68-1.72 -> 1.60-1.65). The channel loop stays
+  // rolled: unrolled, GCC would hoist every channel's weights and spill.
+  // With run_pixels' loop order, unrolling the taps made GCC keep the shared
+  // broadcasts live and spill (cifar conv1 1.02 ms).
+  template <int kPix, int kCg>
+  static void run_sliding(float* y_row, const float* w, const float* bias, const Conv2dShape& s,
+                          const RowWindow& rw, int64_t ow, int64_t k0) {
+    constexpr int L = Vec::kLanes;
+    const int64_t K = s.k;
+    typename Vec::V acc[kPix][kRegs];
+    for (int h = 0; h < kRegs; ++h) {
+      const typename Vec::V init = bias ? Vec::load(bias + k0 + L * h) : Vec::zero();
+      for (int p = 0; p < kPix; ++p) acc[p][h] = init;
+    }
+    const int64_t x0 = (ow - rw.pad_left) * kCg;
+    for (int64_t i = rw.ilo; i < rw.ihi; ++i) {
+      const float* row = rw.row(i) + x0;
+      const float* wrow = w + i * 3 * kCg * K + k0;
+#pragma GCC unroll 1
+      for (int ci = 0; ci < kCg; ++ci) {
+        typename Vec::V wv[3][kRegs];
+        for (int j = 0; j < 3; ++j)
+          for (int h = 0; h < kRegs; ++h) wv[j][h] = Vec::load(wrow + (j * kCg + ci) * K + L * h);
+#pragma GCC unroll 8
+        for (int q = 0; q < kPix + 2; ++q) {
+          const typename Vec::V xv = Vec::broadcast(row + q * kCg + ci);
+#pragma GCC unroll 3
+          for (int j = 0; j < 3; ++j) {
+            const int p = q - j;
+            if (p < 0 || p >= kPix) continue;
+            for (int h = 0; h < kRegs; ++h) acc[p][h] = Vec::fmadd(xv, wv[j][h], acc[p][h]);
+          }
+        }
+      }
+    }
+    for (int p = 0; p < kPix; ++p)
+      for (int h = 0; h < kRegs; ++h) Vec::store(y_row + (ow + p) * K + k0 + L * h, acc[p][h]);
   }
 
   template <bool kPerChannel, int kPix, int kNb, int kKw, int kCg>
