@@ -1,6 +1,7 @@
 // direct_row_avx2.cpp — the direct forward row kernel with an AVX2 register
 // block (direct_row_impl.h's VecBlock): 4 pixels x 16 channels (two ymm
-// each) in accumulators across the whole window, 8 of the 16 ymm. Called
+// each) in accumulators across the whole window, 8 of the 16 ymm; first
+// layers also hold a window row's weights (VecBlock::run_sliding). Called
 // only when active_isa() is kAvx2.
 #include "conv2d/direct.h"
 
