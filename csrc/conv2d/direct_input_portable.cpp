@@ -5,6 +5,7 @@
 
 namespace pycnn {
 
+// Here because every build compiles this file, whatever its CPU.
 bool direct_input_applies(const Conv2dShape& s) { return first_layer_input_applies(s); }
 
 void direct_input_row_portable(float* dx_row, const float* dy, const float* w, const Conv2dShape& s, int64_t n,

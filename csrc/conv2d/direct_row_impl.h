@@ -102,9 +102,9 @@ struct VecBlock {
           }
         return;
       }
-      if (s.c == 1) return run_blocks<false, kPix, kNb, 3, 1>(y_row, w, bias, s, rw, ow, k0, g);
+      if (s.c == 1) return run_blocks<false, kPix, kNb, 1>(y_row, w, bias, s, rw, ow, k0, g);
     }
-    run_blocks<kPerChannel, kPix, kNb, 0, 0>(y_row, w, bias, s, rw, ow, k0, g);
+    run_blocks<kPerChannel, kPix, kNb, 0>(y_row, w, bias, s, rw, ow, k0, g);
   }
 
   // kPix pixels from ow of a first layer (above): each input value's
@@ -150,24 +150,24 @@ struct VecBlock {
       for (int h = 0; h < kRegs; ++h) Vec::store(y_row + (ow + p) * K + k0 + L * h, acc[p][h]);
   }
 
-  template <bool kPerChannel, int kPix, int kNb, int kKw, int kCg>
+  template <bool kPerChannel, int kPix, int kNb, int kCg>
   static void run_blocks(float* y_row, const float* w, const float* bias, const Conv2dShape& s, const RowWindow& rw,
                          int64_t ow, int64_t k0, int64_t g) {
     constexpr int kStep = kPix < kMaxStep ? kPix : kMaxStep;
     for (int b = 0; b < kNb; ++b)
       for (int p0 = 0; p0 < kPix; p0 += kStep)
-        run_pixels<kPerChannel, kStep, kKw, kCg>(y_row, w, bias, s, rw, ow + p0, k0 + kBlock * b, g);
+        run_pixels<kPerChannel, kStep, kCg>(y_row, w, bias, s, rw, ow + p0, k0 + kBlock * b, g);
   }
 
-  // kCg nonzero: one group of kCg channels, width stride 1, undilated (else
-  // from s); kKw nonzero: the window width (else s.kw).
-  template <bool kPerChannel, int kPix, int kKw, int kCg>
+  // kCg nonzero: a first layer, one group of kCg channels, a 3-wide window
+  // at width stride 1, undilated (else the shape from s).
+  template <bool kPerChannel, int kPix, int kCg>
   static void run_pixels(float* y_row, const float* w, const float* bias, const Conv2dShape& s,
                          const RowWindow& rw, int64_t ow, int64_t k0, int64_t g) {
     constexpr int L = Vec::kLanes;
     constexpr bool kFixed = kCg != 0;
     const int64_t K = s.k, C = kFixed ? kCg : s.c, cg = kPerChannel ? 1 : kFixed ? kCg : s.cg;
-    const int64_t kw = kKw ? kKw : s.kw, sw = kFixed ? 1 : s.sw, dw = kFixed ? 1 : s.dw;
+    const int64_t kw = kFixed ? 3 : s.kw, sw = kFixed ? 1 : s.sw, dw = kFixed ? 1 : s.dw;
     typename Vec::V acc[kPix][kRegs];
     for (int h = 0; h < kRegs; ++h) {
       const typename Vec::V init = bias ? Vec::load(bias + k0 + L * h) : Vec::zero();

@@ -15,7 +15,7 @@ void direct_weight_row_portable(float* pw, const float* x, const float* dy_row, 
 }
 
 void direct_weight_row_padded_portable(float* pw, const float* rows, int64_t row_stride, const float* dy_row,
-                                 const Conv2dShape& s, int64_t ilo, int64_t ihi, int64_t full) {
+                                       const Conv2dShape& s, int64_t ilo, int64_t ihi, int64_t full) {
   VecWeightTaps<PortableVec>::padded_row(pw, rows, row_stride, dy_row, s, ilo, ihi, full);
 }
 
