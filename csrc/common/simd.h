@@ -67,6 +67,7 @@ struct Avx512Vec {
   static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
   static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }    // a*b + c
   static V fnmadd(V a, V b, V c) { return _mm512_fnmadd_ps(a, b, c); }  // c - a*b
+  static float reduce_add(V v) { return _mm512_reduce_add_ps(v); }
   // relu (act 1) or leaky_relu of slope (act 2) of v, else v. A compare is
   // false for NaN, so NaN propagates.
   static V activate(V v, int act, V slope) {

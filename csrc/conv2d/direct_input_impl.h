@@ -1,8 +1,8 @@
 // direct_input_impl.h — d-input of first-layer shapes (3-wide window,
 // stride 1 across the width, no width dilation, C/G <= 4, K/G a multiple of
-// 16) computed directly, one dx row at a time: the row driver, shared by
-// direct_input_avx512.cpp, direct_input_avx2.cpp and direct_input_portable.cpp,
-// and the AVX2 and baseline register block, written over a vector type.
+// 16) computed directly, one dx row at a time: the row driver and the
+// register block, written over a vector type, for direct_input_avx512.cpp,
+// direct_input_avx2.cpp and direct_input_portable.cpp.
 // Include only from those files: everything here has internal linkage.
 //
 // dx[iw, g*cg+ci] = sum_{i,j,k} dy[oh_i, iw + pl - j, g*kg+k] * w[i, j, ci, g*kg+k]
