@@ -68,7 +68,7 @@ def cpu_time_medians(cases, repetitions, flops):
     return {name: statistics.median(s) for name, s in samples.items()}
 
 
-def child(threads, reps, cpu_time=False):
+def child(threads, reps, cpu_time=False, only=None):
     import numpy as np
 
     import pycnn
@@ -84,6 +84,8 @@ def child(threads, reps, cpu_time=False):
     print("| shape | m, n, k | pycnn GFLOP/s | numpy GFLOP/s | torch GFLOP/s | pycnn/numpy | pycnn/torch |")
     print("|---|---|---|---|---|---|---|")
     for label, m, n, k, ta, tb in SHAPES:
+        if only and only not in label:
+            continue
         a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
         b = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
         oa, ob = (a.T if ta else a), (b.T if tb else b)
@@ -110,15 +112,17 @@ def main():
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--reps", type=int, default=9)
     parser.add_argument("--cpu-time", action="store_true", help="time CPU seconds (1 thread only)")
+    parser.add_argument("--only", help="time only the shapes whose label contains this text")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(args.child, args.reps, args.cpu_time)
+        return child(args.child, args.reps, args.cpu_time, args.only)
     if args.cpu_time and args.threads != [1]:
         parser.error("--cpu-time measures 1 thread only (use --threads 1)")
     for n in args.threads:
         env = dict(os.environ, OMP_NUM_THREADS=str(n), OPENBLAS_NUM_THREADS=str(n), MKL_NUM_THREADS=str(n))
         extra = ["--cpu-time"] if args.cpu_time else []
+        extra += ["--only", args.only] if args.only else []
         subprocess.run([sys.executable, __file__, "--child", str(n), "--reps", str(args.reps)] + extra, env=env,
                        check=True)
 

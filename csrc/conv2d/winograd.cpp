@@ -75,10 +75,18 @@ struct Tile {
 struct Tiling {
   int64_t oh, ow, size, th, tw;
   int64_t per_image() const { return th * tw; }
-  Tile operator[](int64_t t) const {
-    const int64_t n = t / per_image(), rem = t % per_image();
-    const int64_t r = size * (rem / tw), c = size * (rem % tw);
-    return {n, r, c, int(std::min(size, oh - r)), int(std::min(size, ow - c))};
+  // body(i, tile) for tiles t0 .. t0 + count - 1, in order: one division
+  // for the first, then a step (two divisions a tile were 2 % of a call).
+  template <typename Body>
+  void walk(int64_t t0, int64_t count, Body&& body) const {
+    int64_t n = t0 / per_image(), r = (t0 % per_image()) / tw, c = t0 % tw;
+    for (int64_t i = 0; i < count; ++i) {
+      body(i, Tile{n, size * r, size * c, int(std::min(size, oh - size * r)), int(std::min(size, ow - size * c))});
+      if (++c == tw) {
+        c = 0;
+        if (++r == th) r = 0, ++n;
+      }
+    }
   }
 };
 
@@ -184,11 +192,10 @@ constexpr float kG43[6 * 3] = {1.f / 4, 0, 0, -1.f / 6, -1.f / 6, -1.f / 6, -1.f
 void transform_inputs(float* v, const float* x, const ImplicitConv& g, const Tiling& tl, int64_t t0, int64_t count,
                       const Scheme& scheme) {
   const WinogradTransforms::Input input = transforms_of(scheme).input;
-  for (int64_t t = 0; t < count; ++t) {
-    const Tile tile = tl[t0 + t];
+  tl.walk(t0, count, [&](int64_t t, const Tile& tile) {
     input(v + t * g.c, count * g.c, x + tile.n * g.h * g.w * g.c, g.h, g.w, g.c, scheme.stride * tile.oh - g.pt,
           scheme.stride * tile.ow - g.pl);
-  }
+  });
 }
 
 constexpr Scheme kStride1{4, kPoints, 1, 2, kG22, &WinogradTiles::f22};
@@ -202,11 +209,10 @@ const Scheme& scheme_of(const Conv2dShape& s) { return strided(s) ? kStride2 : f
 void transform_grads(float* d, const float* dy, const ImplicitConv& g, const Tiling& tl, int64_t t0, int64_t count,
                      const Scheme& scheme) {
   const WinogradTransforms::Grad grad = transforms_of(scheme).grad;
-  for (int64_t t = 0; t < count; ++t) {
-    const Tile tile = tl[t0 + t];
+  tl.walk(t0, count, [&](int64_t t, const Tile& tile) {
     grad(d + t * g.k, count * g.k, dy + ((tile.n * g.oh + tile.oh) * g.ow + tile.ow) * g.k, g.ow * g.k, tile.rows,
          tile.cols, g.k);
-  }
+  });
 }
 
 // The GEMMs of a chunk of `count` tiles, one per transform point:
@@ -245,11 +251,10 @@ void forward_geometry(float* y, const float* x, const float* u, const float* bia
     float* m = thread_scratch(kScratchMisc).floats(size_t(points * count * K));
     transform_inputs(v, x, g, tl, t0, count, scheme);
     point_gemms(m, v, u, points, count, C, K);  // M_xi = V_xi · U_xi
-    for (int64_t t = 0; t < count; ++t) {
-      const Tile tile = tl[t0 + t];
+    tl.walk(t0, count, [&](int64_t t, const Tile& tile) {
       output(y + ((tile.n * g.oh + tile.oh) * g.ow + tile.ow) * K, g.ow * K, tile.rows, tile.cols, m + t * K,
              count * K, K, bias, fused, act.alpha);
-    }
+    });
   });
   if (act.kind != Activation::kNone && fused == 0)
     parallel_for(g.n * g.oh * g.ow * K, kSerialElementwise,
@@ -326,10 +331,9 @@ void strided_input_geometry(float* dx, const float* dy, const float* weight, con
       float* m = thread_scratch(kScratchMisc).floats(size_t(kStridedPoints * count * C));
       transform_grads(d, dy, g, tl, t0, count, kStride2);
       point_gemms(m, d, u, kStridedPoints, count, K, C);  // M_xi = D_xi · U_xi^T
-      for (int64_t t = 0; t < count; ++t) {
-        const Tile tile = tl[t0 + t];
+      tl.walk(t0, count, [&](int64_t t, const Tile& tile) {
         adjoint(dx + tile.n * image, g.h, g.w, C, 2 * tile.oh - g.pt, 2 * tile.ow - g.pl, m + t * C, count * C);
-      }
+      });
     }
   });
 }

@@ -145,21 +145,28 @@ struct Patch {
   }
 };
 
+// A patch wholly inside the image: every tap loads, with no test.
+struct InsidePatch {
+  int64_t origin, row, col;  // floats to tap (0, 0), between rows, between columns
+  template <typename Vec>
+  V<Vec> load(const float* image, int i, int j, int64_t c) const {
+    return Vec::load(image + origin + i * row + j * col + c);
+  }
+};
+
 // V_xi = (B^T d B)[xi] for a scheme of kP x kP points (the kP x kP patch at
 // (ih0, iw0)) whose B^T is kInput. Each patch column is transformed as it is
 // loaded and parked in a stack buffer, then each buffer row is transformed
 // and stored: a 6x6 patch (36 vectors) does not fit the registers, and this
 // order spills nothing else (F(4x4, 3x3) layers 1-8 % faster than loading
 // the whole patch first; the 5x5 and 4x4 patches the same either way).
-template <typename Vec, int kP, void (*kInput)(V<Vec>*, int)>
-void input_tile(float* v, int64_t vstride, const float* image, int64_t h, int64_t w, int64_t C, int64_t ih0,
-                int64_t iw0) {
-  const Patch<kP> patch(h, w, C, ih0, iw0);
+template <typename Vec, int kP, void (*kInput)(V<Vec>*, int), typename Taps>
+void transform_patch(float* v, int64_t vstride, const float* image, int64_t C, const Taps& taps) {
   for (int64_t c = 0; c < C; c += Vec::kLanes) {
     V<Vec> columns[kP][kP];  // [j][i]: row i of the transformed column j
     for (int j = 0; j < kP; ++j) {
       V<Vec> col[kP];
-      for (int i = 0; i < kP; ++i) col[i] = patch.template load<Vec>(image, i, j, c);
+      for (int i = 0; i < kP; ++i) col[i] = taps.template load<Vec>(image, i, j, c);
       kInput(col, 1);
       for (int i = 0; i < kP; ++i) columns[j][i] = col[i];
     }
@@ -170,6 +177,14 @@ void input_tile(float* v, int64_t vstride, const float* image, int64_t h, int64_
       for (int j = 0; j < kP; ++j) Vec::store(v + (kP * i + j) * vstride + c, row[j]);
     }
   }
+}
+
+template <typename Vec, int kP, void (*kInput)(V<Vec>*, int)>
+void input_tile(float* v, int64_t vstride, const float* image, int64_t h, int64_t w, int64_t C, int64_t ih0,
+                int64_t iw0) {
+  if (ih0 >= 0 && iw0 >= 0 && ih0 + kP <= h && iw0 + kP <= w)
+    return transform_patch<Vec, kP, kInput>(v, vstride, image, C, InsidePatch{(ih0 * w + iw0) * C, w * C, C});
+  transform_patch<Vec, kP, kInput>(v, vstride, image, C, Patch<kP>(h, w, C, ih0, iw0));
 }
 
 // The rows x cols (<= kT x kT) outputs (A^T M A) + bias, activated, for a
