@@ -76,7 +76,8 @@ struct Tiling {
   int64_t oh, ow, size, th, tw;
   int64_t per_image() const { return th * tw; }
   // body(i, tile) for tiles t0 .. t0 + count - 1, in order: one division
-  // for the first, then a step (two divisions a tile were 2 % of a call).
+  // for the first, then a step (two divisions a tile took 1.3 % of cifar
+  // conv2 forward's instructions).
   template <typename Body>
   void walk(int64_t t0, int64_t count, Body&& body) const {
     int64_t n = t0 / per_image(), r = (t0 % per_image()) / tw, c = t0 % tw;
