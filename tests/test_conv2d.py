@@ -22,6 +22,10 @@ DIRECT_EXTRA = [
     # d-input's group offsets, with a height stride and dilation.
     ConvCase(2, 8, 13, 6, 64, 3, 3, (1, 1), "same", groups=2, seed=907),
     ConvCase(1, 11, 9, 8, 64, 3, 3, (2, 1), "same", (2, 1), groups=4, seed=908),
+    # Images taller than the padded-row buffer: its rows slide to the front
+    # (height stride and dilation; groups of 16 outputs).
+    ConvCase(2, 45, 9, 3, 16, 3, 3, (2, 1), "same", (2, 1), seed=909),
+    ConvCase(2, 41, 6, 4, 64, 3, 3, (1, 1), "same", groups=4, seed=910),
 ]
 # First-layer shapes (groups 1, C 1..4, 3-wide windows at width stride 1,
 # K a multiple of 16: the sliding kernel): 16-pixel groups (K 16) and

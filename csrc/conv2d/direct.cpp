@@ -17,17 +17,13 @@
 #include "conv2d/direct.h"
 
 namespace pycnn {
-void pad_window_rows(float* buf, const float* x, const Conv2dShape& s, int64_t n, int64_t ih0,
-                     int64_t ilo, int64_t ihi, int64_t wp) {
+void pad_input_row(float* dst, const float* x, const Conv2dShape& s, int64_t n, int64_t ih, int64_t wp) {
   const int64_t C = s.c;
   const int64_t lead = std::min(s.pad_left, wp), body = std::max<int64_t>(0, std::min(s.w, wp - lead));
-  for (int64_t r = 0; r < ihi - ilo; ++r) {
-    float* dst = buf + r * wp * C;
-    const float* src = x + ((n * s.h + ih0 + (ilo + r) * s.dh) * s.w) * C;
-    std::fill(dst, dst + lead * C, 0.f);
-    std::copy(src, src + body * C, dst + lead * C);
-    std::fill(dst + (lead + body) * C, dst + wp * C, 0.f);
-  }
+  const float* src = x + ((n * s.h + ih) * s.w) * C;
+  std::fill(dst, dst + lead * C, 0.f);
+  std::copy(src, src + body * C, dst + lead * C);
+  std::fill(dst + (lead + body) * C, dst + wp * C, 0.f);
 }
 
 void activate_inplace(float* y, int64_t count, const ActivationSpec& act) {
@@ -49,18 +45,15 @@ void activate_inplace(float* y, int64_t count, const ActivationSpec& act) {
 
 void direct_forward(float* y, const float* x, const float* weight, const float* bias,
                     const Conv2dShape& s, const ActivationSpec& act) {
-  auto row_kernel = direct_forward_row_portable;
+  auto rows_kernel = direct_forward_rows_portable;
 #if defined(PYCNN_X86)
   if (active_isa() == Isa::kAvx512 && direct_winograd_applies_avx512(s))
     return direct_winograd_forward_avx512(y, x, weight, bias, s, act);
-  if (active_isa() == Isa::kAvx512) row_kernel = direct_forward_row_avx512;
-  if (active_isa() == Isa::kAvx2) row_kernel = direct_forward_row_avx2;
+  if (active_isa() == Isa::kAvx512) rows_kernel = direct_forward_rows_avx512;
+  if (active_isa() == Isa::kAvx2) rows_kernel = direct_forward_rows_avx2;
 #endif
   parallel_for(s.n * s.oh, direct_row_grain(s),
-               [&](int64_t u0, int64_t u1) {
-                 for (int64_t u = u0; u < u1; ++u)
-                   row_kernel(y + u * s.ow * s.k, x, weight, bias, s, u / s.oh, u % s.oh, act);
-               });
+               [&](int64_t u0, int64_t u1) { rows_kernel(y, x, weight, bias, s, u0, u1, act); });
 }
 
 void direct_backward_input(float* dx, const float* dy, const float* weight, const Conv2dShape& s) {
@@ -163,9 +156,11 @@ void direct_backward_weight(float* dweight, const float* dy, const float* x, con
   // time).
   const bool padded = full == len && full > 0 && s.kg > 1 && s.kw == 3 && s.sw == 1 && s.dw == 1 && s.cg <= 4;
   const int64_t wp = s.ow + 2;
+  const int64_t row = padded_row_floats(s, wp), capacity = padded_rows_capacity(s, row);
   parallel_for_chunks(chunks.count, [&](int64_t ci) {
     float* pw = ci == 0 ? dweight : partial + (ci - 1) * wsize;
     std::memset(pw, 0, sizeof(float) * wsize);
+    PaddedRows rows(padded ? thread_scratch(kScratchMisc).floats(size_t(capacity * row)) : nullptr, capacity, row);
     for (int64_t u = chunks.begin(ci); u < chunks.end(ci); ++u) {
       int64_t n = u / s.oh, oh = u % s.oh, ih0 = oh * s.sh - s.pad_top, ilo, ihi;
       valid_rows(s, ih0, ilo, ihi);
@@ -177,9 +172,8 @@ void direct_backward_weight(float* dweight, const float* dy, const float* x, con
       }
 #endif
       if (padded) {
-        float* buf = thread_scratch(kScratchMisc).floats(size_t(std::max<int64_t>(1, (ihi - ilo) * wp * s.c)));
-        pad_window_rows(buf, x, s, n, ih0, ilo, ihi, wp);
-        weight_row_padded(pw, buf, wp * s.c, dy_row, s, ilo, ihi, full);
+        if (ilo < ihi)
+          weight_row_padded(pw, rows.window(x, s, n, ih0, ilo, ihi, wp), s.dh * row, dy_row, s, ilo, ihi, full);
         continue;
       }
       if (full > 0) weight_row(pw, x, dy_row, s, n, ih0, ilo, ihi, ow_lo, ow_hi, full);

@@ -10,10 +10,10 @@
 
 namespace pycnn {
 
-void direct_forward_row_avx2(float* y_row, const float* x, const float* weight, const float* bias,
-                             const Conv2dShape& s, int64_t n, int64_t oh, const ActivationSpec& act) {
-  forward_row_impl<VecBlock<Avx2Vec>>(y_row, x, weight, bias, s, n, oh);
-  activate_inplace(y_row, s.ow * s.k, act);
+void direct_forward_rows_avx2(float* y, const float* x, const float* weight, const float* bias,
+                              const Conv2dShape& s, int64_t u0, int64_t u1, const ActivationSpec& act) {
+  forward_rows_impl<VecBlock<Avx2Vec>>(y, x, weight, bias, s, u0, u1,
+                                       [&](float* y_row) { activate_inplace(y_row, s.ow * s.k, act); });
 }
 
 }  // namespace pycnn

@@ -97,25 +97,29 @@ struct Avx512Block {
 
 }  // namespace
 
-void direct_forward_row_avx512(float* y_row, const float* x, const float* weight,
-                               const float* bias, const Conv2dShape& s, int64_t n, int64_t oh,
-                               const ActivationSpec& act) {
-  if (direct_sliding_applies_avx512(s)) direct_sliding_row_avx512(y_row, x, weight, bias, s, n, oh);
-  else forward_row_impl<Avx512Block>(y_row, x, weight, bias, s, n, oh);
-  // relu / leaky_relu on the row while it is in L1, 16 lanes at a time (the
+void direct_forward_rows_avx512(float* y, const float* x, const float* weight, const float* bias,
+                                const Conv2dShape& s, int64_t u0, int64_t u1, const ActivationSpec& act) {
+  // relu / leaky_relu on each row while it is in L1, 16 lanes at a time (the
   // generic pass is compiled for the baseline ISA).
   const int64_t count = s.ow * s.k;
-  if ((act.kind == Activation::kRelu || act.kind == Activation::kLeakyRelu) && count % 16 == 0) {
-    const bool relu = act.kind == Activation::kRelu;
-    const __m512 zero = _mm512_setzero_ps(), slope = _mm512_set1_ps(act.alpha);
-    for (int64_t i = 0; i < count; i += 16) {
-      const __m512 v = _mm512_loadu_ps(y_row + i);
-      const __mmask16 neg = _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ);  // NaN is not negative: it passes
-      _mm512_storeu_ps(y_row + i, relu ? _mm512_mask_mov_ps(v, neg, zero) : _mm512_mask_mul_ps(v, neg, v, slope));
+  const auto finish = [&](float* y_row) {
+    if ((act.kind == Activation::kRelu || act.kind == Activation::kLeakyRelu) && count % 16 == 0) {
+      const bool relu = act.kind == Activation::kRelu;
+      const __m512 zero = _mm512_setzero_ps(), slope = _mm512_set1_ps(act.alpha);
+      for (int64_t i = 0; i < count; i += 16) {
+        const __m512 v = _mm512_loadu_ps(y_row + i);
+        const __mmask16 neg = _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ);  // NaN is not negative: it passes
+        _mm512_storeu_ps(y_row + i, relu ? _mm512_mask_mov_ps(v, neg, zero) : _mm512_mask_mul_ps(v, neg, v, slope));
+      }
+      return;
     }
-    return;
+    activate_inplace(y_row, count, act);
+  };
+  if (!direct_sliding_applies_avx512(s)) return forward_rows_impl<Avx512Block>(y, x, weight, bias, s, u0, u1, finish);
+  for (int64_t u = u0; u < u1; ++u) {
+    direct_sliding_row_avx512(y + u * count, x, weight, bias, s, u / s.oh, u % s.oh);
+    finish(y + u * count);
   }
-  activate_inplace(y_row, count, act);
 }
 
 }  // namespace pycnn

@@ -76,7 +76,7 @@ inline void pixel_generic(float* yp, const float* w, const float* bias, const Co
 // broadcast from memory (Vec::broadcast): set1 of a loaded float made GCC
 // index every pixel's address afresh, and mnist conv1's AVX2 forward ran
 // 0.77-0.80 against 0.65-0.69 ms. direct_row_avx512.cpp passes its own
-// block with the same signature to forward_row_impl.
+// block with the same signature to forward_rows_impl.
 template <typename Vec>
 struct VecBlock {
   static constexpr int kRegs = kBlock / Vec::kLanes;
@@ -204,52 +204,52 @@ struct VecBlock {
   }
 };
 
+// The zero-padded rows' width: the windows of ceil(OW / kPix) full pixel
+// groups, so every pixel (borders included) takes the register block. False
+// when that is much wider than the input: huge strides, dilations or pads
+// (which leave a few pixels) go per pixel instead.
+inline bool padded_width(const Conv2dShape& s, int64_t& wp) {
+  const int64_t owp = (s.ow + kPix - 1) / kPix * kPix;
+  return !__builtin_mul_overflow(owp - 1, s.sw, &wp) && !__builtin_add_overflow(wp, (s.kw - 1) * s.dw + 1, &wp) &&
+         wp <= 2 * s.w + 1024;
+}
+
+// Output row y_row from padded window rows pw: whole 16-channel blocks only,
+// a short last pixel group writing into y_tmp (OWP x K floats) first.
 template <typename Block>
-inline void forward_row_impl(float* y_row, const float* x, const float* w, const float* bias,
-                             const Conv2dShape& s, int64_t n, int64_t oh) {
+inline void forward_row_padded(float* y_row, const float* w, const float* bias, const Conv2dShape& s,
+                               const RowWindow& pw, float* y_tmp) {
+  const int64_t kg = s.kg, full = kg == 1 ? s.k : kg;
+  const int64_t groups = (s.ow + kPix - 1) / kPix;
+  for (int64_t gi = 0; gi < groups; ++gi) {
+    const int64_t ow = gi * kPix;
+    float* yd = ow + kPix <= s.ow ? y_row : y_tmp - ow * s.k;
+    if (kg == 1) {
+      for (int64_t k0 = 0; k0 < full; k0 += kBlock) Block::template run<true, kPix, 1>(yd, w, bias, s, pw, ow, k0, 0);
+    } else {
+      for (int64_t g = 0; g < s.groups; ++g) {
+        int64_t m0 = 0;
+        for (; m0 + 2 * kBlock <= full; m0 += 2 * kBlock)
+          Block::template run<false, kPix, 2>(yd, w, bias, s, pw, ow, g * kg + m0, g);
+        for (; m0 < full; m0 += kBlock) Block::template run<false, kPix, 1>(yd, w, bias, s, pw, ow, g * kg + m0, g);
+      }
+    }
+    if (yd != y_row) std::copy(y_tmp, y_tmp + (s.ow - ow) * s.k, y_row + ow * s.k);
+  }
+}
+
+// Output row (n, oh) read from the input in place, for channel tails:
+// interior pixels kPix (then kPix/2) at a time for the whole blocks, the
+// per-pixel loop for borders and the tail channels.
+template <typename Block>
+inline void forward_row_in_place(float* y_row, const float* x, const float* w, const float* bias,
+                                 const Conv2dShape& s, int64_t n, int64_t oh) {
   const int64_t kg = s.kg, C = s.c;
   const int64_t ih0 = oh * s.sh - s.pad_top;
   int64_t ilo, ihi;
   valid_rows(s, ih0, ilo, ihi);
   RowWindow rw{x + n * s.h * s.w * C, ih0 * s.w * C, s.dh * s.w * C, s.pad_left, ilo, ihi};
   const int64_t len = kg == 1 ? s.k : kg, full = len / kBlock * kBlock;
-
-  // Whole 16-channel blocks only: copy the window rows into a zero-padded
-  // buffer wide enough for ceil(OW / kPix) full pixel groups, so every pixel
-  // (borders included) takes the register block; a short last group writes
-  // into a scratch row. Only when that buffer is about as wide as the input:
-  // huge strides, dilations or pads (which leave a few pixels) go per pixel.
-  const int64_t groups = (s.ow + kPix - 1) / kPix, owp = groups * kPix;
-  int64_t wp = 0;
-  const bool copy_fits = !__builtin_mul_overflow(owp - 1, s.sw, &wp) &&
-                         !__builtin_add_overflow(wp, (s.kw - 1) * s.dw + 1, &wp) && wp <= 2 * s.w + 1024;
-  if (full == len && copy_fits) {
-    const int64_t rows = ihi - ilo;
-    float* buf = thread_scratch(kScratchMisc).floats(size_t(std::max<int64_t>(rows * wp * C, 1) + owp * s.k));
-    float* y_tmp = buf + rows * wp * C;
-    pad_window_rows(buf, x, s, n, ih0, ilo, ihi, wp);
-    RowWindow pw{buf, -ilo * wp * C, wp * C, 0, ilo, ihi};
-    for (int64_t gi = 0; gi < groups; ++gi) {
-      const int64_t ow = gi * kPix;
-      float* yd = ow + kPix <= s.ow ? y_row : y_tmp - ow * s.k;
-      if (kg == 1) {
-        for (int64_t k0 = 0; k0 < full; k0 += kBlock)
-          Block::template run<true, kPix, 1>(yd, w, bias, s, pw, ow, k0, 0);
-      } else {
-        for (int64_t g = 0; g < s.groups; ++g) {
-          int64_t m0 = 0;
-          for (; m0 + 2 * kBlock <= full; m0 += 2 * kBlock)
-            Block::template run<false, kPix, 2>(yd, w, bias, s, pw, ow, g * kg + m0, g);
-          for (; m0 < full; m0 += kBlock) Block::template run<false, kPix, 1>(yd, w, bias, s, pw, ow, g * kg + m0, g);
-        }
-      }
-      if (yd != y_row) std::copy(y_tmp, y_tmp + (s.ow - ow) * s.k, y_row + ow * s.k);
-    }
-    return;
-  }
-
-  // Channel tails: interior pixels kPix (then kPix/2) at a time for the
-  // whole blocks, the per-pixel loop for borders and the tail channels.
   const int64_t ow_lo = ceil_div(s.pad_left, s.sw);
   const int64_t last = s.w - 1 - (s.kw - 1) * s.dw + s.pad_left;
   const int64_t ow_hi = std::max(ow_lo, last < 0 ? 0 : std::min<int64_t>(s.ow, last / s.sw + 1));
@@ -277,6 +277,36 @@ inline void forward_row_impl(float* y_row, const float* x, const float* w, const
       pixel_generic(y_row + ow * s.k, w, bias, s, rw, ow, 0);
       ow += 1;
     }
+  }
+}
+
+// Output rows u in [u0, u1) (u = n*OH + oh), all OW pixels each, then
+// finish(y_row) on each (the activation, while the row is in L1).
+template <typename Block, typename Finish>
+inline void forward_rows_impl(float* y, const float* x, const float* w, const float* bias, const Conv2dShape& s,
+                              int64_t u0, int64_t u1, Finish&& finish) {
+  const int64_t row_out = s.ow * s.k;
+  const int64_t len = s.kg == 1 ? s.k : s.kg;
+  int64_t wp = 0;
+  if (len % kBlock != 0 || !padded_width(s, wp)) {
+    for (int64_t u = u0; u < u1; ++u) {
+      forward_row_in_place<Block>(y + u * row_out, x, w, bias, s, u / s.oh, u % s.oh);
+      finish(y + u * row_out);
+    }
+    return;
+  }
+  const int64_t row = padded_row_floats(s, wp), capacity = padded_rows_capacity(s, row);
+  const int64_t owp = (s.ow + kPix - 1) / kPix * kPix;
+  float* buf = thread_scratch(kScratchMisc).floats(size_t(capacity * row + owp * s.k));
+  PaddedRows rows(buf, capacity, row);
+  for (int64_t u = u0; u < u1; ++u) {
+    const int64_t n = u / s.oh, ih0 = (u % s.oh) * s.sh - s.pad_top;
+    int64_t ilo, ihi;
+    valid_rows(s, ih0, ilo, ihi);
+    const int64_t istride = s.dh * row;
+    const RowWindow pw{ilo < ihi ? rows.window(x, s, n, ih0, ilo, ihi, wp) : buf, -ilo * istride, istride, 0, ilo, ihi};
+    forward_row_padded<Block>(y + u * row_out, w, bias, s, pw, buf + capacity * row);
+    finish(y + u * row_out);
   }
 }
 
