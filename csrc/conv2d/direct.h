@@ -159,12 +159,14 @@ class PaddedRows {
 inline int64_t padded_row_floats(const Conv2dShape& s, int64_t wp) { return (wp * s.c + 15) / 16 * 16; }
 
 // Rows for a PaddedRows of `row` floats each: the window's span of input
-// rows plus as many more as fit 16 KiB in all (at most 16 output rows'
-// worth), so the kept rows slide to the front every few rows and the
-// buffer stays in L1 beside the kernel's other operands.
+// rows plus as many more as fit 4 KiB in all (at most 16 output rows'
+// worth). Wide rows then slide every output row, as much copying as
+// padding the window afresh; with 16 KiB face conv1's d-weight (1.1 KiB
+// rows) ran up to 14 % slower in two of four A/B runs, its buffer moving
+// through L1 beside a 5.9 KiB dy row.
 inline int64_t padded_rows_capacity(const Conv2dShape& s, int64_t row) {
   const int64_t span = (s.kh - 1) * s.dh + 1;
-  return span + std::clamp<int64_t>((int64_t(1) << 12) / std::max<int64_t>(row, 1) - span, 0, 16 * s.sh);
+  return span + std::clamp<int64_t>((int64_t(1) << 10) / std::max<int64_t>(row, 1) - span, 0, 16 * s.sh);
 }
 
 // y[0..count) = act(y) with the switch outside the loop (vectorisable).
