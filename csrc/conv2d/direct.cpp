@@ -153,8 +153,10 @@ void direct_backward_weight(float* dweight, const float* dy, const float* x, con
   // Stride-1 3-wide windows with whole blocks: pad the window rows so every
   // pixel, borders included, takes the register-blocked kernel (on AVX2 the
   // per-pixel loop for cifar conv1's 2 border pixels in 32 took 29 % of the
-  // time).
-  const bool padded = full == len && full > 0 && s.kg > 1 && s.kw == 3 && s.sw == 1 && s.dw == 1 && s.cg <= 4;
+  // time). Not where AVX-512's sliding rows take every row: they use the
+  // same scratch slot for their own copy.
+  const bool padded =
+      !sliding && full == len && full > 0 && s.kg > 1 && s.kw == 3 && s.sw == 1 && s.dw == 1 && s.cg <= 4;
   const int64_t wp = s.ow + 2;
   const int64_t row = padded_row_floats(s, wp), capacity = padded_rows_capacity(s, row);
   parallel_for_chunks(chunks.count, [&](int64_t ci) {
