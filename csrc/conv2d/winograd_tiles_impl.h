@@ -139,6 +139,8 @@ struct Patch {
         offset[i][j] = inside[i][j] ? ((ih0 + i) * w + iw0 + j) * C : 0;
       }
   }
+  bool has(int i, int j) const { return inside[i][j]; }
+  int64_t at(int i, int j) const { return offset[i][j]; }
   template <typename Vec>
   V<Vec> load(const float* image, int i, int j, int64_t c) const {
     return inside[i][j] ? Vec::load(image + offset[i][j] + c) : Vec::zero();
@@ -148,9 +150,18 @@ struct Patch {
 // A patch wholly inside the image: every tap loads, with no test.
 struct InsidePatch {
   int64_t origin, row, col;  // floats to tap (0, 0), between rows, between columns
+  // The one for the kP x kP patch at (ih0, iw0) of an h x w x C image, if it
+  // lies wholly inside.
+  template <int kP>
+  static bool fits(int64_t h, int64_t w, int64_t ih0, int64_t iw0) {
+    return ih0 >= 0 && iw0 >= 0 && ih0 + kP <= h && iw0 + kP <= w;
+  }
+  InsidePatch(int64_t w, int64_t C, int64_t ih0, int64_t iw0) : origin((ih0 * w + iw0) * C), row(w * C), col(C) {}
+  static constexpr bool has(int, int) { return true; }
+  int64_t at(int i, int j) const { return origin + i * row + j * col; }
   template <typename Vec>
   V<Vec> load(const float* image, int i, int j, int64_t c) const {
-    return Vec::load(image + origin + i * row + j * col + c);
+    return Vec::load(image + at(i, j) + c);
   }
 };
 
@@ -182,8 +193,8 @@ void transform_patch(float* v, int64_t vstride, const float* image, int64_t C, c
 template <typename Vec, int kP, void (*kInput)(V<Vec>*, int)>
 void input_tile(float* v, int64_t vstride, const float* image, int64_t h, int64_t w, int64_t C, int64_t ih0,
                 int64_t iw0) {
-  if (ih0 >= 0 && iw0 >= 0 && ih0 + kP <= h && iw0 + kP <= w)
-    return transform_patch<Vec, kP, kInput>(v, vstride, image, C, InsidePatch{(ih0 * w + iw0) * C, w * C, C});
+  if (InsidePatch::fits<kP>(h, w, ih0, iw0))
+    return transform_patch<Vec, kP, kInput>(v, vstride, image, C, InsidePatch(w, C, ih0, iw0));
   transform_patch<Vec, kP, kInput>(v, vstride, image, C, Patch<kP>(h, w, C, ih0, iw0));
 }
 
@@ -231,10 +242,9 @@ void grad_tile(float* d, int64_t dstride, const float* dy, int64_t dyrow, int ro
   }
 }
 
-template <typename Vec>
-void strided_input_adjoint(float* image, int64_t h, int64_t w, int64_t C, int64_t ih0, int64_t iw0, const float* m,
-                           int64_t mstride) {
-  const Patch<5> patch(h, w, C, ih0, iw0);
+// (B M B^T) of the stride-2 scheme added into the 5x5 patch `taps`.
+template <typename Vec, typename Taps>
+void add_adjoint_patch(float* image, int64_t C, const Taps& taps, const float* m, int64_t mstride) {
   for (int64_t c = 0; c < C; c += Vec::kLanes) {
     V<Vec> g[5][5];
     for (int i = 0; i < 5; ++i)
@@ -243,13 +253,20 @@ void strided_input_adjoint(float* image, int64_t h, int64_t w, int64_t C, int64_
     for (int i = 0; i < 5; ++i) strided_input_adjoint_1d<Vec>(&g[i][0], 1);
     for (int i = 0; i < 5; ++i)
       for (int j = 0; j < 5; ++j)
-        if (patch.inside[i][j]) {
-          float* at = image + patch.offset[i][j] + c;
+        if (taps.has(i, j)) {
+          float* at = image + taps.at(i, j) + c;
           Vec::store(at, Vec::add(Vec::load(at), g[i][j]));
         }
   }
 }
 
+template <typename Vec>
+void strided_input_adjoint(float* image, int64_t h, int64_t w, int64_t C, int64_t ih0, int64_t iw0, const float* m,
+                           int64_t mstride) {
+  if (InsidePatch::fits<5>(h, w, ih0, iw0))
+    return add_adjoint_patch<Vec>(image, C, InsidePatch(w, C, ih0, iw0), m, mstride);
+  add_adjoint_patch<Vec>(image, C, Patch<5>(h, w, C, ih0, iw0), m, mstride);
+}
 
 // The transforms of each scheme for one Vec, as winograd.h's table.
 template <typename Vec>
