@@ -112,8 +112,16 @@ WINOGRAD_EXTRA = [
 ]
 # The stride-2 Winograd forward (3x3, C a multiple of 16 and >= 32, K a
 # multiple of 16, >= 64 output pixels): odd sizes, phantom last tiles,
-# explicit and one-sided padding.
+# explicit and one-sided padding. The wide scheme (4x4 tiles, 81*C*K <= 2^20)
+# takes all but C = 128, K = 112, which keeps the 25-point one; for it also
+# output sizes 1, 2 and 3 past a multiple of 4, and chunks across images
+# (4 tiles an image).
 STRIDED_WINOGRAD_EXTRA = [
+    ConvCase(1, 16, 17, 128, 112, 3, 3, (2, 2), "same", seed=1309),
+    ConvCase(2, 18, 20, 32, 32, 3, 3, (2, 2), "same", seed=1310),
+    ConvCase(1, 22, 13, 48, 16, 3, 3, (2, 2), "same", seed=1311),
+    ConvCase(9, 16, 16, 32, 16, 3, 3, (2, 2), "same", seed=1312),
+    ConvCase(1, 18, 21, 32, 32, 3, 3, (2, 2), ((3, 0), (1, 2)), seed=1313),
     ConvCase(2, 32, 32, 32, 32, 3, 3, (2, 2), "same", seed=1300),
     ConvCase(3, 16, 16, 64, 64, 3, 3, (2, 2), "same", seed=1301),
     ConvCase(1, 17, 19, 32, 48, 3, 3, (2, 2), "valid", seed=1302),

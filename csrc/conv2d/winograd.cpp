@@ -1,7 +1,8 @@
 // winograd.cpp — drivers of the F(2x2, 3x3) and F(4x4, 3x3) convolutions
-// and of the stride-2 scheme (see winograd.h): weight transforms, tile
+// and of the stride-2 schemes (see winograd.h): weight transforms, tile
 // chunks, threads; the tile transforms are per ISA (winograd_tiles_impl.h) and
-// the 16 (36, 25) GEMMs per chunk run on the implicit path's register tiles.
+// the 16 (36, 25, 81) GEMMs per chunk run on the implicit path's register
+// tiles.
 //
 // A chunk of T tiles keeps V (P*T*C floats, P points) and M or D (P*T*K)
 // in L2, and each GEMM's U_xi block (C x 64 floats) in L1 while the tile
@@ -22,8 +23,14 @@ namespace {
 constexpr int64_t kPoints = 16;                        // transform points per tile, F(2x2, 3x3)
 constexpr int64_t kStridedPoints = 25;                 // at stride 2
 constexpr int64_t kF43Points = 36;                     // F(4x4, 3x3)
+constexpr int64_t kStridedWidePoints = 81;             // the wide stride-2 forward
 constexpr int64_t kChunkFloats = int64_t(1) << 17;     // V + M of one chunk (512 KiB)
 constexpr int64_t kMaxWeightFloats = int64_t(1) << 22;  // transformed weight (16 MiB)
+// The wide stride-2 forward's transformed weight (81*C*K floats), at most
+// 4 MiB: 1 thread, Zen 4, in-process A/B against the 25-point scheme: C = K
+// = 32 7-13 % faster (2 threads 7-8 %), 64 x 64 about 4 %, 64 x 128 (2.6 MiB)
+// 8-9 %, 128 x 128 (5.3 MiB, read from L3 every chunk) 0-3 % slower.
+constexpr int64_t kMaxWideWeightFloats = int64_t(1) << 20;
 // d-weight chunks: the tiles are the GEMMs' reduction, whose partial sums go
 // through memory once per chunk; from 72 tiles on the 36- and 25-point
 // schemes run 3-9 % faster (cifar conv4 1.46 -> 1.34 ms, mnist conv2 1.34 ->
@@ -186,6 +193,17 @@ void swap_weight(float* swapped, const float* weight, int64_t C, int64_t K, bool
 // (w0, w0 + w2, w2, w1, w1) and F(4x4, 3x3) (points 0, 1, -1, 2, -2, inf).
 constexpr float kG22[4 * 3] = {1, 0, 0, 0.5f, 0.5f, 0.5f, 0.5f, -0.5f, 0.5f, 0, 0, 1};
 constexpr float kGStrided[5 * 3] = {1, 0, 0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 0, 1, 0};
+// The wide stride-2 scheme: F(4, 2)'s G (points 0, 1, -1, 2, inf, rows
+// scaled as its B^T) on (w0, w2), then w1 for each odd product.
+constexpr float kGStridedWide[9 * 3] = {0.5f,    0, 0,        //
+                                        0.5f,    0, 0.5f,     //
+                                        1.f / 6, 0, -1.f / 6,  //
+                                        1.f / 6, 0, 1.f / 3,   //
+                                        0,       0, 1,         //
+                                        0,       1, 0,         //
+                                        0,       1, 0,         //
+                                        0,       1, 0,         //
+                                        0,       1, 0};
 constexpr float kG43[6 * 3] = {1.f / 4, 0, 0, -1.f / 6, -1.f / 6, -1.f / 6, -1.f / 6, 1.f / 6, -1.f / 6,
                                1.f / 24, 1.f / 12, 1.f / 6, 1.f / 24, -1.f / 12, 1.f / 6, 0, 0, 1};
 
@@ -202,8 +220,18 @@ void transform_inputs(float* v, const float* x, const ImplicitConv& g, const Til
 constexpr Scheme kStride1{4, kPoints, 1, 2, kG22, &WinogradTiles::f22};
 constexpr Scheme kStride2{5, kStridedPoints, 2, 2, kGStrided, &WinogradTiles::strided};
 constexpr Scheme kF43{6, kF43Points, 1, 4, kG43, &WinogradTiles::f43};
+constexpr Scheme kStride2Wide{9, kStridedWidePoints, 2, 4, kGStridedWide, &WinogradTiles::strided_wide};
 
+// The d-weight's scheme, and the forward's unless forward_scheme widens it.
 const Scheme& scheme_of(const Conv2dShape& s) { return strided(s) ? kStride2 : f43(s) ? kF43 : kStride1; }
+
+// The forward's scheme: at stride 2 the wide one where its weight is small
+// enough to pay (kMaxWideWeightFloats); d-input and d-weight keep the
+// 25-point scheme (see winograd.h).
+bool strided_wide(const Conv2dShape& s) {
+  return strided(s) && kStridedWidePoints * s.c * s.k <= kMaxWideWeightFloats;
+}
+const Scheme& forward_scheme(const Conv2dShape& s) { return strided_wide(s) ? kStride2Wide : scheme_of(s); }
 
 // Output-gradient transforms of tiles [t0, t0 + count) into d (D_xi at
 // d + xi*count*K).
@@ -289,15 +317,15 @@ bool winograd_weight_applies(const Conv2dShape& s) {
   return shape_fits(s) && (geometry_fits(g, 1, 16) || geometry_fits(g, 2, 16));
 }
 
-int64_t winograd_weight_floats(const Conv2dShape& s) { return scheme_of(s).points * s.c * s.k; }
+int64_t winograd_weight_floats(const Conv2dShape& s) { return forward_scheme(s).points * s.c * s.k; }
 
 void winograd_transform_weight(float* u, const float* weight, const Conv2dShape& s) {
-  transform_weight(u, weight, s.c, s.k, scheme_of(s));
+  transform_weight(u, weight, s.c, s.k, forward_scheme(s));
 }
 
 void winograd_forward_transformed(float* y, const float* x, const float* u, const float* bias, const Conv2dShape& s,
                                   const ActivationSpec& act) {
-  forward_geometry(y, x, u, bias, implicit_forward_geometry(s), act, scheme_of(s));
+  forward_geometry(y, x, u, bias, implicit_forward_geometry(s), act, forward_scheme(s));
 }
 
 void winograd_forward(float* y, const float* x, const float* weight, const float* bias, const Conv2dShape& s,

@@ -83,6 +83,38 @@ inline void strided_grad_1d(const V<Vec>* e, V<Vec>* h, int step) {
   h[4 * step] = e[1];
 }
 
+// The wide stride-2 scheme's B^T on nine values: F(4, 2) (points 0, 1, -1,
+// 2, inf, rows scaled to integers) on the even ones e = (d0, d2, d4, d6, d8),
+//   2 e0 - e1 - 2 e2 + e3,  2 e1 + e2 - e3,  3 e2 - 2 e1 - e3,  e3 - e1,
+//   2 e1 - e2 - 2 e3 + e4,
+// then the odd ones d1, d3, d5, d7 as they are.
+template <typename Vec>
+inline void strided_wide_input_1d(V<Vec>* d, int step) {
+  const V<Vec> d0 = d[0], d1 = d[step], d2 = d[2 * step], d3 = d[3 * step], d4 = d[4 * step];
+  const V<Vec> d5 = d[5 * step], d6 = d[6 * step], d7 = d[7 * step], d8 = d[8 * step];
+  const V<Vec> two = Vec::set1(2.f), t = Vec::sub(d6, d2);
+  d[0] = Vec::fmadd(two, Vec::sub(d0, d4), t);
+  d[step] = Vec::sub(Vec::add(d2, d4), t);
+  d[2 * step] = Vec::fmadd(two, Vec::sub(d4, d2), Vec::sub(d4, d6));
+  d[3 * step] = t;
+  d[4 * step] = Vec::fnmadd(two, t, Vec::sub(d8, d4));
+  d[5 * step] = d1;
+  d[6 * step] = d3;
+  d[7 * step] = d5;
+  d[8 * step] = d7;
+}
+
+// Its A^T on nine values: F(4, 2)'s (m0 + m1 + m2 + m3, m1 - m2 + 2 m3,
+// m1 + m2 + 4 m3, m1 - m2 + 8 m3 + m4) plus the odd products m5 .. m8.
+template <typename Vec>
+inline void strided_wide_output_1d(const V<Vec>* m, int step, V<Vec>* o) {
+  const V<Vec> s12 = Vec::add(m[step], m[2 * step]), d12 = Vec::sub(m[step], m[2 * step]), m3 = m[3 * step];
+  o[0] = Vec::add(Vec::add(m[0], s12), Vec::add(m3, m[5 * step]));
+  o[1] = Vec::add(Vec::fmadd(Vec::set1(2.f), m3, d12), m[6 * step]);
+  o[2] = Vec::add(Vec::fmadd(Vec::set1(4.f), m3, s12), m[7 * step]);
+  o[3] = Vec::add(Vec::fmadd(Vec::set1(8.f), m3, d12), Vec::add(m[4 * step], m[8 * step]));
+}
+
 // F(4x4, 3x3) (points 0, 1, -1, 2, -2, inf; Lavin & Gray), B^T on six values:
 //   4 d0 - 5 d2 + d4,  (d4 - 4 d2) +- (d3 - 4 d1),  (d4 - d2) +- 2 (d3 - d1),
 //   4 d1 - 5 d3 + d5.
@@ -278,6 +310,8 @@ WinogradTiles winograd_tiles_of() {
                &grad_tile<Vec, 5, 2, strided_grad_1d<Vec>>};
   t.f43 = {&input_tile<Vec, 6, f43_input_1d<Vec>>, &output_tile<Vec, 6, 4, f43_output_1d<Vec>>,
            &grad_tile<Vec, 6, 4, f43_grad_1d<Vec>>};
+  t.strided_wide = {&input_tile<Vec, 9, strided_wide_input_1d<Vec>>,
+                    &output_tile<Vec, 9, 4, strided_wide_output_1d<Vec>>, nullptr};
   t.strided_input_adjoint = &strided_input_adjoint<Vec>;
   return t;
 }
