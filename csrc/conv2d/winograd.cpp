@@ -27,10 +27,12 @@ constexpr int64_t kStridedWidePoints = 81;             // the wide stride-2 forw
 constexpr int64_t kChunkFloats = int64_t(1) << 17;     // V + M of one chunk (512 KiB)
 constexpr int64_t kMaxWeightFloats = int64_t(1) << 22;  // transformed weight (16 MiB)
 // The wide stride-2 forward's transformed weight (81*C*K floats), at most
-// 4 MiB: 1 thread, Zen 4, in-process A/B against the 25-point scheme: C = K
-// = 32 7-13 % faster (2 threads 7-8 %), 64 x 64 about 4 %, 64 x 128 (2.6 MiB)
-// 8-9 %, 128 x 128 (5.3 MiB, read from L3 every chunk) 0-3 % slower.
-constexpr int64_t kMaxWideWeightFloats = int64_t(1) << 20;
+// 512 KiB, so that it stays in L2 beside a chunk's V and M. Zen 4, in-process
+// A/B against the 25-point scheme: C = K = 32 (324 KiB) 7-13 % faster at 1
+// thread, 7-8 % at 2. C = K = 64 (1.3 MiB, read from L3 every chunk): 4 %
+// faster at 1 thread, the same at 2, and 25-30 % slower at 2 when other
+// processes load the host.
+constexpr int64_t kMaxWideWeightFloats = int64_t(1) << 17;
 // d-weight chunks: the tiles are the GEMMs' reduction, whose partial sums go
 // through memory once per chunk; from 72 tiles on the 36- and 25-point
 // schemes run 3-9 % faster (cifar conv4 1.46 -> 1.34 ms, mnist conv2 1.34 ->
