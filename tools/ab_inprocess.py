@@ -1,0 +1,105 @@
+"""A/B timing of two builds' convolution kernels in one process.
+
+Loads the compiled core of two builds (package directories, each a copy of
+``pycnn/`` with its extension, as for ``tools/ab_builds.py``) side by side
+in one process, and times one pass of a seed layer through each in
+alternating blocks of calls, the order flipped every block. The two share
+the process's OpenMP threads, its memory and whatever the host does to it
+at that moment, so a slow phase of the host slows both alike and the
+pairwise ratio of neighbouring blocks cancels it.
+
+Why: on a shared host, runs in separate processes (``ab_builds.py``) read
+apart by 10-30 % from one minute to the next at 2 threads. Here one build
+against itself read 0.984-1.005 (cifar conv2 forward, 2 threads, 40 blocks
+of 10 calls), while a 7-8 % change read 0.918-0.929 and back
+1.070-1.085. Run it twice with the builds swapped: a real difference shows
+in both orders.
+
+    python tools/ab_inprocess.py /tmp/a/pycnn /tmp/b/pycnn --layer cifar-conv2 \\
+        --pass fwd --threads 2 [--blocks 40] [--calls 10] [--isa avx2]
+
+Prints each build's median and minimum ms per call and the median of the
+pairwise ratios B/A (below 1: B is faster).
+"""
+
+import argparse
+import glob
+import importlib.util
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
+from shapes import SEED_CONV  # noqa: E402
+
+
+def load_core(package, tag):
+    """The extension module of `package` under a name of its own."""
+    found = glob.glob(os.path.join(package, "_core*.so"))
+    if len(found) != 1:
+        sys.exit(f"{package}: expected one _core*.so, found {len(found)}")
+    spec = importlib.util.spec_from_file_location(f"{tag}._core", found[0])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def pass_call(core, case, which, x, kernel, dy):
+    """A no-argument call of one pass of `case` through `core`."""
+    mode = {"valid": 0, "same": 1}[case.padding]
+    args = (case.strides, mode, (0, 0, 0, 0), case.dilation, case.groups)
+    if which == "fwd":
+        return lambda: core.conv2d_forward(x, kernel, None, *args, 0, 0.0)
+    flags = (True, False, False) if which == "d-input" else (False, False, True)
+    return lambda: core.conv2d_backward(dy, x, kernel, *args, *flags)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("build_a")
+    parser.add_argument("build_b")
+    parser.add_argument("--layer", required=True, choices=[c.name for c in SEED_CONV])
+    parser.add_argument("--pass", dest="which", default="fwd", choices=["fwd", "d-input", "d-weight"])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--blocks", type=int, default=40)
+    parser.add_argument("--calls", type=int, default=10, help="calls per block")
+    parser.add_argument("--isa", help="run both builds as on this instruction set (avx2, portable)")
+    opts = parser.parse_args()
+
+    cores = [load_core(opts.build_a, "pycnn_ab_a"), load_core(opts.build_b, "pycnn_ab_b")]
+    case = next(c for c in SEED_CONV if c.name == opts.layer)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(case.x_shape, dtype=np.float32)
+    kernel = (rng.standard_normal(case.kernel_shape) * 0.1).astype(np.float32)
+    dy = rng.standard_normal((case.n, *case.output_hw(), case.k), dtype=np.float32)
+    calls = []
+    for core in cores:
+        core.set_num_threads(opts.threads)
+        if opts.isa:
+            core.set_isa(opts.isa)
+        calls.append(pass_call(core, case, opts.which, x, kernel, dy))
+
+    def block(fn):
+        start = time.perf_counter()
+        for _ in range(opts.calls):
+            fn()
+        return (time.perf_counter() - start) / opts.calls * 1e3
+
+    for fn in calls * 5:  # warm-up: scratch buffers, thread pool, caches
+        fn()
+    times = ([], [])
+    for b in range(opts.blocks):
+        for i in ((0, 1) if b % 2 == 0 else (1, 0)):
+            times[i].append(block(calls[i]))
+    ratios = [tb / ta for ta, tb in zip(*times)]
+    print(f"{opts.layer} {opts.which}, {opts.threads} thread(s)" + (f", {opts.isa}" if opts.isa else "") + ": "
+          + " | ".join(f"{name} median {statistics.median(t):.3f} min {min(t):.3f} ms"
+                       for name, t in zip("AB", times))
+          + f" | B/A pairwise median {statistics.median(ratios):.3f}")
+
+
+if __name__ == "__main__":
+    main()
