@@ -60,6 +60,12 @@ constexpr int64_t kTinyN = 4;        // up to here row-major A runs on the dot-p
 constexpr int64_t kTurnN = 16;       // below this, with twice as many rows, a product is turned around
 constexpr int64_t kTurnCopyFloats = int64_t(1) << 16;  // row-major A if its transposed copy stays in L2
 constexpr int64_t kPackedASliceFloats = int64_t(4) << 20;  // A copied per K slice up to 16 MiB
+// C beyond this many bytes comes from memory: each tile prefetches its C
+// lines before its K loop (TileArgs::prefetch_c). In-process A/B, Zen 4:
+// face dense d-weight (10752 x 512 from k = 16, 22 MB) 7-9 % faster at 1
+// and 2 threads, 2048^3 (16 MB) 1-1.5 %; with C in L2 or L3 the same
+// prefetches cost 2-5 % (4096 x 128 from k = 32, 512 x 128 from k = 16).
+constexpr int64_t kFarCBytes = int64_t(8) << 20;
 
 const IsaUkernels& kernels_for(Isa isa) {
   if (isa == Isa::kAvx512 && gemm_detail::ukernels_avx512()) return *gemm_detail::ukernels_avx512();
@@ -206,6 +212,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
   const int64_t panel_floats = kc_max * nr;
   float* packed = thread_scratch(kScratchGemmB).floats(size_t(panels_max * panel_floats));
 
+  const bool prefetch_c = m * n * int64_t(sizeof(float)) > kFarCBytes;
   const TileAct in_kernel_act = tile_act(ep.activation);
   const bool post_act = ep.activation.kind != Activation::kNone && in_kernel_act == TileAct::kNone;
   const int64_t row_tiles = (m + mr - 1) / mr;
@@ -309,6 +316,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k,
         // no hardware prefetcher follows); each tile also prefetches its own
         // columns of the next K slice towards L2, spread over its FMAs.
         if (stream_b && !packs(jt)) g.far_prefetch = kc_max * ldb;
+        g.prefetch_c = prefetch_c;
         (a_transposed ? table.trans_a : table.normal)[rows](g);
         if (last && post_act) finish_tile(g.c, ldc, rows, cols, ep.activation);
       }

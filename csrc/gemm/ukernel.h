@@ -40,6 +40,9 @@ struct TileArgs {
   // The dot-product kernels prefetch rows j < NR from b + far_prefetch
   // along k (0: none).
   int64_t far_prefetch = 0;
+  // Prefetch the tile's C lines before the K loop (C too large to stay in
+  // cache: its reads or read-for-ownership would stall the stores).
+  bool prefetch_c = false;
 };
 
 using Ukernel = void (*)(const TileArgs&);

@@ -26,6 +26,15 @@ void tile_kernel(const TileArgs& g) {
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) acc[i][v] = Vec::zero();
 
+  // C is read (beta != 0) or written only after the K loop; asked for now,
+  // its lines arrive from memory while the FMAs run.
+  if (g.prefetch_c) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) __builtin_prefetch(g.c + i * g.ldc + v * W, 1, 3);
+  }
+
   const float* b = g.b;
   const int64_t ldb = g.ldb, lda = g.lda, kc = g.kc;
   const int64_t pf = kPrefetchRows * ldb, far = g.far_prefetch;
