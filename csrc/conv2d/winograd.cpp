@@ -111,6 +111,7 @@ struct Scheme {
   int64_t axis, points, stride, tile;  // points = axis^2
   const float* g;                      // G (axis x 3): U = G g G^T
   WinogradTransforms WinogradTiles::*transforms;  // its entry in each ISA's table
+  int64_t forward_chunk = 0;  // tiles per forward chunk, or 0: chunk_tiles()
 };
 
 const WinogradTiles& winograd_tiles() {
@@ -129,9 +130,10 @@ int64_t chunk_tiles(int64_t points, int64_t C, int64_t K) {
   return std::max<int64_t>(24, kChunkFloats / (points * (C + K)) / 24 * 24);
 }
 
-// The wide stride-2 forward's chunks: 12 tiles, whose V and M (249 KiB at
-// C = K = 32) leave L2 room for its 81-point weight. cifar conv2, in-process
-// A/B: 1-4 % faster than 24 tiles (the rule above), 2-4 % faster than 6.
+// The wide stride-2 forward's chunks (Scheme::forward_chunk): 12 tiles,
+// whose V and M (249 KiB at C = K = 32) leave L2 room for its 81-point
+// weight. cifar conv2, in-process A/B: 1-4 % faster than 24 tiles (the rule
+// above), 2-4 % faster than 6.
 constexpr int64_t kWideChunkTiles = 12;
 
 // out[p][q] = sum over i, j of L[p][i] * L[q][j] * in[i][j] for planes of CK
@@ -202,15 +204,8 @@ constexpr float kG22[4 * 3] = {1, 0, 0, 0.5f, 0.5f, 0.5f, 0.5f, -0.5f, 0.5f, 0, 
 constexpr float kGStrided[5 * 3] = {1, 0, 0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 0, 1, 0};
 // The wide stride-2 scheme: F(4, 2)'s G (points 0, 1, -1, 2, inf, rows
 // scaled as its B^T) on (w0, w2), then w1 for each odd product.
-constexpr float kGStridedWide[9 * 3] = {0.5f,    0, 0,        //
-                                        0.5f,    0, 0.5f,     //
-                                        1.f / 6, 0, -1.f / 6,  //
-                                        1.f / 6, 0, 1.f / 3,   //
-                                        0,       0, 1,         //
-                                        0,       1, 0,         //
-                                        0,       1, 0,         //
-                                        0,       1, 0,         //
-                                        0,       1, 0};
+constexpr float kGStridedWide[9 * 3] = {0.5f, 0, 0, 0.5f, 0, 0.5f, 1.f / 6, 0, -1.f / 6, 1.f / 6, 0, 1.f / 3, 0, 0, 1,
+                                        0,    1, 0, 0,    1, 0,    0,       1, 0,        0,       1, 0};
 constexpr float kG43[6 * 3] = {1.f / 4, 0, 0, -1.f / 6, -1.f / 6, -1.f / 6, -1.f / 6, 1.f / 6, -1.f / 6,
                                1.f / 24, 1.f / 12, 1.f / 6, 1.f / 24, -1.f / 12, 1.f / 6, 0, 0, 1};
 
@@ -227,7 +222,8 @@ void transform_inputs(float* v, const float* x, const ImplicitConv& g, const Til
 constexpr Scheme kStride1{4, kPoints, 1, 2, kG22, &WinogradTiles::f22};
 constexpr Scheme kStride2{5, kStridedPoints, 2, 2, kGStrided, &WinogradTiles::strided};
 constexpr Scheme kF43{6, kF43Points, 1, 4, kG43, &WinogradTiles::f43};
-constexpr Scheme kStride2Wide{9, kStridedWidePoints, 2, 4, kGStridedWide, &WinogradTiles::strided_wide};
+constexpr Scheme kStride2Wide{9, kStridedWidePoints, 2, 4, kGStridedWide, &WinogradTiles::strided_wide,
+                              kWideChunkTiles};
 
 // The d-weight's scheme, and the forward's unless forward_scheme widens it.
 const Scheme& scheme_of(const Conv2dShape& s) { return strided(s) ? kStride2 : f43(s) ? kF43 : kStride1; }
@@ -280,7 +276,7 @@ void forward_geometry(float* y, const float* x, const float* u, const float* bia
   const WinogradTransforms::Output output = transforms_of(scheme).output;
   // Each tile's outputs are its own: any partition gives the same bits (the
   // chunks need not be whole register tiles: point_gemms splits any count).
-  const int64_t per_chunk = points == kStridedWidePoints ? kWideChunkTiles : chunk_tiles(points, C, K);
+  const int64_t per_chunk = scheme.forward_chunk ? scheme.forward_chunk : chunk_tiles(points, C, K);
   const EvenChunks chunks = even_chunks(g.n * tl.per_image(), per_chunk);
   parallel_for_chunks(chunks.count, [&](int64_t ci) {
     const int64_t t0 = chunks.begin(ci), count = chunks.end(ci) - t0;
