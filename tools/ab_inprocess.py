@@ -10,10 +10,10 @@ pairwise ratio of neighbouring blocks cancels it.
 
 Why: on a shared host, runs in separate processes (``ab_builds.py``) read
 apart by 10-30 % from one minute to the next at 2 threads. Here one build
-against itself read 0.984-1.005 (cifar conv2 forward, 2 threads, 40 blocks
-of 10 calls), while a 7-8 % change read 0.918-0.929 and back
-1.070-1.085. Run it twice with the builds swapped: a real difference shows
-in both orders.
+against itself read 0.992-1.007 (40 blocks of 10 calls: cifar conv2 forward
+at 2 threads, face conv1 forward at 1, mnist conv2 d-weight at 2), while a
+7-8 % change read 0.918-0.929 and back 1.070-1.085. Run it twice with the
+builds swapped: a real difference shows in both orders.
 
     python tools/ab_inprocess.py /tmp/a/pycnn /tmp/b/pycnn --layer cifar-conv2 \\
         --pass fwd --threads 2 [--blocks 40] [--calls 10] [--isa avx2]
