@@ -112,7 +112,18 @@ struct Scheme {
   const float* g;                      // G (axis x 3): U = G g G^T
   WinogradTransforms WinogradTiles::*transforms;  // its entry in each ISA's table
   int64_t forward_chunk = 0;  // tiles per forward chunk, or 0: chunk_tiles()
+  // Where A repeats values (the stride-2 scheme), the gradient transform
+  // writes only the grad_axis distinct ones per axis: value grad_of[i] for
+  // index i. nullptr: all `axis` of them.
+  int64_t grad_axis = 0;
+  const int* grad_of = nullptr;
 };
+
+// The D plane that point xi reads, and the planes a gradient chunk holds.
+int64_t grad_plane(const Scheme& s, int64_t xi) {
+  return s.grad_of ? s.grad_of[xi / s.axis] * s.grad_axis + s.grad_of[xi % s.axis] : xi;
+}
+int64_t grad_planes(const Scheme& s) { return s.grad_of ? s.grad_axis * s.grad_axis : s.points; }
 
 const WinogradTiles& winograd_tiles() {
 #if defined(PYCNN_X86)
@@ -220,7 +231,9 @@ void transform_inputs(float* v, const float* x, const ImplicitConv& g, const Til
 }
 
 constexpr Scheme kStride1{4, kPoints, 1, 2, kG22, &WinogradTiles::f22};
-constexpr Scheme kStride2{5, kStridedPoints, 2, 2, kGStrided, &WinogradTiles::strided};
+// A e = (e0, e0 + e1, e1, e0, e1) at stride 2: three distinct values.
+constexpr int kStridedGradOf[5] = {0, 1, 2, 0, 2};
+constexpr Scheme kStride2{5, kStridedPoints, 2, 2, kGStrided, &WinogradTiles::strided, 0, 3, kStridedGradOf};
 constexpr Scheme kF43{6, kF43Points, 1, 4, kG43, &WinogradTiles::f43};
 constexpr Scheme kStride2Wide{9, kStridedWidePoints, 2, 4, kGStridedWide, &WinogradTiles::strided_wide,
                               kWideChunkTiles};
@@ -236,8 +249,8 @@ bool strided_wide(const Conv2dShape& s) {
 }
 const Scheme& forward_scheme(const Conv2dShape& s) { return strided_wide(s) ? kStride2Wide : scheme_of(s); }
 
-// Output-gradient transforms of tiles [t0, t0 + count) into d (D_xi at
-// d + xi*count*K).
+// Output-gradient transforms of tiles [t0, t0 + count) into d (plane p at
+// d + p*count*K; point xi reads plane grad_plane(scheme, xi)).
 void transform_grads(float* d, const float* dy, const ImplicitConv& g, const Tiling& tl, int64_t t0, int64_t count,
                      const Scheme& scheme) {
   const WinogradTransforms::Grad grad = transforms_of(scheme).grad;
@@ -249,10 +262,11 @@ void transform_grads(float* d, const float* dy, const ImplicitConv& g, const Til
 
 // The GEMMs of a chunk of `count` tiles, one per transform point:
 // out_xi[count, width] = a_xi[count, depth] · u_xi[depth, width], with
-// out_xi at out + xi*count*width, a_xi at a + xi*count*depth, u_xi at
-// u + xi*depth*width.
+// out_xi at out + xi*count*width, a_xi at a + xi*count*depth (or, with
+// `grad`, the gradient planes of that scheme: a_xi at a + grad_plane(*grad,
+// xi)*count*depth), u_xi at u + xi*depth*width.
 void point_gemms(float* out, const float* a, const float* u, int64_t points, int64_t count, int64_t depth,
-                 int64_t width) {
+                 int64_t width, const Scheme* grad = nullptr) {
   const int64_t seg = 0, seglen = depth;
   const ImplicitTiles& tiles = implicit_tiles();
   for (int64_t xi = 0; xi < points; ++xi)
@@ -262,8 +276,9 @@ void point_gemms(float* out, const float* a, const float* u, int64_t points, int
       for (int64_t ti = 0; ti < row_tiles; ++ti) {
         const int64_t r0 = count * ti / row_tiles;
         const int mr = int(count * (ti + 1) / row_tiles - r0);
-        tiles.forward(mr, nv, out + (xi * count + r0) * width + w0, width, a + (xi * count + r0) * depth, depth, &seg,
-                      &seglen, 1, u + xi * depth * width + w0, width, false, false, nullptr, 0, 0.f);
+        const int64_t plane = grad ? grad_plane(*grad, xi) : xi;
+        tiles.forward(mr, nv, out + (xi * count + r0) * width + w0, width, a + (plane * count + r0) * depth, depth,
+                      &seg, &seglen, 1, u + xi * depth * width + w0, width, false, false, nullptr, 0, 0.f);
       }
     }
 }
@@ -360,10 +375,10 @@ void strided_input_geometry(float* dx, const float* dy, const float* weight, con
     const int64_t last = images.end(ci) * tl.per_image();
     for (int64_t t0 = images.begin(ci) * tl.per_image(); t0 < last; t0 += per_chunk) {
       const int64_t count = std::min(per_chunk, last - t0);
-      float* d = thread_scratch(kScratchIm2col).floats(size_t(kStridedPoints * count * K));
+      float* d = thread_scratch(kScratchIm2col).floats(size_t(grad_planes(kStride2) * count * K));
       float* m = thread_scratch(kScratchMisc).floats(size_t(kStridedPoints * count * C));
       transform_grads(d, dy, g, tl, t0, count, kStride2);
-      point_gemms(m, d, u, kStridedPoints, count, K, C);  // M_xi = D_xi · U_xi^T
+      point_gemms(m, d, u, kStridedPoints, count, K, C, &kStride2);  // M_xi = D_xi · U_xi^T
       tl.walk(t0, count, [&](int64_t t, const Tile& tile) {
         adjoint(dx + tile.n * image, g.h, g.w, C, 2 * tile.oh - g.pt, 2 * tile.ow - g.pl, m + t * C, count * C);
       });
@@ -403,7 +418,7 @@ void winograd_backward_weight(float* dweight, const float* dy, const float* x, c
     for (int64_t t0 = first; t0 < last; t0 += per_chunk) {
       const int64_t count = std::min(per_chunk, last - t0);
       float* v = thread_scratch(kScratchIm2col).floats(size_t(points * count * C));
-      float* d = thread_scratch(kScratchMisc).floats(size_t(points * count * K));
+      float* d = thread_scratch(kScratchMisc).floats(size_t(grad_planes(scheme) * count * K));
       transform_inputs(v, x, g, tl, t0, count, scheme);
       transform_grads(d, dy, g, tl, t0, count, scheme);
       const bool accumulate = t0 > first;
@@ -414,7 +429,7 @@ void winograd_backward_weight(float* dweight, const float* dy, const float* x, c
             const int mr = int(std::min<int64_t>(mr_max, C - c0));
             // dU_xi[c0.., k0..] (+)= V_xi[tiles, c0..]^T · D_xi[tiles, k0..]
             tiles.weight(mr, nv, out + (xi * C + c0) * K + k0, K, v + xi * count * C + c0, 0, C,
-                         d + xi * count * K + k0, 0, K, 1, count, accumulate);
+                         d + grad_plane(scheme, xi) * count * K + k0, 0, K, 1, count, accumulate);
           }
         }
     }

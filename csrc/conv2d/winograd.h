@@ -38,7 +38,8 @@
 // and in 2D 25 GEMMs (xi = 5*i + j) per tile instead of 36 products: the
 // same chunked drivers with 25 points and patches 4 input pixels apart.
 // d-weight as above with A e = (e0, e0 + e1, e1, e0, e1) and
-// G^T s = (s0 + s1, s3 + s4, s1 + s2). d-input is the adjoint of the
+// G^T s = (s0 + s1, s3 + s4, s1 + s2); A e repeats e0 and e1, so only 9 of
+// the 25 D_xi differ, and the points that share one read the same plane. d-input is the adjoint of the
 // forward: D = A dy A^T per tile, M_xi[tile, C] = D_xi[tile, K] · U_xi^T,
 // and B M B^T (B v = (v0, v3, v1 - v0 - v2, v4, v2)) added into the tile's
 // 5x5 patch of dx; neighbouring patches share a row or column, so a thread
@@ -96,6 +97,9 @@ struct WinogradTransforms {
                           const float* bias, int act, float alpha);
   // D_xi[k] = (A e A^T)[xi] for the T x T output gradient e[r][q][k] =
   // dy[r*dyrow + q*K + k] (zero outside rows x cols), written at d + xi*dstride.
+  // The stride-2 scheme's A repeats rows (A e = (e0, e0 + e1, e1, e0, e1)):
+  // its grad writes only the 3 x 3 distinct points, xi = 3*a + b for the
+  // values a, b of (e0, e0 + e1, e1) (see the drivers' plane maps).
   using Grad = void (*)(float* d, int64_t dstride, const float* dy, int64_t dyrow, int rows, int cols, int64_t K);
   Input input;
   Output output;

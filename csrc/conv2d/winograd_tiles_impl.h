@@ -73,14 +73,13 @@ inline void strided_input_adjoint_1d(V<Vec>* g, int step) {
   g[4 * step] = g2;
 }
 
-// Its A on two values: (e0, e0 + e1, e1, e0, e1).
+// Its A on two values is (e0, e0 + e1, e1, e0, e1): the three distinct
+// ones, (e0, e0 + e1, e1).
 template <typename Vec>
 inline void strided_grad_1d(const V<Vec>* e, V<Vec>* h, int step) {
   h[0] = e[0];
   h[step] = Vec::add(e[0], e[1]);
   h[2 * step] = e[1];
-  h[3 * step] = e[0];
-  h[4 * step] = e[1];
 }
 
 // The wide stride-2 scheme's B^T on nine values: F(4, 2) (points 0, 1, -1,
@@ -253,9 +252,10 @@ void output_tile(float* y, int64_t yrow, int rows, int cols, const float* m, int
   }
 }
 
-// D_xi = (A e A^T)[xi] for a scheme of kP x kP points whose A, applied to
-// kT values, is kGrad (writing kP values `step` apart); e is the rows x cols
-// output gradient, zero beyond.
+// D_xi = (A e A^T)[xi] for the kP x kP points (kP distinct values of A e,
+// see WinogradTransforms::Grad) of a scheme whose A, applied to kT values,
+// is kGrad (writing kP values `step` apart); e is the rows x cols output
+// gradient, zero beyond.
 template <typename Vec, int kP, int kT, void (*kGrad)(const V<Vec>*, V<Vec>*, int)>
 void grad_tile(float* d, int64_t dstride, const float* dy, int64_t dyrow, int rows, int cols, int64_t K) {
   for (int64_t k = 0; k < K; k += Vec::kLanes) {
@@ -307,7 +307,7 @@ WinogradTiles winograd_tiles_of() {
   t.f22 = {&input_tile<Vec, 4, input_1d<Vec>>, &output_tile<Vec, 4, 2, output_1d<Vec>>,
            &grad_tile<Vec, 4, 2, grad_1d<Vec>>};
   t.strided = {&input_tile<Vec, 5, strided_input_1d<Vec>>, &output_tile<Vec, 5, 2, strided_output_1d<Vec>>,
-               &grad_tile<Vec, 5, 2, strided_grad_1d<Vec>>};
+               &grad_tile<Vec, 3, 2, strided_grad_1d<Vec>>};
   t.f43 = {&input_tile<Vec, 6, f43_input_1d<Vec>>, &output_tile<Vec, 6, 4, f43_output_1d<Vec>>,
            &grad_tile<Vec, 6, 4, f43_grad_1d<Vec>>};
   t.strided_wide = {&input_tile<Vec, 9, strided_wide_input_1d<Vec>>,
