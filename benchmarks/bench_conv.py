@@ -81,8 +81,7 @@ def run_one(threads, reps, only, cpu_time=False, settle=0.0, isa=None):
         w = (rng.standard_normal(case.kernel_shape) * 0.1).astype(np.float32)
         oh, ow = case.output_hw()
         dy = rng.standard_normal((case.n, oh, ow, case.k)).astype(np.float32)
-        mode = {"valid": 0, "same": 1}[case.padding]
-        args = (case.strides, mode, (0, 0, 0, 0), case.dilation, case.groups)
+        args = case.core_args()
         # PyTorch: NCHW logical tensors in channels_last memory; symmetric
         # padding giving the same output size (TF 'same' is asymmetric at stride 2).
         xt = torch.from_numpy(x).permute(0, 3, 1, 2)

@@ -53,6 +53,14 @@ class ConvCase:
         oh, ow = self.output_hw()
         return 2.0 * self.n * oh * ow * self.k * self.kh * self.kw * (self.c // self.groups)
 
+    def core_args(self):
+        """(strides, padding mode, explicit pads, dilation, groups) as pycnn._core's conv2d entries take them."""
+        if isinstance(self.padding, str):
+            mode, pads = {"valid": 0, "same": 1}[self.padding], (0, 0, 0, 0)
+        else:
+            mode, pads = 2, (*self.padding[0], *self.padding[1])
+        return self.strides, mode, pads, self.dilation, self.groups
+
     @property
     def id(self):
         pad = self.padding if isinstance(self.padding, str) else "p" + "".join(

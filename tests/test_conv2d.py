@@ -179,14 +179,6 @@ def _data(case, rng):
     return x, kernel, bias
 
 
-def _core_args(case):
-    if isinstance(case.padding, str):
-        mode, pads = {"valid": 0, "same": 1}[case.padding], (0, 0, 0, 0)
-    else:
-        mode, pads = 2, (*case.padding[0], *case.padding[1])
-    return case.strides, mode, pads, case.dilation, case.groups
-
-
 def _ref_kwargs(case):
     return dict(strides=case.strides, padding=case.padding, dilation=case.dilation, groups=case.groups)
 
@@ -201,7 +193,7 @@ def _assert_close(got, want, terms, sums=None):
 
 def _run_nan_filled(case, x, kernel, bias, code=0, alpha=0.0):
     """Forward and backward through the core with NaN-filled outputs."""
-    args = _core_args(case)
+    args = case.core_args()
     oh, ow = case.output_hw()
     y = np.full((case.n, oh, ow, case.k), np.nan, np.float32)
     _core.conv2d_forward(x, kernel, bias, *args, code, alpha, out=y)

@@ -49,8 +49,7 @@ def load_core(package, tag):
 
 def pass_call(core, case, which, x, kernel, dy):
     """A no-argument call of one pass of `case` through `core`."""
-    mode = {"valid": 0, "same": 1}[case.padding]
-    args = (case.strides, mode, (0, 0, 0, 0), case.dilation, case.groups)
+    args = case.core_args()
     if which == "fwd":
         return lambda: core.conv2d_forward(x, kernel, None, *args, 0, 0.0)
     flags = (True, False, False) if which == "d-input" else (False, False, True)
