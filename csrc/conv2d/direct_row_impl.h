@@ -204,23 +204,28 @@ struct VecBlock {
   }
 };
 
+// The output pixel groups of a row (the last may be short) and the pixels
+// they span.
+inline int64_t pixel_groups(const Conv2dShape& s) { return (s.ow + kPix - 1) / kPix; }
+inline int64_t grouped_pixels(const Conv2dShape& s) { return pixel_groups(s) * kPix; }
+
 // The zero-padded rows' width: the windows of ceil(OW / kPix) full pixel
 // groups, so every pixel (borders included) takes the register block. False
 // when that is much wider than the input: huge strides, dilations or pads
 // (which leave a few pixels) go per pixel instead.
 inline bool padded_width(const Conv2dShape& s, int64_t& wp) {
-  const int64_t owp = (s.ow + kPix - 1) / kPix * kPix;
-  return !__builtin_mul_overflow(owp - 1, s.sw, &wp) && !__builtin_add_overflow(wp, (s.kw - 1) * s.dw + 1, &wp) &&
-         wp <= 2 * s.w + 1024;
+  return !__builtin_mul_overflow(grouped_pixels(s) - 1, s.sw, &wp) &&
+         !__builtin_add_overflow(wp, (s.kw - 1) * s.dw + 1, &wp) && wp <= 2 * s.w + 1024;
 }
 
 // Output row y_row from padded window rows pw: whole 16-channel blocks only,
-// a short last pixel group writing into y_tmp (OWP x K floats) first.
+// a short last pixel group writing into y_tmp (grouped_pixels(s) x K
+// floats) first.
 template <typename Block>
 inline void forward_row_padded(float* y_row, const float* w, const float* bias, const Conv2dShape& s,
                                const RowWindow& pw, float* y_tmp) {
   const int64_t kg = s.kg, full = kg == 1 ? s.k : kg;
-  const int64_t groups = (s.ow + kPix - 1) / kPix;
+  const int64_t groups = pixel_groups(s);
   for (int64_t gi = 0; gi < groups; ++gi) {
     const int64_t ow = gi * kPix;
     float* yd = ow + kPix <= s.ow ? y_row : y_tmp - ow * s.k;
@@ -296,8 +301,7 @@ inline void forward_rows_impl(float* y, const float* x, const float* w, const fl
     return;
   }
   const int64_t row = padded_row_floats(s, wp), capacity = padded_rows_capacity(s, row);
-  const int64_t owp = (s.ow + kPix - 1) / kPix * kPix;
-  float* buf = thread_scratch(kScratchMisc).floats(size_t(capacity * row + owp * s.k));
+  float* buf = thread_scratch(kScratchMisc).floats(size_t(capacity * row + grouped_pixels(s) * s.k));
   PaddedRows rows(buf, capacity, row);
   for (int64_t u = u0; u < u1; ++u) {
     const int64_t n = u / s.oh, ih0 = (u % s.oh) * s.sh - s.pad_top;
