@@ -13,6 +13,7 @@ faster). Results are checked against PyTorch once before anything is timed.
 
 import argparse
 import datetime
+import os
 import platform
 import sys
 
@@ -21,14 +22,14 @@ import numpy as np
 import pycnn
 from pycnn import ops
 
-sys.path.insert(0, __file__.rsplit("/", 1)[0])
+BENCHMARKS = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [BENCHMARKS, os.path.join(os.path.dirname(BENCHMARKS), "tests")]
 from harness import interleaved_medians, machine_description, set_threads, try_import_torch  # noqa: E402
+from shapes import SEED_BATCH_NORM  # noqa: E402
 
 POOL_SHAPES = [("mnist pool1", (64, 26, 26, 32)), ("mnist pool2", (64, 11, 11, 64)),
                ("cifar pool1", (32, 32, 32, 32)), ("cifar pool2", (32, 16, 16, 64)),
                ("face pool1", (16, 112, 92, 16)), ("face pool2", (16, 56, 46, 32)), ("face pool3", (16, 28, 23, 64))]
-BN_SHAPES = [("cifar bn1", (32, 32, 32, 32)), ("cifar bn2", (32, 16, 16, 32)), ("cifar bn3", (32, 16, 16, 64)),
-             ("cifar bn4", (32, 8, 8, 64)), ("cifar bn5 dense", (32, 128))]
 DROPOUT_SHAPES = [("cifar conv act", (32, 16, 16, 64)), ("face conv act", (16, 56, 46, 32)), ("dense", (64, 128))]
 COPY_FLOATS = 1 << 25  # 128 MiB per array
 
@@ -59,7 +60,7 @@ def build_cases(torch, rng):
             lambda dy=dy, a=argmax, s=x.shape: ops.max_pool2d_backward(dy, a, s),
             lambda dyt=dyt, xt=xt, it=it: torch.ops.aten.max_pool2d_with_indices_backward(
                 dyt, xt, [2, 2], [2, 2], [0, 0], [1, 1], False, it), bwd_bytes)
-    for name, shape in BN_SHAPES:
+    for name, shape in SEED_BATCH_NORM:
         c = shape[-1]
         x = (rng.standard_normal(shape) * 2 + 1).astype(np.float32)
         dy = rng.standard_normal(shape).astype(np.float32)

@@ -124,6 +124,11 @@ SEED_DENSE = [
     DenseCase(16, 128, 2, name="face-dense3"),
 ]
 
+# The CIFAR-10 network's batch norms (NHWC), as benchmarks/bench_elementwise.py
+# and tools/ab_inprocess.py time them.
+SEED_BATCH_NORM = [("cifar bn1", (32, 32, 32, 32)), ("cifar bn2", (32, 16, 16, 32)), ("cifar bn3", (32, 16, 16, 64)),
+                   ("cifar bn4", (32, 8, 8, 64)), ("cifar bn5 dense", (32, 128))]
+
 
 def small_seed_conv(batch=2):
     """The seed conv layers with a small batch, for tests."""

@@ -1,4 +1,4 @@
-"""A/B timing of two builds' convolution kernels in one process.
+"""A/B timing of two builds' convolution and batch-norm kernels in one process.
 
 Loads the compiled core of two builds (package directories, each a copy of
 ``pycnn/`` with its extension, as for ``tools/ab_builds.py``) side by side
@@ -18,6 +18,9 @@ builds swapped: a real difference shows in both orders.
     python tools/ab_inprocess.py /tmp/a/pycnn /tmp/b/pycnn --layer cifar-conv2 \\
         --pass fwd --threads 2 [--blocks 40] [--calls 10] [--isa avx2]
 
+A convolution layer takes --pass fwd, d-input or d-weight; a batch norm
+(--layer "cifar bn5 dense") fwd (training) or bwd.
+
 Prints each build's median and minimum ms per call and the median of the
 pairwise ratios B/A (below 1: B is faster).
 """
@@ -32,8 +35,9 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
-from shapes import SEED_CONV  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from shapes import SEED_BATCH_NORM, SEED_CONV  # noqa: E402
 
 
 def load_core(package, tag):
@@ -47,8 +51,11 @@ def load_core(package, tag):
     return module
 
 
-def pass_call(core, case, which, x, kernel, dy):
-    """A no-argument call of one pass of `case` through `core`."""
+def conv_call(core, case, which, rng):
+    """A no-argument call of one pass of the convolution `case` through `core`."""
+    x = rng.standard_normal(case.x_shape, dtype=np.float32)
+    kernel = (rng.standard_normal(case.kernel_shape) * 0.1).astype(np.float32)
+    dy = rng.standard_normal((case.n, *case.output_hw(), case.k), dtype=np.float32)
     args = case.core_args()
     if which == "fwd":
         return lambda: core.conv2d_forward(x, kernel, None, *args, 0, 0.0)
@@ -56,12 +63,28 @@ def pass_call(core, case, which, x, kernel, dy):
     return lambda: core.conv2d_backward(dy, x, kernel, *args, *flags)
 
 
+def batch_norm_calls(cores, shape, which, rng):
+    """No-argument calls of the batch norm of `shape` through each core's
+    fast lane, as pycnn.ops calls it: the training forward or the backward.
+    The builds read the same arrays: for calls this small, where an array
+    starts within its cache line shows in the time."""
+    c = shape[-1]
+    x = (rng.standard_normal(shape) * 2 + 1).astype(np.float32)
+    g, b = rng.uniform(0.5, 1.5, c).astype(np.float32), rng.standard_normal(c).astype(np.float32)
+    mm, mv = np.zeros(c, np.float32), np.ones(c, np.float32)
+    if which == "fwd":
+        return [lambda core=core: core.batch_norm_train_fast(x, g, b, mm, mv, 0.99, 1e-3, None, None) for core in cores]
+    _, mean, inv_std = cores[0].batch_norm_train_fast(x, g, b, mm, mv, 0.99, 1e-3, None, None)
+    dy = rng.standard_normal(shape).astype(np.float32)
+    return [lambda core=core: core.batch_norm_backward_fast(dy, x, g, mean, inv_std, None, 0.0, None) for core in cores]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("build_a")
     parser.add_argument("build_b")
-    parser.add_argument("--layer", required=True, choices=[c.name for c in SEED_CONV])
-    parser.add_argument("--pass", dest="which", default="fwd", choices=["fwd", "d-input", "d-weight"])
+    parser.add_argument("--layer", required=True, choices=[c.name for c in SEED_CONV] + [n for n, _ in SEED_BATCH_NORM])
+    parser.add_argument("--pass", dest="which", default="fwd", choices=["fwd", "d-input", "d-weight", "bwd"])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--blocks", type=int, default=40)
     parser.add_argument("--calls", type=int, default=10, help="calls per block")
@@ -69,23 +92,24 @@ def main():
     opts = parser.parse_args()
 
     cores = [load_core(opts.build_a, "pycnn_ab_a"), load_core(opts.build_b, "pycnn_ab_b")]
-    case = next(c for c in SEED_CONV if c.name == opts.layer)
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal(case.x_shape, dtype=np.float32)
-    kernel = (rng.standard_normal(case.kernel_shape) * 0.1).astype(np.float32)
-    dy = rng.standard_normal((case.n, *case.output_hw(), case.k), dtype=np.float32)
-    calls = []
+    conv = next((c for c in SEED_CONV if c.name == opts.layer), None)
+    bn_shape = dict(SEED_BATCH_NORM).get(opts.layer)
+    if opts.which not in (("fwd", "d-input", "d-weight") if conv else ("fwd", "bwd")):
+        sys.exit(f"--pass {opts.which} does not apply to {opts.layer}")
     for core in cores:
         core.set_num_threads(opts.threads)
         if opts.isa:
             core.set_isa(opts.isa)
-        calls.append(pass_call(core, case, opts.which, x, kernel, dy))
+    if conv:
+        calls = [conv_call(core, conv, opts.which, np.random.default_rng(0)) for core in cores]
+    else:
+        calls = batch_norm_calls(cores, bn_shape, opts.which, np.random.default_rng(0))
 
     def block(fn):
         start = time.perf_counter()
         for _ in range(opts.calls):
             fn()
-        return (time.perf_counter() - start) / opts.calls * 1e3
+        return (time.perf_counter() - start) / opts.calls * 1e6
 
     for fn in calls * 5:  # warm-up: scratch buffers, thread pool, caches
         fn()
@@ -95,7 +119,7 @@ def main():
             times[i].append(block(calls[i]))
     ratios = [tb / ta for ta, tb in zip(*times)]
     print(f"{opts.layer} {opts.which}, {opts.threads} thread(s)" + (f", {opts.isa}" if opts.isa else "") + ": "
-          + " | ".join(f"{name} median {statistics.median(t):.3f} min {min(t):.3f} ms"
+          + " | ".join(f"{name} median {statistics.median(t):.2f} min {min(t):.2f} us"
                        for name, t in zip("AB", times))
           + f" | B/A pairwise median {statistics.median(ratios):.3f}")
 
