@@ -73,21 +73,33 @@ def test_batch_norm_matches_reference(cfg):
     np.testing.assert_allclose(dx, dx_ref, rtol=1e-4, atol=1e-5)
 
 
+# A run-time width (19), the constant widths (one vector block, several) and
+# batches of one reduction chunk and of several.
+ISA_SHAPES = [(37, 5, 19), (3, 7, 16), (37, 128), (300, 32), (2, 5, 64), (90, 128)]
+
+
 @pytest.mark.parametrize("isa", _core.supported_isas())
-def test_every_isa_matches_reference(isa, rng):
-    x = (rng.standard_normal((37, 5, 19)) * 2 + 3).astype(np.float32)
+@pytest.mark.parametrize("shape", ISA_SHAPES, ids=lambda s: "x".join(map(str, s)))
+def test_every_isa_matches_reference(isa, shape, rng):
+    c, axes = shape[-1], tuple(range(len(shape) - 1))
+    x = (rng.standard_normal(shape) * 2 + 300).astype(np.float32)  # the mean needs its correction (sum d)
     dy = rng.standard_normal(x.shape).astype(np.float32)
-    g, b = rng.uniform(0.5, 1.5, 19).astype(np.float32), rng.standard_normal(19).astype(np.float32)
-    mm, mv = np.zeros(19, np.float32), np.ones(19, np.float32)
+    g, b = rng.uniform(0.5, 1.5, c).astype(np.float32), rng.standard_normal(c).astype(np.float32)
+    mm, mv = np.zeros(c, np.float32), np.ones(c, np.float32)
     _core.set_isa(isa)
     try:
         y, mean, inv_std = ops.batch_norm_train(x, g, b, mm, mv, activation="leaky_relu")
         dx, dg, db = ops.batch_norm_backward(dy, x, g, mean, inv_std)
     finally:
         _core.set_isa(None)
-    y_ref = ref.batch_norm_train(x, g, b, np.zeros(19), np.ones(19), 0.99, 1e-3, "leaky_relu", 0.2)[0]
+    y_ref, mean_ref, is_ref, mm_ref, mv_ref = ref.batch_norm_train(x, g, b, np.zeros(c), np.ones(c), 0.99, 1e-3,
+                                                                   "leaky_relu", 0.2)
     np.testing.assert_allclose(y, y_ref, rtol=2e-5, atol=2e-5)
-    dx_ref, dg_ref, db_ref = ref.batch_norm_backward(dy, x, g, np.asarray(x, np.float64).mean(axis=(0, 1)), inv_std.astype(float))
+    np.testing.assert_allclose(mean, mean_ref, rtol=1e-6, atol=1e-5)
+    np.testing.assert_allclose(inv_std, is_ref, rtol=2e-6)
+    np.testing.assert_allclose(mm, mm_ref, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(mv, mv_ref, rtol=1e-5, atol=1e-6)
+    dx_ref, dg_ref, db_ref = ref.batch_norm_backward(dy, x, g, np.asarray(x, np.float64).mean(axis=axes), inv_std.astype(float))
     np.testing.assert_allclose(dx, dx_ref, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(dg, dg_ref, rtol=1e-5, atol=1e-4)
     np.testing.assert_allclose(db, db_ref, rtol=1e-5, atol=1e-4)

@@ -131,17 +131,19 @@ def huge_channels(rng, m=600):
 
 
 @pytest.mark.parametrize("isa", ISAS)
-def test_batch_norm_variance_beyond_float_range(isa, rng):
+@pytest.mark.parametrize("copies", [1, 4])  # 4 channels (width at run time) or 16 (a constant width)
+def test_batch_norm_variance_beyond_float_range(isa, copies, rng):
     # Spreads of 1e21 and 1e25: the variances (1e42, 1e50) exceed float32,
     # their inv_std (1e-21, 1e-25) do not, and y is still normalised.
     _core.set_isa(isa)
-    x = (rng.standard_normal((200, 4)) * np.array([1e21, 1e25, 1e-3, 1.0])).astype(np.float32)
+    x = (rng.standard_normal((200, 4 * copies)) * np.tile([1e21, 1e25, 1e-3, 1.0], copies)).astype(np.float32)
     c = x.shape[1]
     y, mean, inv_std = ops.batch_norm_train(x, None, None, np.zeros(c, np.float32), np.ones(c, np.float32))
     _, mean_ref, is_ref, _, _ = ref_bn.batch_norm_train(x, None, None, np.zeros(c), np.ones(c), 0.99, 1e-3)
     assert_close(inv_std, is_ref, rtol=1e-5, atol=0, what="inv_std")
     assert_close(mean, mean_ref, rtol=1e-5, atol=1e-6 * np.abs(x).max(axis=0), what="mean")
-    np.testing.assert_allclose(y[:, :2].std(axis=0), 1.0, rtol=1e-3)
+    np.testing.assert_allclose(y[:, 0::4].std(axis=0), 1.0, rtol=1e-3)
+    np.testing.assert_allclose(y[:, 1::4].std(axis=0), 1.0, rtol=1e-3)
 
 
 @pytest.mark.parametrize("isa", ISAS)

@@ -1,10 +1,10 @@
 // batchnorm_impl.h — batch-norm loops, compiled once per instruction set.
 //
 // Included by batchnorm_kernels{,_avx2,_avx512}.cpp inside their own
-// namespace (PYCNN_BN_NS) with their own table (PYCNN_BN_TABLE). Channels
-// are innermost, so each row is one vector loop over C; the chunk loops keep
-// float accumulators (a chunk is at most a few hundred rows, cache resident)
-// and hand double results to the caller.
+// namespace (PYCNN_BN_NS) with their own table (PYCNN_BN_TABLE) and vector
+// (PYCNN_BN_VEC, simd.h). Channels are innermost, so each row is one vector
+// loop over C; the chunk loops keep float accumulators (a chunk is at most a
+// few hundred rows, cache resident) and hand double results to the caller.
 //
 // Each loop is a template on kC, the channel count when it is one of the
 // common widths (16, 32, 64, 128) and 0 otherwise (C at run time). With C
@@ -18,10 +18,20 @@
 
 #include "batchnorm/batchnorm_kernels.h"
 #include "common/channels.h"
+#include "common/simd.h"
 
 namespace pycnn {
 namespace PYCNN_BN_NS {
 namespace {
+
+using Vec = PYCNN_BN_VEC;  // this unit's vector (simd.h)
+
+// Channels per block of the reductions (for_channel_blocks): the backward
+// sums keep 3 accumulators per channel, the moments 3 vectors per vector of
+// channels (moments_vectors). AVX-512 has 32 vector registers, the others
+// 16.
+constexpr int64_t kBlockWidth = 4 * Vec::kLanes;
+constexpr int64_t kMomentsWidth = (Vec::kLanes == 16 ? 8 : 4) * Vec::kLanes;
 
 // Plain two-pass moments of one channel (stride C) in double: the slow path
 // for values whose float sums or squares overflow; double holds (3.4e38)^2.
@@ -37,52 +47,11 @@ void channel_moments_double(double* mean, double* m2, const float* x, int64_t ro
   *m2 = sq;
 }
 
-// Corrected two-pass moments: a float sum gives a shift m'; the second pass
-// sums d = x - m' and d^2, so mean = m' + sum d / n and M2 = sum d^2 -
-// (sum d)^2 / n stay exact-ish even for |mean| >> std. One block of kW
-// channels (kW = 0: w at run time) of rows `stride` floats apart.
-template <int64_t kW>
-void moments_block(double* mean, double* m2, const float* __restrict x, int64_t rows, int64_t stride,
-                   int64_t w_runtime, float* __restrict scratch) {
-  const int64_t W = kW ? kW : w_runtime;
-  // Accumulators: registers for a constant width, else scratch (3*W floats) and `mean`.
-  float s_local[kW ? kW : 1], q_local[kW ? kW : 1], p_local[kW ? kW : 1];
-  double d_local[kW ? kW : 1];
-  float* __restrict s = kW ? s_local : scratch;
-  float* __restrict q = kW ? q_local : scratch + W;
-  float* __restrict part = kW ? p_local : scratch + 2 * W;
-  double* __restrict dsum = kW ? d_local : mean;
-#pragma omp simd
-  for (int64_t c = 0; c < W; ++c) s[c] = 0.f;
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* __restrict xr = x + r * stride;
-#pragma omp simd
-    for (int64_t c = 0; c < W; ++c) s[c] += xr[c];
-  }
-  const float inv_rows = 1.f / float(rows);
-#pragma omp simd
-  for (int64_t c = 0; c < W; ++c) {
-    s[c] *= inv_rows;  // the shift m'
-    q[c] = 0.f;
-    dsum[c] = 0.0;
-  }
-  // sum d goes to double in float partials of 8 rows: double on every row
-  // (two conversions and two adds per 16 floats) took half the pass.
-  for (int64_t r0 = 0; r0 < rows; r0 += 8) {
-#pragma omp simd
-    for (int64_t c = 0; c < W; ++c) part[c] = 0.f;
-    for (int64_t r = r0; r < std::min(rows, r0 + 8); ++r) {
-      const float* __restrict xr = x + r * stride;
-#pragma omp simd
-      for (int64_t c = 0; c < W; ++c) {
-        float d = xr[c] - s[c];
-        part[c] += d;
-        q[c] += d * d;
-      }
-    }
-#pragma omp simd
-    for (int64_t c = 0; c < W; ++c) dsum[c] += part[c];
-  }
+// mean = m' + sum d / n, M2 = sum d^2 - (sum d)^2 / n from the shift m'
+// (s), sum d^2 (q) and sum d (dsum, which may be `mean` itself) of W
+// channels over `rows` rows of x (`stride` floats apart).
+void finish_moments(double* mean, double* m2, const float* __restrict s, const float* __restrict q,
+                    const double* dsum, const float* x, int64_t rows, int64_t stride, int64_t W) {
   const double inv_n = 1.0 / double(rows);
 #pragma omp simd
   for (int64_t c = 0; c < W; ++c) {
@@ -101,26 +70,113 @@ void moments_block(double* mean, double* m2, const float* __restrict x, int64_t 
       if (!std::isfinite(q[c])) channel_moments_double(mean + c, m2 + c, x + c, rows, stride);
 }
 
+// Corrected two-pass moments: a float sum gives a shift m'; the second pass
+// sums d = x - m' and d^2, so mean = m' + sum d / n and M2 = sum d^2 -
+// (sum d)^2 / n stay exact-ish even for |mean| >> std. sum d goes to double
+// in float partials of 8 rows: double on every row (two conversions and two
+// adds per 16 floats) took half the pass.
+//
+// This is the form for a width of kV vectors, whose accumulators are
+// registers: written as omp simd loops over float arrays, GCC kept them in
+// registers only inside each loop and stored and reloaded all of them around
+// every 8 rows (the dense layer's 32 x 128 moments: 1000 -> 780 cycles).
+template <int kV>
+void moments_vectors(double* mean, double* m2, const float* __restrict x, int64_t rows, int64_t stride) {
+  using V = typename Vec::V;
+  constexpr int kL = Vec::kLanes;
+  V s[kV], q[kV];
+#pragma GCC unroll 8
+  for (int v = 0; v < kV; ++v) s[v] = q[v] = Vec::zero();
+  for (int64_t r = 0; r < rows; ++r)
+#pragma GCC unroll 8
+    for (int v = 0; v < kV; ++v) s[v] = Vec::add(s[v], Vec::load(x + r * stride + v * kL));
+  const V inv_rows = Vec::set1(1.f / float(rows));
+#pragma GCC unroll 8
+  for (int v = 0; v < kV; ++v) s[v] = Vec::mul(s[v], inv_rows);  // the shift m'
+  double dsum[kV * kL] = {};
+  for (int64_t r0 = 0; r0 < rows; r0 += 8) {
+    V part[kV];
+#pragma GCC unroll 8
+    for (int v = 0; v < kV; ++v) part[v] = Vec::zero();
+    for (int64_t r = r0; r < std::min(rows, r0 + 8); ++r)
+#pragma GCC unroll 8
+      for (int v = 0; v < kV; ++v) {
+        const V d = Vec::sub(Vec::load(x + r * stride + v * kL), s[v]);
+        part[v] = Vec::add(part[v], d);
+        q[v] = Vec::fmadd(d, d, q[v]);
+      }
+#pragma GCC unroll 8
+    for (int v = 0; v < kV; ++v) Vec::add_to_doubles(dsum + v * kL, part[v]);
+  }
+  float s_out[kV * kL], q_out[kV * kL];
+#pragma GCC unroll 8
+  for (int v = 0; v < kV; ++v) {
+    Vec::store(s_out + v * kL, s[v]);
+    Vec::store(q_out + v * kL, q[v]);
+  }
+  finish_moments(mean, m2, s_out, q_out, dsum, x, rows, stride, kV * kL);
+}
+
+// The same for a width W known at run time, its accumulators in scratch
+// (3*W floats) and `mean`.
+void moments_any(double* mean, double* m2, const float* __restrict x, int64_t rows, int64_t stride, int64_t W,
+                 float* __restrict scratch) {
+  float* __restrict s = scratch;
+  float* __restrict q = scratch + W;
+  float* __restrict part = scratch + 2 * W;
+  double* __restrict dsum = mean;
+#pragma omp simd
+  for (int64_t c = 0; c < W; ++c) s[c] = 0.f;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* __restrict xr = x + r * stride;
+#pragma omp simd
+    for (int64_t c = 0; c < W; ++c) s[c] += xr[c];
+  }
+  const float inv_rows = 1.f / float(rows);
+#pragma omp simd
+  for (int64_t c = 0; c < W; ++c) {
+    s[c] *= inv_rows;  // the shift m'
+    q[c] = 0.f;
+    dsum[c] = 0.0;
+  }
+  for (int64_t r0 = 0; r0 < rows; r0 += 8) {
+#pragma omp simd
+    for (int64_t c = 0; c < W; ++c) part[c] = 0.f;
+    for (int64_t r = r0; r < std::min(rows, r0 + 8); ++r) {
+      const float* __restrict xr = x + r * stride;
+#pragma omp simd
+      for (int64_t c = 0; c < W; ++c) {
+        float d = xr[c] - s[c];
+        part[c] += d;
+        q[c] += d * d;
+      }
+    }
+#pragma omp simd
+    for (int64_t c = 0; c < W; ++c) dsum[c] += part[c];
+  }
+  finish_moments(mean, m2, s, q, dsum, x, rows, stride, W);
+}
+
 // The channel blocks of a row of C channels for the reductions, which keep
-// three or four accumulators per channel in registers: f(kW, c0) per block,
-// kW an integral_constant. 128 channels go in two blocks of 64 (all 128 would
-// not fit the 32 registers: the spills made the dense layer's 32x128 moments
-// 2x slower and its backward sums 20 %); the other common widths in one
-// block of kW = C; any other C in one block of kW = 0 (width C at run time).
-template <typename F>
+// three accumulators per channel in registers: f(kW, c0) per block, kW an
+// integral_constant. A common width goes in blocks of at most kMaxWidth
+// channels (the backward sums over all 128 channels at once spilled and ran
+// 20 % slower); any other C in one block of kW = 0 (width C at run time).
+template <int64_t kMaxWidth = kBlockWidth, typename F>
 void for_channel_blocks(int64_t C, F&& f) {
   with_channels(C, [&](auto kc) {
     constexpr int64_t kC = decltype(kc)::value;
-    constexpr int64_t kW = kC > 64 ? 64 : kC;
+    constexpr int64_t kW = kC > kMaxWidth ? kMaxWidth : kC;
     const int64_t width = kW ? kW : C;
     for (int64_t c0 = 0; c0 < C; c0 += width) f(std::integral_constant<int64_t, kW>(), c0);
   });
 }
 
 void chunk_moments(double* mean, double* m2, const float* x, int64_t rows, int64_t C, float* scratch) {
-  for_channel_blocks(C, [&](auto kw, int64_t c0) {
+  for_channel_blocks<kMomentsWidth>(C, [&](auto kw, int64_t c0) {
     constexpr int64_t kW = decltype(kw)::value;
-    moments_block<kW>(mean + c0, m2 + c0, x + c0, rows, C, kW ? kW : C, scratch);
+    if constexpr (kW != 0) moments_vectors<int(kW / Vec::kLanes)>(mean + c0, m2 + c0, x + c0, rows, C);
+    else moments_any(mean + c0, m2 + c0, x + c0, rows, C, C, scratch);
   });
 }
 
@@ -147,17 +203,17 @@ void merge_moments(double* __restrict mu, double* __restrict m2, const double* _
   }
 }
 
+// The statistics in double: exact for any finite variance (one beyond
+// float's range, |x - mean| above 1.8e19, still has a float inv_std).
 template <bool kGamma, bool kBeta>
-void train_statistics_c(float* __restrict mean, float* __restrict inv_std, float* __restrict scale,
-                        float* __restrict shift, float* moving_mean, float* moving_var, const double* __restrict mu,
-                        const double* __restrict m2, const float* __restrict gamma, const float* __restrict beta,
-                        int64_t rows, float momentum, float eps, int64_t C) {
+void statistics_double(float* __restrict mean, float* __restrict inv_std, float* __restrict scale,
+                       float* __restrict shift, float* __restrict moving_mean, float* __restrict moving_var,
+                       const double* __restrict mu, const double* __restrict m2, const float* __restrict gamma,
+                       const float* __restrict beta, int64_t rows, float momentum, float eps, int64_t C) {
   const double inv_n = 1.0 / double(rows), keep = double(momentum), take = 1.0 - double(momentum);
 #pragma omp simd
   for (int64_t c = 0; c < C; ++c) {
     const double var = m2[c] * inv_n;
-    // In double: a variance beyond float's range (|x - mean| above 1.8e19)
-    // still has a float inv_std.
     const double is = 1.0 / std::sqrt(var + double(eps));
     const double g = kGamma ? double(gamma[c]) : 1.0;
     const float mean_f = float(mu[c]);
@@ -171,15 +227,48 @@ void train_statistics_c(float* __restrict mean, float* __restrict inv_std, float
   }
 }
 
-void train_statistics(float* mean, float* inv_std, float* scale, float* shift, float* moving_mean,
-                      float* moving_var, const double* partials, const FixedChunks& ch, double* merged,
-                      const float* gamma, const float* beta, float momentum, float eps, int64_t C) {
-  double* mu = merged;
-  double* m2 = merged + C;
-  merge_moments(mu, m2, partials, ch, C);
-  const int64_t rows = ch.n;
+// The same in float once var + eps is known to be in [kFloatLow,
+// kFloatHigh]: inv_std within 2 ulp of the double one's rounding. Double's
+// square roots, divisions and conversions took 330 cycles of the dense
+// layer's 32 x 128 call (about 2200), float 170.
+constexpr double kFloatLow = 0x1p-100, kFloatHigh = 0x1p100;
+
+template <bool kGamma, bool kBeta>
+void statistics_float(float* __restrict mean, float* __restrict inv_std, float* __restrict scale,
+                      float* __restrict shift, float* __restrict moving_mean, float* __restrict moving_var,
+                      const double* __restrict mu, const double* __restrict m2, const float* __restrict gamma,
+                      const float* __restrict beta, int64_t rows, float momentum, float eps, int64_t C) {
+  const double inv_n = 1.0 / double(rows);
+  const float keep = momentum, take = 1.f - momentum;
+#pragma omp simd
+  for (int64_t c = 0; c < C; ++c) {
+    const double var = m2[c] * inv_n;
+    const float is = 1.f / std::sqrt(float(var + double(eps)));
+    const float g = kGamma ? gamma[c] : 1.f;
+    const float mean_f = float(mu[c]);
+    mean[c] = mean_f;
+    inv_std[c] = is;
+    scale[c] = g * is;
+    shift[c] = (kBeta ? beta[c] : 0.f) + float(double(mean_f) - mu[c]) * (g * is);
+    moving_mean[c] = moving_mean[c] * keep + mean_f * take;
+    moving_var[c] = moving_var[c] * keep + float(var) * take;
+  }
+}
+
+// train_statistics from the batch's moments mu, M2 over `rows` rows.
+void batch_statistics(float* mean, float* inv_std, float* scale, float* shift, float* moving_mean, float* moving_var,
+                      const double* mu, const double* m2, int64_t rows, const float* gamma, const float* beta,
+                      float momentum, float eps, int64_t C) {
+  const double inv_n = 1.0 / double(rows);
+  int in_float = 1;  // every var + eps in statistics_float's range (false for NaN)
+#pragma omp simd reduction(& : in_float)
+  for (int64_t c = 0; c < C; ++c) {
+    const double v = m2[c] * inv_n + double(eps);
+    in_float &= int(v >= kFloatLow) & int(v <= kFloatHigh);
+  }
   auto run = [&](auto with_gamma, auto with_beta) {
-    train_statistics_c<decltype(with_gamma)::value, decltype(with_beta)::value>(
+    constexpr bool kGamma = decltype(with_gamma)::value, kBeta = decltype(with_beta)::value;
+    (in_float ? statistics_float<kGamma, kBeta> : statistics_double<kGamma, kBeta>)(
         mean, inv_std, scale, shift, moving_mean, moving_var, mu, m2, gamma, beta, rows, momentum, eps, C);
   };
   using Yes = std::true_type;
@@ -188,10 +277,73 @@ void train_statistics(float* mean, float* inv_std, float* scale, float* shift, f
   return beta ? run(No(), Yes()) : run(No(), No());
 }
 
+void train_statistics(float* mean, float* inv_std, float* scale, float* shift, float* moving_mean,
+                      float* moving_var, const double* partials, const FixedChunks& ch, double* merged,
+                      const float* gamma, const float* beta, float momentum, float eps, int64_t C) {
+  // One chunk's moments are the batch's (a merge into zeros would copy them).
+  const double* mu = partials;
+  if (ch.count > 1) {
+    merge_moments(merged, merged + C, partials, ch, C);
+    mu = merged;
+  }
+  batch_statistics(mean, inv_std, scale, shift, moving_mean, moving_var, mu, mu + C, ch.n, gamma, beta, momentum, eps,
+                   C);
+}
+
+// Whether stores to y would stall later loads of x: a load whose address
+// matches an older, still pending store's in bits 0-11 waits for it (4K
+// aliasing). With y 64-1024 bytes past x modulo 4096, each store to y
+// matches a load of x a few vectors later, and the dense layer's 32 x 128
+// normalisation took 1.5-4x as long (where numpy's allocator happens to put
+// y). Walking the rows backwards, those loads come before the stores.
+inline bool stores_alias_later_loads(const float* y, const float* x) {
+  const uintptr_t d = (reinterpret_cast<uintptr_t>(y) - reinterpret_cast<uintptr_t>(x)) % 4096;
+  return d != 0 && d < 2048;
+}
+
+// y = act((x - center) * scale + shift) over kV vectors of channels per row,
+// the channel parameters in registers, rows (and each row's vectors) in
+// descending order when kBackward.
+template <Activation kind, int kV, bool kBackward>
+void normalize_vectors(float* __restrict y, const float* __restrict x, const float* __restrict center,
+                       const float* __restrict scale, const float* __restrict shift, int64_t rows, int64_t stride,
+                       float alpha) {
+  using V = typename Vec::V;
+  constexpr int kL = Vec::kLanes;
+  constexpr int kAct = kind == Activation::kRelu ? 1 : kind == Activation::kLeakyRelu ? 2 : 0;
+  V m[kV], a[kV], b[kV];
+#pragma GCC unroll 8
+  for (int v = 0; v < kV; ++v) {
+    m[v] = Vec::load(center + v * kL);
+    a[v] = Vec::load(scale + v * kL);
+    b[v] = Vec::load(shift + v * kL);
+  }
+  const V slope = Vec::set1(alpha);
+  for (int64_t i = 0; i < rows; ++i) {
+    const int64_t r = kBackward ? rows - 1 - i : i;
+    const float* __restrict xr = x + r * stride;
+    float* __restrict yr = y + r * stride;
+#pragma GCC unroll 8
+    for (int j = 0; j < kV; ++j) {
+      const int v = kBackward ? kV - 1 - j : j;
+      const V t = Vec::fmadd(Vec::sub(Vec::load(xr + v * kL), m[v]), a[v], b[v]);
+      Vec::store(yr + v * kL, Vec::activate(t, kAct, slope));
+    }
+  }
+}
+
+// y = act((x - center) * scale + shift) for rows of kC channels (kC = 0: C
+// at run time).
 template <Activation kind, int64_t kC>
 void normalize_rows(float* __restrict y, const float* __restrict x, const float* __restrict center,
                     const float* __restrict scale, const float* __restrict shift, int64_t rows,
                     int64_t c_runtime, float alpha) {
+  if constexpr (kC != 0 && kC / Vec::kLanes <= 8) {  // 24 registers of parameters at most
+    constexpr int kV = int(kC / Vec::kLanes);
+    if (stores_alias_later_loads(y, x))
+      return normalize_vectors<kind, kV, true>(y, x, center, scale, shift, rows, kC, alpha);
+    return normalize_vectors<kind, kV, false>(y, x, center, scale, shift, rows, kC, alpha);
+  }
   const int64_t C = kC ? kC : c_runtime;
   for (int64_t r = 0; r < rows; ++r) {
     const float* __restrict xr = x + r * C;

@@ -19,7 +19,7 @@ struct BatchNormKernels {
                         float* scratch);
   // Per channel, from the chunk_moments partials of the chunks ch
   // ([chunk][mean | m2][C], merged in chunk order into `merged`, 2*C
-  // doubles): mean, inv_std = 1 / sqrt(M2 / rows + eps), the normalize
+  // doubles; a single chunk's are read in place): mean, inv_std = 1 / sqrt(M2 / rows + eps), the normalize
   // pass's scale gamma * inv_std and shift beta + (mean - mu) * scale
   // (gamma / beta may be null: 1 / 0), and the moving statistics' update
   // with `momentum`.

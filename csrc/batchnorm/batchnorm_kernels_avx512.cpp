@@ -2,5 +2,6 @@
 #if defined(PYCNN_X86)
 #define PYCNN_BN_NS avx512
 #define PYCNN_BN_TABLE batchnorm_kernels_avx512
+#define PYCNN_BN_VEC Avx512Vec
 #include "batchnorm/batchnorm_impl.h"
 #endif

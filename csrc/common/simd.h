@@ -40,9 +40,14 @@ struct PortableVec {
   static void store(float* p, V v) { std::memcpy(p, &v, sizeof v); }
   static V add(V a, V b) { return a + b; }
   static V sub(V a, V b) { return a - b; }
+  static V mul(V a, V b) { return a * b; }
   static V fmadd(V a, V b, V c) { return c + a * b; }
   static V fnmadd(V a, V b, V c) { return c - a * b; }
   static float reduce_add(V v) { return (v[0] + v[2]) + (v[1] + v[3]); }
+  // d[i] += v[i] in double, for the kLanes doubles at d.
+  static void add_to_doubles(double* d, V v) {
+    for (int i = 0; i < kLanes; ++i) d[i] += double(v[i]);
+  }
   // Selected by bitwise ands: a conditional per lane may become a branch.
   static V activate(V v, int act, V slope) {
     if (act != 1 && act != 2) return v;
@@ -65,9 +70,19 @@ struct Avx512Vec {
   static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
   static V add(V a, V b) { return _mm512_add_ps(a, b); }
   static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
+  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
   static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }    // a*b + c
   static V fnmadd(V a, V b, V c) { return _mm512_fnmadd_ps(a, b, c); }  // c - a*b
   static float reduce_add(V v) { return _mm512_reduce_add_ps(v); }
+  // (The maskz forms: GCC 12 warns that the unmasked ones' undefined
+  // pass-through may be used uninitialized.)
+  static void add_to_doubles(double* d, V v) {
+    const __m512d halves = _mm512_castps_pd(v);
+    const __m256 low = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xf, halves, 0));
+    const __m256 high = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xf, halves, 1));
+    _mm512_storeu_pd(d, _mm512_add_pd(_mm512_loadu_pd(d), _mm512_maskz_cvtps_pd(0xff, low)));
+    _mm512_storeu_pd(d + 8, _mm512_add_pd(_mm512_loadu_pd(d + 8), _mm512_maskz_cvtps_pd(0xff, high)));
+  }
   // relu (act 1) or leaky_relu of slope (act 2) of v, else v. A compare is
   // false for NaN, so NaN propagates.
   static V activate(V v, int act, V slope) {
@@ -90,6 +105,7 @@ struct Avx2Vec {
   static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
   static V add(V a, V b) { return _mm256_add_ps(a, b); }
   static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
+  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
   static V fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static V fnmadd(V a, V b, V c) { return _mm256_fnmadd_ps(a, b, c); }
   // The sum of the 8 lanes: halves, then pairs, then the last two.
@@ -97,6 +113,10 @@ struct Avx2Vec {
     __m128 x = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     x = _mm_add_ps(x, _mm_movehl_ps(x, x));
     return _mm_cvtss_f32(_mm_add_ss(x, _mm_movehdup_ps(x)));
+  }
+  static void add_to_doubles(double* d, V v) {
+    _mm256_storeu_pd(d, _mm256_add_pd(_mm256_loadu_pd(d), _mm256_cvtps_pd(_mm256_castps256_ps128(v))));
+    _mm256_storeu_pd(d + 4, _mm256_add_pd(_mm256_loadu_pd(d + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1))));
   }
   static V activate(V v, int act, V slope) {
     const V negative = _mm256_cmp_ps(v, zero(), _CMP_LT_OQ);
