@@ -85,11 +85,7 @@ void check_case(std::mt19937& rng, Isa isa, int64_t rows, int64_t c, int64_t off
 
 int main() {
   std::mt19937 rng(7);
-  for (Isa isa : {Isa::kPortable, Isa::kAvx2, Isa::kAvx512}) {
-    if (!isa_supported(isa)) {
-      std::printf("skipping %s: not supported by this CPU\n", isa_name(isa));
-      continue;
-    }
+  for (Isa isa : pycnn::testing::supported_isas()) {
     // One reduction chunk and several; the constant widths and one at run
     // time; y behind, on and ahead of x.
     for (int64_t rows : {1, 7, 32, 300})

@@ -74,11 +74,7 @@ void check_case(std::mt19937& rng, Isa isa, bool ta, bool tb, int64_t m, int64_t
 
 int main() {
   std::mt19937 rng(20261123);
-  for (Isa isa : {Isa::kPortable, Isa::kAvx2, Isa::kAvx512}) {
-    if (!isa_supported(isa)) {
-      std::printf("skipping %s: not supported by this CPU\n", isa_name(isa));
-      continue;
-    }
+  for (Isa isa : pycnn::testing::supported_isas()) {
     std::uniform_int_distribution<int64_t> small(1, 40);
     for (int trial = 0; trial < 60; ++trial) {
       bool ta = trial & 1, tb = trial & 2;

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <vector>
 
+#include "common/cpu_features.h"
+
 namespace pycnn::testing {
 
 inline int& failures() {
@@ -47,6 +49,18 @@ class GuardedBuffer {
   size_t count_;
   std::vector<float> data_;
 };
+
+// The ISAs this CPU supports, naming the ones it skips.
+inline std::vector<Isa> supported_isas() {
+  std::vector<Isa> isas;
+  for (Isa isa : {Isa::kPortable, Isa::kAvx2, Isa::kAvx512}) {
+    if (isa_supported(isa))
+      isas.push_back(isa);
+    else
+      std::printf("skipping %s: not supported by this CPU\n", isa_name(isa));
+  }
+  return isas;
+}
 
 inline int finish(const char* name) {
   if (failures()) {
