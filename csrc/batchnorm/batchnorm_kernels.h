@@ -19,10 +19,10 @@ struct BatchNormKernels {
                         float* scratch);
   // Per channel, from the chunk_moments partials of the chunks ch
   // ([chunk][mean | m2][C], merged in chunk order into `merged`, 2*C
-  // doubles; a single chunk's are read in place): mean, inv_std = 1 / sqrt(M2 / rows + eps), the normalize
-  // pass's scale gamma * inv_std and shift beta + (mean - mu) * scale
-  // (gamma / beta may be null: 1 / 0), and the moving statistics' update
-  // with `momentum`.
+  // doubles; a single chunk's are read in place): mean, inv_std = 1 /
+  // sqrt(M2 / rows + eps), the normalize pass's scale gamma * inv_std and
+  // shift beta + (mean - mu) * scale (gamma / beta may be null: 1 / 0), and
+  // the moving statistics' update with `momentum`.
   void (*train_statistics)(float* mean, float* inv_std, float* scale, float* shift, float* moving_mean,
                            float* moving_var, const double* partials, const FixedChunks& ch, double* merged,
                            const float* gamma, const float* beta, float momentum, float eps, int64_t c);

@@ -74,8 +74,8 @@ struct Avx512Vec {
   static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }    // a*b + c
   static V fnmadd(V a, V b, V c) { return _mm512_fnmadd_ps(a, b, c); }  // c - a*b
   static float reduce_add(V v) { return _mm512_reduce_add_ps(v); }
-  // (The maskz forms: GCC 12 warns that the unmasked ones' undefined
-  // pass-through may be used uninitialized.)
+  // As PortableVec's. The maskz forms: GCC 12 warns that the unmasked
+  // ones' undefined pass-through may be used uninitialized.
   static void add_to_doubles(double* d, V v) {
     const __m512d halves = _mm512_castps_pd(v);
     const __m256 low = _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xf, halves, 0));
