@@ -19,10 +19,11 @@ builds swapped: a real difference shows in both orders.
         --pass fwd --threads 2 [--blocks 40] [--calls 10] [--isa avx2]
 
 A convolution layer takes --pass fwd, d-input or d-weight; a batch norm
-(--layer "cifar bn5 dense") fwd (training) or bwd.
+(--layer "cifar bn5 dense") fwd (training) or bwd, where one build against
+itself read 1.021 and 0.981 (200 calls a block).
 
-Prints each build's median and minimum ms per call and the median of the
-pairwise ratios B/A (below 1: B is faster).
+Prints each build's median and minimum microseconds per call and the median
+of the pairwise ratios B/A (below 1: B is faster).
 """
 
 import argparse
