@@ -39,9 +39,12 @@ FixedChunks row_chunks(const BatchNormShape& s) {
   return fixed_chunks(s.rows, rows);
 }
 
-// Runs body(chunk index) over all chunks, forking only for enough work.
+// Runs body(chunk index) over all chunks, forking only for enough work. A
+// single chunk is called directly: parallel_for took 5 % of the dense
+// layer's 32 x 128 forward.
 template <typename Body>
 void for_each_chunk(const FixedChunks& ch, int64_t channels, Body&& body) {
+  if (ch.count == 1) return body(int64_t(0), thread_scratch(kScratchMisc).floats(size_t(3 * channels)));
   int64_t grain = std::max<int64_t>(1, kSerialElementwise / std::max<int64_t>(ch.chunk * channels, 1));
   parallel_for(ch.count, grain, [&](int64_t b, int64_t e) {
     float* scratch = thread_scratch(kScratchMisc).floats(size_t(3 * channels));
@@ -87,14 +90,10 @@ void batch_norm_forward_train(float* y, float* mean, float* inv_std, float* movi
   double* merged = part + 2 * ch.count * C;
   float* scale = reinterpret_cast<float*>(merged + 2 * C);
   float* shift = scale + C;
-  if (ch.count == 1) {  // called directly: for_each_chunk took 5 % of the dense layer's 32 x 128 call
-    k.chunk_moments(part, part + C, x, s.rows, C, thread_scratch(kScratchMisc).floats(size_t(3 * C)));
-  } else {
-    for_each_chunk(ch, C, [&](int64_t i, float* scratch) {
-      k.chunk_moments(part + 2 * i * C, part + (2 * i + 1) * C, x + ch.begin(i) * C, ch.end(i) - ch.begin(i), C,
-                      scratch);
-    });
-  }
+  for_each_chunk(ch, C, [&](int64_t i, float* scratch) {
+    k.chunk_moments(part + 2 * i * C, part + (2 * i + 1) * C, x + ch.begin(i) * C,
+                    ch.end(i) - ch.begin(i), C, scratch);
+  });
   k.train_statistics(mean, inv_std, scale, shift, moving_mean, moving_var, part, ch, merged, gamma, beta, momentum,
                      eps, C);
   for_rows(s, [&](int64_t r, int64_t rows) {
