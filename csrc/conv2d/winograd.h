@@ -39,8 +39,9 @@
 // same chunked drivers with 25 points and patches 4 input pixels apart.
 // d-weight as above with A e = (e0, e0 + e1, e1, e0, e1) and
 // G^T s = (s0 + s1, s3 + s4, s1 + s2); A e repeats e0 and e1, so only 9 of
-// the 25 D_xi differ, and the points that share one read the same plane. d-input is the adjoint of the
-// forward: D = A dy A^T per tile, M_xi[tile, C] = D_xi[tile, K] · U_xi^T,
+// the 25 D_xi differ, and the points that share one read the same plane.
+// d-input is the adjoint of the forward: D = A dy A^T per tile,
+// M_xi[tile, C] = D_xi[tile, K] · U_xi^T,
 // and B M B^T (B v = (v0, v3, v1 - v0 - v2, v4, v2)) added into the tile's
 // 5x5 patch of dx; neighbouring patches share a row or column, so a thread
 // owns whole images and adds their tiles in order.
