@@ -10,6 +10,10 @@ stay the checked path's.
 """
 
 import importlib
+import inspect
+import pydoc
+import re
+import sys
 
 import numpy as np
 import pytest
@@ -19,7 +23,6 @@ from pycnn import _core, ops
 # The modules themselves (pycnn.ops.gemm and .dropout also name functions).
 gemm_module = importlib.import_module("pycnn.ops.gemm")
 dropout_module = importlib.import_module("pycnn.ops.dropout")
-bn_module = importlib.import_module("pycnn.ops.normalization")
 
 
 def _misaligned(x):
@@ -125,15 +128,15 @@ def test_batch_norm_fast_lane_equals_checked_path(rng, shape, activation, alpha,
         gamma = beta = None
     mm_fast, mv_fast, mm_checked, mv_checked = mm.copy(), mv.copy(), mm.copy(), mv.copy()
     fast = _core.batch_norm_train_fast(x, gamma, beta, mm_fast, mv_fast, 0.9, 1e-3, activation, alpha)
-    checked = bn_module._batch_norm_train_checked(x, gamma, beta, mm_checked, mv_checked, 0.9, 1e-3, activation,
-                                                  alpha)
+    checked = ops.batch_norm_train.__wrapped__(x, gamma, beta, mm_checked, mv_checked, 0.9, 1e-3, activation, alpha)
     assert fast is not None
     for got, want in zip(fast + (mm_fast, mv_fast), checked + (mm_checked, mv_checked)):
         assert np.array_equal(got, want, equal_nan=True)
     y, mean, inv_std = fast
     dy = rng.standard_normal(shape).astype(np.float32)
     fast = _core.batch_norm_backward_fast(dy, x, gamma, mean, inv_std, activation, alpha, y)
-    checked = bn_module._batch_norm_backward_checked(dy, x, gamma, mean, inv_std, activation, alpha, y)
+    checked = ops.batch_norm_backward.__wrapped__(dy, x, gamma, mean, inv_std, activation=activation, alpha=alpha,
+                                                  y=y)
     assert fast is not None
     for got, want in zip(fast, checked):
         assert np.array_equal(got, want)
@@ -252,3 +255,115 @@ def test_fast_entries_take_exactly_their_positional_arguments(entry, arity):
     with pytest.raises(TypeError):
         entry(*([None] * arity), extra=1)
     assert entry(*([None] * arity)) is None  # nothing usable: handed on
+
+
+# ---- the ops as FastOp objects (csrc/bindings/fast_op.cpp) ---------------------
+
+
+FAST_OPS = [ops.gemm, ops.batch_norm_train, ops.batch_norm_backward, ops.dropout, ops.dropout_backward]
+
+
+def _python_calls(fn, *args, **kwargs):
+    """Names of the Python functions entered while fn(*args, **kwargs) runs."""
+    seen = []
+
+    def profile(frame, event, arg):
+        if event == "call":
+            seen.append(frame.f_code.co_name)
+
+    sys.setprofile(profile)
+    try:
+        fn(*args, **kwargs)
+    finally:
+        sys.setprofile(None)
+    return seen
+
+
+def test_fast_lane_runs_without_a_python_frame(rng):
+    x, gamma, beta, (mm, mv) = _bn_args(rng)
+    assert _python_calls(ops.batch_norm_train, x, gamma, beta, mm, mv) == []
+    assert _python_calls(ops.batch_norm_train, x, gamma, beta, mm, mv, momentum=0.9, activation="relu") == []
+    # float64 x is the checked path's to convert: the Python function runs.
+    assert "batch_norm_train" in _python_calls(ops.batch_norm_train, x.astype(np.float64), gamma, beta, mm, mv)
+    a, b, _ = _gemm_args(rng)
+    assert _python_calls(ops.gemm, a, b, trans_b=False, alpha=2.0) == []
+    assert _python_calls(ops.dropout, x, 0.5, 1, 2) == []
+
+
+def test_keywords_and_defaults_bind_as_in_python(rng):
+    x, gamma, beta, (mm, mv) = _bn_args(rng)
+    want = ops.batch_norm_train.__wrapped__(x, gamma, beta, mm.copy(), mv.copy(), 0.9, 1e-3, "leaky_relu", None)
+    for call in [lambda m, v: ops.batch_norm_train(x, gamma, beta, m, v, 0.9, activation="leaky_relu"),
+                 lambda m, v: ops.batch_norm_train(activation="leaky_relu", moving_variance=v, momentum=0.9,
+                                                   moving_mean=m, beta=beta, gamma=gamma, x=x)]:
+        got = call(mm.copy(), mv.copy())
+        for g, w in zip(got, want):
+            assert np.array_equal(g, w)
+    a, b, c = _gemm_args(rng, m=5, n=6, k=7)
+    assert np.array_equal(ops.gemm(a, b, c, beta=0.5, alpha=-1.0),
+                          gemm_module._gemm_checked(a, b, c, -1.0, 0.5, False, False))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda x: ops.dropout(x, 0.5, 1), "missing 1 required positional argument: 'step'"),
+    (lambda x: ops.dropout(x, 0.5, 1, 2, 3), "takes 4 positional arguments but 5 were given"),
+    (lambda x: ops.dropout(x, 0.5, 1, 2, rate=0.5), "multiple values for argument 'rate'"),
+    (lambda x: ops.dropout(x, 0.5, 1, stride=2), "unexpected keyword argument 'stride'"),
+    (lambda x: ops.batch_norm_backward(x, x, None, x[0], x[0], None), "takes 5 positional arguments but 6"),
+])
+def test_arguments_that_do_not_bind_raise_pythons_type_error(rng, call, message):
+    x = rng.standard_normal((4, 3)).astype(np.float32)
+    with pytest.raises(TypeError, match=re.escape(message)):
+        call(x)
+
+
+@pytest.mark.parametrize("op", FAST_OPS, ids=lambda op: op.__name__)
+def test_a_fast_op_looks_like_its_function(op):
+    function = op.__wrapped__
+    assert inspect.isfunction(function)
+    assert (op.__name__, op.__qualname__, op.__module__, op.__doc__) == (
+        function.__name__, function.__qualname__, function.__module__, function.__doc__)
+    assert op.__doc__ and op.__module__.startswith("pycnn.ops")
+    assert inspect.signature(op) == inspect.signature(function)
+    assert inspect.isroutine(op)
+    text = pydoc.render_doc(op, renderer=pydoc.plaintext)
+    assert str(inspect.signature(function)) in text and op.__doc__.splitlines()[0] in text
+    assert repr(op) == repr(function)
+
+    class Holder:
+        method = op
+
+    assert Holder.method is op  # looked up on the class: the op itself
+    assert Holder().method.__func__ is op  # on an instance: bound, as a function would be
+
+
+def test_fast_op_refuses_what_it_cannot_wrap():
+    def f(x, y=1):
+        return x
+
+    def star(*args):
+        return args
+
+    with pytest.raises(TypeError, match="entry"):
+        _core.FastOp(f, f, ("x", "y"))
+    with pytest.raises(TypeError, match="Python function"):
+        _core.FastOp(_core.dropout_fast, len, ("x",))
+    with pytest.raises(TypeError, match="each named once"):
+        _core.FastOp(_core.dropout_fast, f, ("x",))
+    with pytest.raises(TypeError, match="each of the function's parameters"):
+        _core.FastOp(_core.dropout_fast, f, ("x", "z"))
+    with pytest.raises(TypeError, match="no /, \\*args"):
+        _core.FastOp(_core.dropout_fast, star, ())
+
+
+def test_fast_op_keeps_reference_counts(rng):
+    x, gamma, beta, (mm, mv) = _bn_args(rng)
+    x64 = x.astype(np.float64)
+    watched = [x, x64, gamma, mm, 0.9, "relu"] + list(ops.batch_norm_train.__wrapped__.__defaults__)
+    before = [sys.getrefcount(obj) for obj in watched]
+    for _ in range(100):
+        ops.batch_norm_train(x, gamma, beta, mm, mv, 0.9, activation="relu")  # the fast lane
+        ops.batch_norm_train(x64, gamma, beta, mm, mv, momentum=0.9)  # handed on
+        with pytest.raises(TypeError):
+            ops.batch_norm_train(x, gamma, beta, mm, mv, moment=0.9)  # does not bind
+    assert [sys.getrefcount(obj) for obj in watched] == before

@@ -82,5 +82,6 @@ void bind_activations(py::module_& m);
 void bind_losses(py::module_& m);
 void bind_dropout(py::module_& m);
 void bind_optim(py::module_& m);
+void bind_fast_op(py::module_& m);
 
 }  // namespace pycnn

@@ -35,4 +35,5 @@ PYBIND11_MODULE(_core, m) {
   pycnn::bind_losses(m);
   pycnn::bind_dropout(m);
   pycnn::bind_optim(m);
+  pycnn::bind_fast_op(m);
 }

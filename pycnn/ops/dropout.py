@@ -20,6 +20,7 @@ same (seed, step). Use a new ``step`` for every training step. ``seed`` and
 import numbers
 
 from pycnn import _core
+from pycnn.ops._fast_lane import fast_lane
 from pycnn.ops._validate import as_float32, is_int, op_error
 
 __all__ = ["dropout", "dropout_backward", "dropout_mask"]
@@ -37,16 +38,16 @@ def _counter(value, op, name):
     return int(value)
 
 
+@fast_lane(_core.dropout_fast)
 def dropout(x, rate, seed, step):
     """Inverted dropout: x * mask with mask = 0 or 1 / (1 - rate); rate 0 is a copy."""
-    y = _core.dropout_fast(x, rate, seed, step)
-    return _dropout_checked(x, rate, seed, step, "dropout", "x") if y is None else y
+    return _dropout_checked(x, rate, seed, step, "dropout", "x")  # the fast lane handed the arguments on
 
 
+@fast_lane(_core.dropout_fast)
 def dropout_backward(dy, rate, seed, step):
     """dx = dy * mask, the mask regenerated from the forward's (seed, step)."""
-    dx = _core.dropout_fast(dy, rate, seed, step)
-    return _dropout_checked(dy, rate, seed, step, "dropout_backward", "dy") if dx is None else dx
+    return _dropout_checked(dy, rate, seed, step, "dropout_backward", "dy")
 
 
 def _dropout_checked(x, rate, seed, step, op, name):

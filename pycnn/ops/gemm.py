@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 
 from pycnn import _core
+from pycnn.ops._fast_lane import fast_lane
 from pycnn.ops._validate import as_float32, op_error
 
 __all__ = ["gemm"]
@@ -26,6 +27,7 @@ def _scalar(value, name):
     return float(value)
 
 
+@fast_lane(_core.gemm_fast, order=("a", "b", "c", "trans_a", "trans_b", "alpha", "beta"))
 def gemm(a, b, c=None, *, alpha=1.0, beta=0.0, trans_a=False, trans_b=False):
     """``alpha * op(a) @ op(b) + beta * c`` as a new float32 array.
 
@@ -34,10 +36,7 @@ def gemm(a, b, c=None, *, alpha=1.0, beta=0.0, trans_a=False, trans_b=False):
     without a copy, other inputs are converted to float32 once. ``c`` (shape
     ``(m, n)``) is only read when ``beta != 0`` and is never modified.
     """
-    out = _core.gemm_fast(a, b, c, trans_a, trans_b, alpha, beta)
-    if out is None:  # something to convert or to refuse
-        out = _gemm_checked(a, b, c, alpha, beta, trans_a, trans_b)
-    return out
+    return _gemm_checked(a, b, c, alpha, beta, trans_a, trans_b)  # the fast lane handed the arguments on
 
 
 def _gemm_checked(a, b, c, alpha, beta, trans_a, trans_b):

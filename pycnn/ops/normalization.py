@@ -17,6 +17,7 @@ statistics are left unchanged.
 import numpy as np
 
 from pycnn import _core
+from pycnn.ops._fast_lane import fast_lane
 from pycnn.ops._validate import as_float32, finite_real, op_error
 
 __all__ = ["batch_norm_train", "batch_norm_inference", "batch_norm_backward"]
@@ -68,6 +69,7 @@ def _epsilon(epsilon, op):
     return epsilon
 
 
+@fast_lane(_core.batch_norm_train_fast)
 def batch_norm_train(x, gamma, beta, moving_mean, moving_variance, momentum=0.99, epsilon=1e-3,
                      activation=None, alpha=None):
     """Training-mode batch norm -> (y, mean, inv_std); updates the moving statistics in place.
@@ -75,16 +77,7 @@ def batch_norm_train(x, gamma, beta, moving_mean, moving_variance, momentum=0.99
     ``inv_std = 1 / sqrt(var + epsilon)`` with the biased batch variance;
     ``mean`` and ``inv_std`` (shape (C,)) are what ``batch_norm_backward`` needs.
     """
-    out = _core.batch_norm_train_fast(x, gamma, beta, moving_mean, moving_variance, momentum, epsilon, activation,
-                                      alpha)
-    if out is None:  # something to convert or to refuse
-        out = _batch_norm_train_checked(x, gamma, beta, moving_mean, moving_variance, momentum, epsilon, activation,
-                                        alpha)
-    return out
-
-
-def _batch_norm_train_checked(x, gamma, beta, moving_mean, moving_variance, momentum, epsilon, activation, alpha):
-    op = "batch_norm"
+    op = "batch_norm"  # the checked path: the fast lane handed the arguments on
     x = _input(x, op)
     c = x.shape[-1]
     gamma = _channel_vector(gamma, c, op, "gamma", optional=True)
@@ -120,6 +113,7 @@ def batch_norm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon=1
     return _core.batch_norm_inference(x, gamma, beta, moving_mean, moving_variance, epsilon, act, alpha)
 
 
+@fast_lane(_core.batch_norm_backward_fast)
 def batch_norm_backward(dy, x, gamma, mean, inv_std, *, activation=None, alpha=None, y=None):
     """Training-mode backward -> (dx, dgamma, dbeta).
 
@@ -130,14 +124,7 @@ def batch_norm_backward(dy, x, gamma, mean, inv_std, *, activation=None, alpha=N
     returned, and the activation's derivative (from ``y``; leaky_relu and
     elu need alpha > 0) is applied inside the backward's passes.
     """
-    out = _core.batch_norm_backward_fast(dy, x, gamma, mean, inv_std, activation, alpha, y)
-    if out is None:  # something to convert or to refuse
-        out = _batch_norm_backward_checked(dy, x, gamma, mean, inv_std, activation, alpha, y)
-    return out
-
-
-def _batch_norm_backward_checked(dy, x, gamma, mean, inv_std, activation, alpha, y):
-    op = "batch_norm_backward"
+    op = "batch_norm_backward"  # the checked path: the fast lane handed the arguments on
     x = _input(x, op)
     dy = as_float32(dy, op, "dy")
     if dy.shape != x.shape:
