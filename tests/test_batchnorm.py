@@ -105,6 +105,42 @@ def test_every_isa_matches_reference(isa, shape, rng):
     np.testing.assert_allclose(db, db_ref, rtol=1e-5, atol=1e-4)
 
 
+# The moments are taken about the moving mean in one pass when it lies
+# within about a standard deviation of the batch mean, and in two passes
+# (about the batch's own float mean) otherwise: both must meet the reference
+# where |mean| >> std, and a guess that is refused must leave no trace.
+@pytest.mark.parametrize("isa", _core.supported_isas())
+@pytest.mark.parametrize("shape", [(40, 16), (37, 128), (3, 5, 64), (90, 32)], ids=lambda s: "x".join(map(str, s)))
+def test_moments_about_the_moving_mean(isa, shape, rng):
+    c = shape[-1]
+    x = (rng.standard_normal(shape) * 2 + 300).astype(np.float32)
+    rows = x.reshape(-1, c).astype(np.float64)
+    mean64, std64 = rows.mean(axis=0), rows.std(axis=0)
+    g, b = rng.uniform(0.5, 1.5, c).astype(np.float32), rng.standard_normal(c).astype(np.float32)
+    y_ref, mean_ref, is_ref, _, _ = ref.batch_norm_train(x, g, b, np.zeros(c), np.ones(c), 0.99, 1e-3)
+
+    def run(guess):
+        _core.set_isa(isa)
+        try:
+            return ops.batch_norm_train(x, g, b, np.asarray(guess, np.float32), np.ones(c, np.float32))
+        finally:
+            _core.set_isa(None)
+
+    taken = {"near": mean64 + 0.5 * std64 * rng.uniform(-1, 1, c), "half a std off": mean64 + 0.5 * std64}
+    refused = {"zeros": np.zeros(c), "two std off": mean64 - 2 * std64, "nan": np.full(c, np.nan),
+               "inf": np.full(c, np.inf)}
+    results = {name: run(guess) for name, guess in {**taken, **refused}.items()}
+    for name, (y, mean, inv_std) in results.items():
+        np.testing.assert_allclose(y, y_ref, rtol=2e-5, atol=2e-5, err_msg=name)
+        np.testing.assert_allclose(mean, mean_ref, rtol=1e-6, atol=1e-5, err_msg=name)
+        np.testing.assert_allclose(inv_std, is_ref, rtol=2e-6, err_msg=name)
+    two_pass = results["zeros"]
+    for name in refused:
+        assert all(np.array_equal(a, b) for a, b in zip(results[name], two_pass)), name
+    for name in taken:  # the one pass ran: its roundings differ from the two passes'
+        assert not all(np.array_equal(a, b) for a, b in zip(results[name], two_pass)), name
+
+
 def test_outputs_fully_written(rng):
     x = rng.standard_normal((7, 3, 13)).astype(np.float32)
     g, b = np.ones(13, np.float32), np.zeros(13, np.float32)

@@ -91,7 +91,7 @@ void batch_norm_forward_train(float* y, float* mean, float* inv_std, float* movi
   float* scale = reinterpret_cast<float*>(merged + 2 * C);
   float* shift = scale + C;
   for_each_chunk(ch, C, [&](int64_t i, float* scratch) {
-    k.chunk_moments(part + 2 * i * C, part + (2 * i + 1) * C, x + ch.begin(i) * C,
+    k.chunk_moments(part + 2 * i * C, part + (2 * i + 1) * C, x + ch.begin(i) * C, moving_mean,
                     ch.end(i) - ch.begin(i), C, scratch);
   });
   k.train_statistics(mean, inv_std, scale, shift, moving_mean, moving_var, part, ch, merged, gamma, beta, momentum,

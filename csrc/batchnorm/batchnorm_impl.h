@@ -76,44 +76,77 @@ void finish_moments(double* mean, double* m2, const float* __restrict s, const f
 // in float partials of 8 rows: double on every row (two conversions and two
 // adds per 16 floats) took half the pass.
 //
+// With a `guess` of the mean (the moving mean) the first pass is skipped:
+// the sums are taken about the guess, and kept when (sum d)^2 / n <= sum
+// d^2 / 2 in every channel of the block, so that M2 >= sum d^2 / 2 and its
+// error is at most twice the two-pass one. Otherwise (a guess off by more
+// than about a standard deviation, as in a first training step, or
+// non-finite sums) the block is taken in two passes after all.
+//
 // This is the form for a width of kV vectors, whose accumulators are
 // registers: written as omp simd loops over float arrays, GCC kept them in
 // registers only inside each loop and stored and reloaded all of them around
 // every 8 rows (the dense layer's 32 x 128 moments: 1000 -> 780 cycles).
 template <int kV>
-void moments_vectors(double* mean, double* m2, const float* __restrict x, int64_t rows, int64_t stride) {
+void moments_vectors(double* mean, double* m2, const float* __restrict x, const float* guess, int64_t rows,
+                     int64_t stride) {
   using V = typename Vec::V;
   constexpr int kL = Vec::kLanes;
   V s[kV], q[kV];
+  double dsum[kV * kL];
+  // sum d (dsum) and sum d^2 (q) about the shift s. sum d alternates
+  // between an add and an fma by 1 (the same sum, bit for bit): adds and
+  // subtractions share two of the four FP pipes (Zen 4), fmas the other two.
+  const auto deviation_sums = [&] {
+    const V one = Vec::set1(1.f);
 #pragma GCC unroll 8
-  for (int v = 0; v < kV; ++v) s[v] = q[v] = Vec::zero();
+    for (int v = 0; v < kV; ++v) q[v] = Vec::zero();
+    std::fill(dsum, dsum + kV * kL, 0.0);
+    for (int64_t r0 = 0; r0 < rows; r0 += 8) {
+      V part[kV];
+#pragma GCC unroll 8
+      for (int v = 0; v < kV; ++v) part[v] = Vec::zero();
+      for (int64_t r = r0; r < std::min(rows, r0 + 8); ++r)
+#pragma GCC unroll 8
+        for (int v = 0; v < kV; ++v) {
+          const V d = Vec::sub(Vec::load(x + r * stride + v * kL), s[v]);
+          part[v] = v % 2 ? Vec::fmadd(d, one, part[v]) : Vec::add(part[v], d);
+          q[v] = Vec::fmadd(d, d, q[v]);
+        }
+#pragma GCC unroll 8
+      for (int v = 0; v < kV; ++v) Vec::add_to_doubles(dsum + v * kL, part[v]);
+    }
+  };
+  float s_out[kV * kL], q_out[kV * kL];
+  const auto store_sums = [&] {
+#pragma GCC unroll 8
+    for (int v = 0; v < kV; ++v) {
+      Vec::store(s_out + v * kL, s[v]);
+      Vec::store(q_out + v * kL, q[v]);
+    }
+  };
+  if (guess) {
+#pragma GCC unroll 8
+    for (int v = 0; v < kV; ++v) s[v] = Vec::load(guess + v * kL);
+    deviation_sums();
+    store_sums();
+    int close = 1;  // false for NaN, and q * 0 != 0 for inf
+    const double half_n = 0.5 * double(rows);
+#pragma omp simd reduction(& : close)
+    for (int c = 0; c < kV * kL; ++c)
+      close &= int(dsum[c] * dsum[c] <= half_n * double(q_out[c])) & int(q_out[c] * 0.f == 0.f);
+    if (close) return finish_moments(mean, m2, s_out, q_out, dsum, x, rows, stride, kV * kL);
+  }
+#pragma GCC unroll 8
+  for (int v = 0; v < kV; ++v) s[v] = Vec::zero();
   for (int64_t r = 0; r < rows; ++r)
 #pragma GCC unroll 8
     for (int v = 0; v < kV; ++v) s[v] = Vec::add(s[v], Vec::load(x + r * stride + v * kL));
   const V inv_rows = Vec::set1(1.f / float(rows));
 #pragma GCC unroll 8
   for (int v = 0; v < kV; ++v) s[v] = Vec::mul(s[v], inv_rows);  // the shift m'
-  double dsum[kV * kL] = {};
-  for (int64_t r0 = 0; r0 < rows; r0 += 8) {
-    V part[kV];
-#pragma GCC unroll 8
-    for (int v = 0; v < kV; ++v) part[v] = Vec::zero();
-    for (int64_t r = r0; r < std::min(rows, r0 + 8); ++r)
-#pragma GCC unroll 8
-      for (int v = 0; v < kV; ++v) {
-        const V d = Vec::sub(Vec::load(x + r * stride + v * kL), s[v]);
-        part[v] = Vec::add(part[v], d);
-        q[v] = Vec::fmadd(d, d, q[v]);
-      }
-#pragma GCC unroll 8
-    for (int v = 0; v < kV; ++v) Vec::add_to_doubles(dsum + v * kL, part[v]);
-  }
-  float s_out[kV * kL], q_out[kV * kL];
-#pragma GCC unroll 8
-  for (int v = 0; v < kV; ++v) {
-    Vec::store(s_out + v * kL, s[v]);
-    Vec::store(q_out + v * kL, q[v]);
-  }
+  deviation_sums();
+  store_sums();
   finish_moments(mean, m2, s_out, q_out, dsum, x, rows, stride, kV * kL);
 }
 
@@ -172,10 +205,12 @@ void for_channel_blocks(int64_t C, F&& f) {
   });
 }
 
-void chunk_moments(double* mean, double* m2, const float* x, int64_t rows, int64_t C, float* scratch) {
+void chunk_moments(double* mean, double* m2, const float* x, const float* guess, int64_t rows, int64_t C,
+                   float* scratch) {
   for_channel_blocks<kMomentsWidth>(C, [&](auto kw, int64_t c0) {
     constexpr int64_t kW = decltype(kw)::value;
-    if constexpr (kW != 0) moments_vectors<int(kW / Vec::kLanes)>(mean + c0, m2 + c0, x + c0, rows, C);
+    if constexpr (kW != 0)
+      moments_vectors<int(kW / Vec::kLanes)>(mean + c0, m2 + c0, x + c0, guess ? guess + c0 : nullptr, rows, C);
     else moments_any(mean + c0, m2 + c0, x + c0, rows, C, C, scratch);
   });
 }

@@ -14,8 +14,10 @@ namespace pycnn {
 
 struct BatchNormKernels {
   // Rows [0, rows) of x (row stride C): per-channel mean and sum of squared
-  // deviations (M2) of this chunk, in double. `scratch` holds 3*C floats.
-  void (*chunk_moments)(double* mean, double* m2, const float* x, int64_t rows, int64_t c,
+  // deviations (M2) of this chunk, in double. `guess` (C floats, or null) is
+  // a guess of the mean that may save a pass; any guess gives M2 to within
+  // twice the two-pass rounding error. `scratch` holds 3*C floats.
+  void (*chunk_moments)(double* mean, double* m2, const float* x, const float* guess, int64_t rows, int64_t c,
                         float* scratch);
   // Per channel, from the chunk_moments partials of the chunks ch
   // ([chunk][mean | m2][C], merged in chunk order into `merged`, 2*C
