@@ -9,8 +9,10 @@ fast lane cannot take is handed on (None), so conversions and error messages
 stay the checked path's.
 """
 
+import copy
 import importlib
 import inspect
+import pickle
 import pydoc
 import re
 import sys
@@ -329,6 +331,8 @@ def test_a_fast_op_looks_like_its_function(op):
     text = pydoc.render_doc(op, renderer=pydoc.plaintext)
     assert str(inspect.signature(function)) in text and op.__doc__.splitlines()[0] in text
     assert repr(op) == repr(function)
+
+    assert pickle.loads(pickle.dumps(op)) is op and copy.deepcopy(op) is op  # by name, as functions
 
     class Holder:
         method = op

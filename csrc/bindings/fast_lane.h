@@ -8,9 +8,10 @@
 // what the kernel reads: float32 ndarrays, aligned and C-contiguous (gemm:
 // rows contiguous), exact Python floats, ints and bools, shapes that agree,
 // values in range. Anything else, well-formed or not, makes them return None,
-// and the Python wrapper takes its checked path, which converts the inputs
-// or raises the documented error. The fast lane therefore never raises
-// (an allocation's MemoryError aside) and never changes what a call returns.
+// and the op's Python function, its checked path, converts the inputs or
+// raises the documented error. The fast lane therefore never raises (an
+// allocation's MemoryError aside) and never changes what a call returns.
+// pycnn.ops calls the entries from C, without a Python frame (fast_op.cpp).
 #pragma once
 
 #include <cmath>

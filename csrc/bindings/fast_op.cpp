@@ -198,6 +198,15 @@ PyObject* fast_op_get(PyObject* self, PyObject* obj, PyObject* /*type*/) {
 
 PyObject* fast_op_repr(PyObject* self) { return PyObject_Repr(reinterpret_cast<FastOp*>(self)->function); }
 
+// Pickled, and copied, by name, as functions are: __reduce__ returns the
+// __qualname__ that functools.update_wrapper set.
+PyObject* fast_op_reduce(PyObject* self, PyObject* /*unused*/) {
+  return PyObject_GetAttrString(self, "__qualname__");
+}
+
+PyMethodDef fast_op_methods[] = {{"__reduce__", fast_op_reduce, METH_NOARGS, nullptr},
+                                 {nullptr, nullptr, 0, nullptr}};
+
 PyGetSetDef fast_op_getset[] = {
     {"__dict__", PyObject_GenericGetDict, PyObject_GenericSetDict, nullptr, nullptr},
     {nullptr, nullptr, nullptr, nullptr, nullptr}};
@@ -221,6 +230,7 @@ void bind_fast_op(py::module_& m) {
   t.tp_call = PyVectorcall_Call;
   t.tp_dictoffset = offsetof(FastOp, dict);
   t.tp_getset = fast_op_getset;
+  t.tp_methods = fast_op_methods;
   t.tp_descr_get = fast_op_get;
   t.tp_repr = fast_op_repr;
   if (PyType_Ready(&t) < 0) throw py::error_already_set();

@@ -150,8 +150,8 @@ constexpr int64_t kWideChunkTiles = 12;
 // Elements of a sandwich pass: the block's planes of `in`, `mid` and `out`
 // stay in L1. A thread's range is at least kSandwichGrain elements: at C = K
 // = 32 (1024 elements) the wide stride-2 forward's transform, serial, took
-// 17 us of a 0.7 ms call at 1 thread and 43 us at 2, its stores to `out`
-// waiting for the other core to give up the lines its GEMMs had read.
+// 17 us of a 0.7 ms call at 1 thread and 43 us at 2, most of it in the
+// stores to `out`, whose lines the other core's GEMMs had just read.
 constexpr int64_t kSandwichBlock = 128;
 constexpr int64_t kSandwichGrain = 256;
 constexpr int kMaxSandwichPlanes = 27;  // n_out * n_in: 9 x 3 (the wide scheme)
