@@ -9,6 +9,12 @@ momentum)``. ``gamma`` / ``beta`` may be None (``scale=False`` /
 backward then expects ``dy`` with respect to the normalised output, before
 the activation (apply ``activation_backward`` first).
 
+The batch statistics are sums about a shift: the moving mean when it lies
+within about a standard deviation of the batch mean (one pass over x), else
+the batch's own float mean (two passes). Either way they match the exact
+statistics to float rounding, but their last bits may depend on the moving
+mean passed in.
+
 Results do not depend on the thread count. With an empty batch the output is
 empty, ``mean`` is 0, ``inv_std`` is ``1/sqrt(epsilon)`` and the moving
 statistics are left unchanged.
