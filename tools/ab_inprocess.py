@@ -52,16 +52,18 @@ def load_core(package, tag):
     return module
 
 
-def conv_call(core, case, which, rng):
-    """A no-argument call of one pass of the convolution `case` through `core`."""
+def conv_calls(cores, case, which, rng):
+    """No-argument calls of one pass of the convolution `case` through each
+    core. The builds read the same arrays, so that where they lie cannot
+    differ between A and B."""
     x = rng.standard_normal(case.x_shape, dtype=np.float32)
     kernel = (rng.standard_normal(case.kernel_shape) * 0.1).astype(np.float32)
     dy = rng.standard_normal((case.n, *case.output_hw(), case.k), dtype=np.float32)
     args = case.core_args()
     if which == "fwd":
-        return lambda: core.conv2d_forward(x, kernel, None, *args, 0, 0.0)
+        return [lambda core=core: core.conv2d_forward(x, kernel, None, *args, 0, 0.0) for core in cores]
     flags = (True, False, False) if which == "d-input" else (False, False, True)
-    return lambda: core.conv2d_backward(dy, x, kernel, *args, *flags)
+    return [lambda core=core: core.conv2d_backward(dy, x, kernel, *args, *flags) for core in cores]
 
 
 def batch_norm_calls(cores, shape, which, rng):
@@ -101,10 +103,8 @@ def main():
         core.set_num_threads(opts.threads)
         if opts.isa:
             core.set_isa(opts.isa)
-    if conv:
-        calls = [conv_call(core, conv, opts.which, np.random.default_rng(0)) for core in cores]
-    else:
-        calls = batch_norm_calls(cores, bn_shape, opts.which, np.random.default_rng(0))
+    rng = np.random.default_rng(0)
+    calls = conv_calls(cores, conv, opts.which, rng) if conv else batch_norm_calls(cores, bn_shape, opts.which, rng)
 
     def block(fn):
         start = time.perf_counter()
